@@ -1,0 +1,65 @@
+// Round commitment h_t = keccak256(abi.encode(w_t, S_t, t)) and its parts (docs/protocol.md §4-5).
+// Solidity twin: contracts/libraries/ProtocolHashes.sol (same function names).
+import { AbiCoder, concat, getAddress, keccak256, zeroPadValue } from "ethers";
+import { DsainError, ErrorCode } from "../errors.js";
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** Participant set S_t: checksummed addresses, strictly ascending as 160-bit integers. */
+export function sortParticipants(addresses: readonly string[]): string[] {
+  const sorted = addresses.map((a) => getAddress(a)).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throw new DsainError(ErrorCode.BAD_PARTICIPANT_SET, `participant ${sorted[i]} appears twice`);
+  }
+  return sorted;
+}
+
+export function checkSortedParticipants(addresses: readonly string[]): void {
+  for (let i = 1; i < addresses.length; i++) {
+    if (BigInt(addresses[i]) <= BigInt(addresses[i - 1])) {
+      throw new DsainError(
+        ErrorCode.BAD_PARTICIPANT_SET,
+        `participants must be strictly ascending: ${addresses[i]} (position ${i}) does not follow ${addresses[i - 1]}`,
+      );
+    }
+  }
+}
+
+/** keccak256 of the ascending addresses, each left-padded to 32 bytes (= abi.encodePacked(address[])). */
+export function participantsRoot(sortedAddresses: readonly string[]): string {
+  checkSortedParticipants(sortedAddresses);
+  return keccak256(concat(sortedAddresses.map((a) => zeroPadValue(getAddress(a), 32))));
+}
+
+/** keccak256(abi.encode(address[] participants, bytes32[] updateRoots, uint32[] weights)). */
+export function updatesDigest(sortedAddresses: readonly string[], updateRoots: readonly string[], weights: readonly number[]): string {
+  return keccak256(abi.encode(["address[]", "bytes32[]", "uint32[]"], [sortedAddresses, updateRoots, weights]));
+}
+
+export interface CommitmentInput {
+  modelRoot: string;
+  cidCodec: number | bigint;
+  cidDigest: string;
+  participantsRoot: string;
+  round: number | bigint;
+}
+
+/** h_t = keccak256(abi.encode(bytes32 modelRoot, uint64 cidCodec, bytes32 cidDigest, bytes32 participantsRoot, uint64 round)). */
+export function roundCommitment(c: CommitmentInput): string {
+  return keccak256(
+    abi.encode(
+      ["bytes32", "uint64", "bytes32", "bytes32", "uint64"],
+      [c.modelRoot, c.cidCodec, c.cidDigest, c.participantsRoot, c.round],
+    ),
+  );
+}
+
+/** Seed of the proof challenge, fixed by the posting block: keccak256(abi.encode(h_t, prevrandao, number)). */
+export function challengeSeed(commitment: string, prevrandao: bigint, blockNumber: bigint): string {
+  return keccak256(abi.encode(["bytes32", "uint256", "uint256"], [commitment, prevrandao, blockNumber]));
+}
+
+/** The chunk the round's proof must open: uint256(seed) mod chunkCount. */
+export function challengeChunk(seed: string, chunks: number): number {
+  return Number(BigInt(seed) % BigInt(chunks));
+}

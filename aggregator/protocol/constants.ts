@@ -1,0 +1,36 @@
+// Protocol constants, defined once for TypeScript; docs/protocol.md explains each and
+// contracts/libraries/ProtocolHashes.sol and circuits/ mirror them (tied by test/vectors/).
+
+/** Order of the BN254 scalar field: every circuit value and Poseidon root lives below it. */
+export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+/** Fixed-point fraction bits: a parameter w is committed as round_half_even(w * 2^16). */
+export const FRAC_BITS = 16;
+export const SCALE = 2 ** FRAC_BITS;
+
+/** Encoded parameters and updates are signed 32-bit integers. */
+export const INT_MIN = -(2 ** 31);
+export const INT_MAX = 2 ** 31 - 1;
+
+/** Coordinates per Poseidon leaf (circomlib's Poseidon takes at most 16 inputs). */
+export const CHUNK_SIZE = 16;
+
+/** Integer aggregation weights of a round sum to exactly this total. */
+export const WEIGHT_TOTAL = 65536;
+
+/** EIP-712 domain name and version of participant attestations. */
+export const EIP712_NAME = "DSAIN";
+export const EIP712_VERSION = "1";
+
+/** First eight bytes of every checkpoint file. */
+export const CHECKPOINT_MAGIC = "DSAINCK1";
+export const CHECKPOINT_VERSION = 1;
+
+/** Multicodec codes a checkpoint CID may carry on-chain, and its only hash function. */
+export const CODEC_RAW = 0x55;
+export const CODEC_DAG_PB = 0x70;
+export const MULTIHASH_SHA2_256 = 0x12;
+
+/** UnixFS import parameters of checkpoints, pinned so that anyone can recompute a CID. */
+export const UNIXFS_CHUNK_BYTES = 262_144;
+export const UNIXFS_MAX_CHILDREN = 1024;

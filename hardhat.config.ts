@@ -1,0 +1,33 @@
+// Hardhat configuration: offline solc from the npm `solc` package, mocha + ethers toolbox, Ignition.
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// Hardhat downloads compilers from the internet by default; these machines are offline, so the
+// WASM compiler shipped in the `solc` npm package is used instead (its version must match).
+const require = createRequire(import.meta.url);
+const solcPackage = require("solc/package.json") as { version: string };
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    version: solcPackage.version,
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      optimizer: { enabled: true, runs: 200 },
+      evmVersion: "cancun",
+    },
+  },
+  paths: {
+    tests: {
+      mocha: "test",
+      solidity: "test/solidity",
+    },
+  },
+  test: {
+    mocha: { timeout: 600_000 },
+    solidity: {
+      fsPermissions: { readFile: ["./test/vectors"] },
+    },
+  },
+});
