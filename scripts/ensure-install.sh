@@ -25,4 +25,5 @@ if [ "$major" -ge 22013 ]; then
 else
   npx -y -p "node@$NODE_PIN" -- npm install --no-audit --no-fund
 fi
-echo "$want" > "$stamp"
+# npm may rewrite the lock file, so the stamp is taken after the install.
+cat package.json package-lock.json | cksum | cut -d' ' -f1 > "$stamp"
