@@ -16,6 +16,7 @@ export default defineConfig({
     settings: {
       optimizer: { enabled: true, runs: 200 },
       evmVersion: "cancun",
+      viaIR: true,
     },
   },
   paths: {
@@ -27,7 +28,7 @@ export default defineConfig({
   test: {
     mocha: { timeout: 600_000 },
     solidity: {
-      fsPermissions: { readFile: ["./test/vectors"] },
+      fsPermissions: { readDirectory: ["./test/vectors"] },
     },
   },
 });

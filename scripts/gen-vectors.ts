@@ -1,0 +1,180 @@
+// Writes test/vectors/*.json: the shared protocol vectors that the TypeScript, Solidity and
+// circuit test suites all read (docs/protocol.md). Deterministic: same code, same bytes.
+import { writeFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { Wallet, keccak256, toUtf8Bytes, hexlify, TypedDataEncoder } from "ethers";
+import {
+  ATTESTATION_TYPE,
+  ATTESTATION_TYPES,
+  aggregateExact,
+  attestationDigest,
+  attestationDomain,
+  challengeChunk,
+  challengeSeed,
+  encodeCheckpoint,
+  encodeValue,
+  encodedDelta,
+  fieldToBytes32,
+  integerWeights,
+  participantsRoot,
+  roundCommitment,
+  sortParticipants,
+  updatesDigest,
+  vectorTree,
+  type Attestation,
+} from "../aggregator/protocol/index.js";
+
+export const VECTORS_DIR = path.resolve(import.meta.dirname, "..", "test", "vectors");
+
+/** A deterministic int32 sequence (an LCG), so vectors need no stored randomness. */
+function lcgInts(seed: number, n: number, span: number): Int32Array {
+  const out = new Int32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s % (2 * span + 1)) - span;
+  }
+  return out;
+}
+
+const ints = (a: Int32Array) => Array.from(a, String);
+
+function testWallet(label: string): Wallet {
+  return new Wallet(keccak256(toUtf8Bytes(`dsain test key: ${label}`)));
+}
+
+export async function buildVectors(): Promise<Record<string, unknown>> {
+  const meta = (description: string) => ({ generator: "scripts/gen-vectors.ts", spec: "docs/protocol.md", description });
+
+  // §1 fixed point: ties, negatives, extremes.
+  const fpValues = [0, 1, -1, 0.5, 1.5 / 65536, 2.5 / 65536, -2.5 / 65536, 0.1, -0.1, 3.14159, 32767.99998474121, -32768, 1e-9];
+  const fixedPoint = {
+    meta: meta("encodeValue: q = round_half_even(w * 2^16) within int32; `refused` values must raise"),
+    cases: fpValues.map((v) => ({ value: v, encoded: String(encodeValue(v)) })),
+    refused: [{ value: "32768", reason: "out of int32" }, { value: "-32768.00001", reason: "out of int32" }, { value: "NaN", reason: "not finite" }, { value: "Infinity", reason: "not finite" }],
+  };
+
+  // §2 vector roots, various lengths (1 chunk, exact chunk, padded, the demo model's 212).
+  const rootCases = [];
+  for (const [seed, length] of [[1, 1], [2, 16], [3, 17], [4, 40], [5, 212]] as const) {
+    const values = lcgInts(seed, length, 2 ** 31 - 1);
+    const tree = await vectorTree(values);
+    rootCases.push({
+      length,
+      values: ints(values),
+      depth: tree.depth,
+      leaves: tree.leaves.map(fieldToBytes32),
+      root: fieldToBytes32(tree.root),
+    });
+  }
+  const vectorRoots = { meta: meta("vectorRoot: Poseidon16 leaves over 16-coordinate chunks, Poseidon2 binary tree"), cases: rootCases };
+
+  // §3 weights and exact aggregation.
+  const base = lcgInts(11, 40, 100_000);
+  const locals = [12, 13, 14, 15].map((s) => lcgInts(s, 40, 100_000));
+  const deltas = locals.map((l) => encodedDelta(l, base));
+  const sampleCounts = [120, 80, 333, 1];
+  const weights = integerWeights(sampleCounts);
+  const aggregation = {
+    meta: meta("integerWeights (Hamilton, total 65536) and aggregateExact: q' = q + floor(sum a_i delta_i / 65536)"),
+    weightCases: [[1], [1, 1], [1, 1, 1], [120, 80, 333, 1], [7, 7, 7, 7, 7, 7, 7], [1, 2 ** 40]].map((n) => ({
+      sampleCounts: n.map(String),
+      weights: integerWeights(n),
+    })),
+    aggregateCases: [
+      {
+        base: ints(base),
+        deltas: deltas.map(ints),
+        sampleCounts: sampleCounts.map(String),
+        weights,
+        result: ints(aggregateExact(base, deltas, weights)),
+      },
+    ],
+  };
+
+  // §4-5 participants, commitment, challenge.
+  const wallets = ["alice", "bob", "carol", "dave"].map(testWallet);
+  const sorted = sortParticipants(wallets.map((w) => w.address));
+  const pRoot = participantsRoot(sorted);
+  const updateRoots = rootCases.slice(1, 5).map((c) => c.root);
+  const commitmentInput = {
+    modelRoot: rootCases[4].root,
+    cidCodec: 0x70,
+    cidDigest: keccak256(toUtf8Bytes("checkpoint bytes stand-in")),
+    participantsRoot: pRoot,
+    round: 7,
+  };
+  const commitment = roundCommitment(commitmentInput);
+  const seed = challengeSeed(commitment, 123456789n, 42n);
+  const commitmentVectors = {
+    meta: meta("participantsRoot, updatesDigest, roundCommitment h_t, challengeSeed/challengeChunk"),
+    participants: { unsorted: wallets.map((w) => w.address), sorted, participantsRoot: pRoot, emptyRoot: participantsRoot([]) },
+    updates: { updateRoots, weights: integerWeights([1, 2, 3, 4]), updatesDigest: updatesDigest(sorted, updateRoots, integerWeights([1, 2, 3, 4])) },
+    commitment: { ...commitmentInput, commitment },
+    challenge: { commitment, prevrandao: "123456789", blockNumber: "42", seed, chunks: 14, chunkIndex: challengeChunk(seed, 14) },
+  };
+
+  // §6 attestation.
+  const signer = wallets[0];
+  const domain = attestationDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+  const message: Attestation = {
+    federationId: 1n,
+    round: 3n,
+    baseModelRoot: rootCases[2].root,
+    updateRoot: rootCases[3].root,
+    sampleCount: 250n,
+    dpEpsilonMicros: 1_500_000n,
+    dpDeltaPicos: 10_000_000n,
+    dpClipMicros: 1_000_000n,
+    dpNoiseMicros: 1_100_000n,
+  };
+  const attestation = {
+    meta: meta("EIP-712 Attestation: type string, typehash, domain separator, struct hash, digest, a signature"),
+    type: ATTESTATION_TYPE,
+    typeHash: keccak256(toUtf8Bytes(ATTESTATION_TYPE)),
+    domain: { name: domain.name, version: domain.version, chainId: "31337", verifyingContract: domain.verifyingContract },
+    domainSeparator: TypedDataEncoder.hashDomain(domain),
+    message: Object.fromEntries(Object.entries(message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
+    structHash: TypedDataEncoder.from(ATTESTATION_TYPES).hash(message),
+    digest: attestationDigest(domain, message),
+    signer: signer.address,
+    signature: await signer.signTypedData(domain, ATTESTATION_TYPES, message),
+  };
+
+  // §7 checkpoint bytes.
+  const ckValues = lcgInts(21, 6, 70_000);
+  const checkpoint = {
+    meta: meta("DSAINCK1 checkpoint file bytes"),
+    round: 2,
+    modelId: "vector-model",
+    tensors: [{ name: "dense/kernel", shape: [2, 2] }, { name: "dense/bias", shape: [2] }],
+    values: ints(ckValues),
+    bytes: hexlify(encodeCheckpoint({ round: 2, modelId: "vector-model", tensors: [{ name: "dense/kernel", shape: [2, 2] }, { name: "dense/bias", shape: [2] }], values: ckValues })),
+  };
+
+  return {
+    "fixed-point.json": fixedPoint,
+    "vector-roots.json": vectorRoots,
+    "aggregation.json": aggregation,
+    "commitment.json": commitmentVectors,
+    "attestation.json": attestation,
+    "checkpoint.json": checkpoint,
+  };
+}
+
+export function serialise(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
+}
+
+async function main(): Promise<void> {
+  await mkdir(VECTORS_DIR, { recursive: true });
+  const files = await buildVectors();
+  for (const [name, value] of Object.entries(files)) {
+    await writeFile(path.join(VECTORS_DIR, name), serialise(value));
+    console.log(`wrote test/vectors/${name}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main();
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ProtocolHashes} from "../../contracts/libraries/ProtocolHashes.sol";
+import {vm} from "./Vm.sol";
+
+/// @dev Checks the Solidity twins of the protocol hashes against test/vectors (docs/protocol.md).
+contract ProtocolVectorsTest {
+    string private constant COMMITMENT = "test/vectors/commitment.json";
+    string private constant ATTESTATION = "test/vectors/attestation.json";
+
+    function testParticipantsRootMatchesVector() public view {
+        string memory json = vm.readFile(COMMITMENT);
+        address[] memory sorted = vm.parseJsonAddressArray(json, ".participants.sorted");
+        require(
+            ProtocolHashes.participantsRoot(sorted) == vm.parseJsonBytes32(json, ".participants.participantsRoot"),
+            "participantsRoot differs from vector"
+        );
+        require(
+            ProtocolHashes.participantsRoot(new address[](0)) == vm.parseJsonBytes32(json, ".participants.emptyRoot"),
+            "empty participantsRoot differs from vector"
+        );
+    }
+
+    function testUpdatesDigestMatchesVector() public view {
+        string memory json = vm.readFile(COMMITMENT);
+        address[] memory sorted = vm.parseJsonAddressArray(json, ".participants.sorted");
+        bytes32[] memory roots = vm.parseJsonBytes32Array(json, ".updates.updateRoots");
+        uint256[] memory w = vm.parseJsonUintArray(json, ".updates.weights");
+        uint32[] memory weights = new uint32[](w.length);
+        for (uint256 i = 0; i < w.length; ++i) weights[i] = uint32(w[i]);
+        require(
+            ProtocolHashes.updatesDigest(sorted, roots, weights) == vm.parseJsonBytes32(json, ".updates.updatesDigest"),
+            "updatesDigest differs from vector"
+        );
+    }
+
+    function testRoundCommitmentMatchesVector() public view {
+        string memory json = vm.readFile(COMMITMENT);
+        bytes32 h = ProtocolHashes.roundCommitment(
+            vm.parseJsonBytes32(json, ".commitment.modelRoot"),
+            uint64(vm.parseJsonUint(json, ".commitment.cidCodec")),
+            vm.parseJsonBytes32(json, ".commitment.cidDigest"),
+            vm.parseJsonBytes32(json, ".commitment.participantsRoot"),
+            uint64(vm.parseJsonUint(json, ".commitment.round"))
+        );
+        require(h == vm.parseJsonBytes32(json, ".commitment.commitment"), "roundCommitment differs from vector");
+    }
+
+    function testChallengeSeedMatchesVector() public view {
+        string memory json = vm.readFile(COMMITMENT);
+        bytes32 seed = ProtocolHashes.challengeSeed(
+            vm.parseJsonBytes32(json, ".challenge.commitment"),
+            vm.parseJsonUint(json, ".challenge.prevrandao"),
+            vm.parseJsonUint(json, ".challenge.blockNumber")
+        );
+        require(seed == vm.parseJsonBytes32(json, ".challenge.seed"), "challengeSeed differs from vector");
+        require(
+            uint256(seed) % vm.parseJsonUint(json, ".challenge.chunks") == vm.parseJsonUint(json, ".challenge.chunkIndex"),
+            "challenge chunk differs from vector"
+        );
+    }
+
+    function testAttestationHashesMatchVector() public view {
+        string memory json = vm.readFile(ATTESTATION);
+        require(ProtocolHashes.ATTESTATION_TYPEHASH == vm.parseJsonBytes32(json, ".typeHash"), "typehash differs");
+        bytes32 structHash = ProtocolHashes.attestationStructHash(
+            vm.parseJsonUint(json, ".message.federationId"),
+            uint64(vm.parseJsonUint(json, ".message.round")),
+            vm.parseJsonBytes32(json, ".message.baseModelRoot"),
+            vm.parseJsonBytes32(json, ".message.updateRoot"),
+            uint64(vm.parseJsonUint(json, ".message.sampleCount")),
+            ProtocolHashes.DpParams({
+                epsilonMicros: uint64(vm.parseJsonUint(json, ".message.dpEpsilonMicros")),
+                deltaPicos: uint64(vm.parseJsonUint(json, ".message.dpDeltaPicos")),
+                clipMicros: uint64(vm.parseJsonUint(json, ".message.dpClipMicros")),
+                noiseMicros: uint64(vm.parseJsonUint(json, ".message.dpNoiseMicros"))
+            })
+        );
+        require(structHash == vm.parseJsonBytes32(json, ".structHash"), "struct hash differs");
+        bytes32 domainSeparator = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(vm.parseJsonString(json, ".domain.name"))),
+                keccak256(bytes(vm.parseJsonString(json, ".domain.version"))),
+                vm.parseJsonUint(json, ".domain.chainId"),
+                vm.parseJsonAddress(json, ".domain.verifyingContract")
+            )
+        );
+        require(domainSeparator == vm.parseJsonBytes32(json, ".domainSeparator"), "domain separator differs");
+        bytes32 digest = keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));
+        require(digest == vm.parseJsonBytes32(json, ".digest"), "digest differs");
+        bytes memory sig = vm.parseJsonBytes(json, ".signature");
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(sig, 0x20))
+            s := mload(add(sig, 0x40))
+            v := byte(0, mload(add(sig, 0x60)))
+        }
+        require(ecrecover(digest, v, r, s) == vm.parseJsonAddress(json, ".signer"), "signature does not recover the signer");
+    }
+}
