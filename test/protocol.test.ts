@@ -1,0 +1,218 @@
+// The TypeScript protocol functions against the shared vectors and their refusals (docs/protocol.md).
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Wallet, getBytes, hexlify } from "ethers";
+import { DsainError, ErrorCode } from "../aggregator/errors.js";
+import {
+  aggregateExact,
+  attestationDigest,
+  challengeChunk,
+  challengeSeed,
+  decodeCheckpoint,
+  decodeVector,
+  encodeCheckpoint,
+  encodeValue,
+  encodeVector,
+  fieldToBytes32,
+  integerWeights,
+  participantsRoot,
+  recoverAttester,
+  roundCommitment,
+  sortParticipants,
+  updatesDigest,
+  vectorTree,
+  type Attestation,
+} from "../aggregator/protocol/index.js";
+import { buildVectors, serialise, VECTORS_DIR } from "../scripts/gen-vectors.js";
+import { readVector, toInt32 } from "./helpers/vectors.js";
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(DsainError);
+    expect((e as DsainError).code).to.equal(code);
+    return;
+  }
+  expect.fail(`expected a DsainError with code ${code}`);
+}
+
+describe("protocol", function () {
+  describe("fixed-point encoding (§1)", function () {
+    const v = readVector("fixed-point.json");
+
+    it("should encode every vector value to its reference integer", function () {
+      for (const c of v.cases) expect(encodeValue(c.value), `value ${c.value}`).to.equal(Number(c.encoded));
+    });
+
+    it("should round ties to even", function () {
+      expect(encodeValue(1.5 / 65536)).to.equal(2);
+      expect(encodeValue(2.5 / 65536)).to.equal(2);
+      expect(encodeValue(-2.5 / 65536)).to.equal(-2);
+    });
+
+    it("should refuse values outside int32 and non-finite values, naming the parameter", function () {
+      for (const r of v.refused) {
+        const code = r.reason === "not finite" ? ErrorCode.ENCODING_NOT_FINITE : ErrorCode.ENCODING_OUT_OF_RANGE;
+        expectCode(() => encodeVector([0, Number(r.value)]), code);
+      }
+      expect(() => encodeVector([0, 40000])).to.throw(/parameter 1/);
+    });
+
+    it("should decode to values that re-encode exactly below 256", function () {
+      const q = Int32Array.from([0, 1, -1, 65536 * 255, -65536 * 255 + 3]);
+      expect(Array.from(encodeVector(decodeVector(q)))).to.deep.equal(Array.from(q));
+    });
+  });
+
+  describe("vector roots (§2)", function () {
+    it("should reproduce every vector's leaves, depth and root", async function () {
+      for (const c of readVector("vector-roots.json").cases) {
+        const tree = await vectorTree(toInt32(c.values));
+        expect(tree.depth, `depth of length ${c.length}`).to.equal(c.depth);
+        expect(tree.leaves.map(fieldToBytes32)).to.deep.equal(c.leaves);
+        expect(fieldToBytes32(tree.root)).to.equal(c.root);
+      }
+    });
+
+    it("should change the root when one coordinate changes", async function () {
+      const values = Int32Array.from({ length: 40 }, (_, i) => i - 20);
+      const a = await vectorTree(values);
+      values[33] += 1;
+      expect((await vectorTree(values)).root).to.not.equal(a.root);
+    });
+
+    it("should refuse an empty vector", async function () {
+      try {
+        await vectorTree(new Int32Array(0));
+        expect.fail("empty vector accepted");
+      } catch (e) {
+        expect((e as DsainError).code).to.equal(ErrorCode.EMPTY_INPUT);
+      }
+    });
+  });
+
+  describe("weights and exact aggregation (§3)", function () {
+    const v = readVector("aggregation.json");
+
+    it("should reproduce the vector weights, summing to 65536", function () {
+      for (const c of v.weightCases) {
+        const w = integerWeights(c.sampleCounts);
+        expect(w).to.deep.equal(c.weights);
+        expect(w.reduce((a: number, b: number) => a + b, 0)).to.equal(65536);
+      }
+    });
+
+    it("should reproduce the vector aggregate bit for bit", function () {
+      for (const c of v.aggregateCases) {
+        const out = aggregateExact(toInt32(c.base), c.deltas.map(toInt32), c.weights);
+        expect(Array.from(out, String)).to.deep.equal(c.result);
+      }
+    });
+
+    it("should agree with a BigInt floor-division reference on extreme values", function () {
+      const base = Int32Array.from([2 ** 31 - 1, -(2 ** 31), 0, 5]);
+      const deltas = [Int32Array.from([-(2 ** 31), 2 ** 31 - 1, -1, 7]), Int32Array.from([-1, 1, -1, -7])];
+      const weights = [65535, 1];
+      const out = aggregateExact(base, deltas, weights);
+      for (let j = 0; j < base.length; j++) {
+        const s = BigInt(weights[0]) * BigInt(deltas[0][j]) + BigInt(weights[1]) * BigInt(deltas[1][j]);
+        const q = s >= 0n ? s / 65536n : -((-s + 65535n) / 65536n);
+        expect(out[j], `coordinate ${j}`).to.equal(Number(BigInt(base[j]) + q));
+      }
+    });
+
+    it("should refuse weights that do not sum to 65536, zero sample counts and length mismatches", function () {
+      const base = new Int32Array(3);
+      expectCode(() => aggregateExact(base, [base, base], [1, 2]), ErrorCode.BAD_WEIGHTS);
+      expectCode(() => aggregateExact(base, [base], [65536, 0]), ErrorCode.BAD_WEIGHTS);
+      expectCode(() => aggregateExact(base, [new Int32Array(2)], [65536]), ErrorCode.VECTOR_LENGTH_MISMATCH);
+      expectCode(() => integerWeights([3, 0]), ErrorCode.BAD_SAMPLE_COUNT);
+      expectCode(() => integerWeights([]), ErrorCode.EMPTY_INPUT);
+    });
+  });
+
+  describe("participants and commitment (§4-5)", function () {
+    const v = readVector("commitment.json");
+
+    it("should sort participants and reproduce participantsRoot", function () {
+      expect(sortParticipants(v.participants.unsorted)).to.deep.equal(v.participants.sorted);
+      expect(participantsRoot(v.participants.sorted)).to.equal(v.participants.participantsRoot);
+      expect(participantsRoot([])).to.equal(v.participants.emptyRoot);
+    });
+
+    it("should refuse an unsorted or duplicated participant list", function () {
+      expectCode(() => participantsRoot([...v.participants.sorted].reverse()), ErrorCode.BAD_PARTICIPANT_SET);
+      expectCode(() => sortParticipants([v.participants.sorted[0], v.participants.sorted[0]]), ErrorCode.BAD_PARTICIPANT_SET);
+    });
+
+    it("should reproduce updatesDigest, h_t and the challenge", function () {
+      expect(updatesDigest(v.participants.sorted, v.updates.updateRoots, v.updates.weights)).to.equal(v.updates.updatesDigest);
+      expect(roundCommitment(v.commitment)).to.equal(v.commitment.commitment);
+      const seed = challengeSeed(v.challenge.commitment, BigInt(v.challenge.prevrandao), BigInt(v.challenge.blockNumber));
+      expect(seed).to.equal(v.challenge.seed);
+      expect(challengeChunk(seed, v.challenge.chunks)).to.equal(v.challenge.chunkIndex);
+    });
+
+    it("should give a different h_t for a different round", function () {
+      expect(roundCommitment({ ...v.commitment, round: 8 })).to.not.equal(v.commitment.commitment);
+    });
+  });
+
+  describe("attestation (§6)", function () {
+    const v = readVector("attestation.json");
+    const message = Object.fromEntries(
+      Object.entries(v.message).map(([k, x]) => [k, typeof x === "string" && !x.startsWith("0x") ? BigInt(x) : x]),
+    ) as unknown as Attestation;
+    const domain = { ...v.domain, chainId: BigInt(v.domain.chainId) };
+
+    it("should reproduce the digest and recover the signer", function () {
+      expect(attestationDigest(domain, message)).to.equal(v.digest);
+      expect(recoverAttester(domain, message, v.signature)).to.equal(v.signer);
+    });
+
+    it("should not recover the signer for another round, chain or contract", function () {
+      expect(recoverAttester(domain, { ...message, round: message.round + 1n }, v.signature)).to.not.equal(v.signer);
+      expect(recoverAttester({ ...domain, chainId: 1n }, message, v.signature)).to.not.equal(v.signer);
+      expect(recoverAttester({ ...domain, verifyingContract: Wallet.createRandom().address }, message, v.signature)).to.not.equal(v.signer);
+    });
+  });
+
+  describe("checkpoint (§7)", function () {
+    const v = readVector("checkpoint.json");
+
+    it("should encode the vector checkpoint to its reference bytes and back", function () {
+      const bytes = encodeCheckpoint({ round: v.round, modelId: v.modelId, tensors: v.tensors, values: toInt32(v.values) });
+      expect(hexlify(bytes)).to.equal(v.bytes);
+      const back = decodeCheckpoint(getBytes(v.bytes));
+      expect(back.round).to.equal(v.round);
+      expect(back.tensors).to.deep.equal(v.tensors);
+      expect(Array.from(back.values, String)).to.deep.equal(v.values);
+    });
+
+    it("should refuse a wrong magic, a truncated payload and a shape that does not match", function () {
+      const bytes = getBytes(v.bytes);
+      const badMagic = bytes.slice();
+      badMagic[0] ^= 1;
+      expectCode(() => decodeCheckpoint(badMagic), ErrorCode.CHECKPOINT_MALFORMED);
+      expectCode(() => decodeCheckpoint(bytes.slice(0, bytes.length - 1)), ErrorCode.CHECKPOINT_MALFORMED);
+      expectCode(() => decodeCheckpoint(bytes.slice(0, 5)), ErrorCode.CHECKPOINT_MALFORMED);
+      expectCode(
+        () => encodeCheckpoint({ round: 0, modelId: "m", tensors: [{ name: "x", shape: [3] }], values: new Int32Array(2) }),
+        ErrorCode.VECTOR_LENGTH_MISMATCH,
+      );
+    });
+  });
+
+  describe("vectors files", function () {
+    it("should be exactly what scripts/gen-vectors.ts writes today", async function () {
+      const files = await buildVectors();
+      for (const [name, value] of Object.entries(files)) {
+        expect(readFileSync(path.join(VECTORS_DIR, name), "utf8"), `test/vectors/${name} is stale: run npm run generate:vectors`).to.equal(
+          serialise(value),
+        );
+      }
+    });
+  });
+});
