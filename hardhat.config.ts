@@ -19,6 +19,10 @@ export default defineConfig({
       viaIR: true,
     },
   },
+  networks: {
+    // An external JSON-RPC chain (`hardhat node`, anvil, Besu); `dsain demo --rpc URL` overrides the URL.
+    rpc: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+  },
   paths: {
     tests: {
       mocha: "test",

@@ -65,9 +65,9 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         fed.rounds[0] = RoundRecord({
             status: RoundStatus.Genesis,
             postedBlock: uint64(block.number),
+            cidCodec: config.genesisCidCodec,
             commitment: genesis,
             modelRoot: config.genesisModelRoot,
-            cidCodec: config.genesisCidCodec,
             cidDigest: config.genesisCidDigest,
             participantsRoot: ProtocolHashes.participantsRoot(new address[](0)),
             updatesDigest: bytes32(0),
@@ -129,9 +129,9 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         fed.rounds[post.round] = RoundRecord({
             status: RoundStatus.Attested,
             postedBlock: uint64(block.number),
+            cidCodec: post.cidCodec,
             commitment: expected,
             modelRoot: post.modelRoot,
-            cidCodec: post.cidCodec,
             cidDigest: post.cidDigest,
             participantsRoot: pRoot,
             updatesDigest: uDigest,

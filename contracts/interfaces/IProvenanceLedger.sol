@@ -31,9 +31,9 @@ interface IProvenanceLedger {
     /// @dev One participant's signed update, as the aggregator relays it.
     struct SignedUpdate {
         address participant;
-        bytes32 updateRoot;
         uint64 sampleCount;
         uint32 weight;
+        bytes32 updateRoot;
         ProtocolHashes.DpParams dp;
         bytes signature;
     }
@@ -41,8 +41,8 @@ interface IProvenanceLedger {
     /// @dev The aggregator's claim for round t.
     struct RoundPost {
         uint64 round;
-        bytes32 modelRoot;
         uint64 cidCodec;
+        bytes32 modelRoot;
         bytes32 cidDigest;
         bytes32 commitment;
     }
@@ -50,9 +50,9 @@ interface IProvenanceLedger {
     struct RoundRecord {
         RoundStatus status;
         uint64 postedBlock;
+        uint64 cidCodec;
         bytes32 commitment;
         bytes32 modelRoot;
-        uint64 cidCodec;
         bytes32 cidDigest;
         bytes32 participantsRoot;
         bytes32 updatesDigest;

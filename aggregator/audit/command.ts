@@ -1,0 +1,39 @@
+// `dsain audit`: connects to a chain and a Helia directory and runs the auditor.
+import { JsonRpcProvider } from "ethers";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { LedgerClient } from "../chain/ledger.js";
+import { DsainError, ErrorCode } from "../errors.js";
+import { openCheckpointStore } from "../ipfs/checkpoint-store.js";
+import { ensureCircuitKeys, releaseZkWorkers, PROJECT_ROOT } from "../zk/keys.js";
+import { auditEvidence } from "./run.js";
+
+export async function runAuditCommand(o: {
+  rpcUrl: string;
+  ledger: string;
+  federationId: bigint;
+  ipfsDir: string;
+  instance: string;
+  log: (line: string) => void;
+}): Promise<boolean> {
+  const artifactPath = path.join(PROJECT_ROOT, "artifacts", "contracts", "ProvenanceLedger.sol", "ProvenanceLedger.json");
+  let abi;
+  try {
+    abi = JSON.parse(await readFile(artifactPath, "utf8")).abi;
+  } catch (e) {
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, { cause: e });
+  }
+  const provider = new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: false });
+  const keys = await ensureCircuitKeys(o.instance, { log: (m) => o.log(`  ${m}`) });
+  const store = await openCheckpointStore({ directory: o.ipfsDir });
+  try {
+    o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints from ${o.ipfsDir}`);
+    const evidence = await new LedgerClient(o.ledger, abi, provider).readEvidence(o.federationId, provider);
+    const outcome = await auditEvidence({ evidence, store, vkey: keys.vkey, vkeyHash: keys.vkeyHash, log: o.log });
+    return outcome.ok;
+  } finally {
+    await store.stop();
+    provider.destroy();
+    await releaseZkWorkers();
+  }
+}

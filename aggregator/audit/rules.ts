@@ -1,0 +1,15 @@
+// Aggregation-weight rules an auditor can re-derive from the attested updates alone.
+import { integerWeights } from "../protocol/aggregation.js";
+import type { SignedUpdate } from "../chain/ledger.js";
+
+export interface WeightRule {
+  name: string;
+  /** The weights the rule gives these updates, or undefined when the rule needs more than the chain holds. */
+  weights(updates: readonly SignedUpdate[]): number[] | undefined;
+}
+
+/** FedAvg on the exact path: integer weights proportional to the attested sample counts. */
+export const fedAvgRule: WeightRule = {
+  name: "fedavg",
+  weights: (updates) => integerWeights(updates.map((u) => u.sampleCount)),
+};

@@ -1,0 +1,41 @@
+// Starts Hardhat programmatically (config from the project root, lazily imported): compiles the
+// contracts, opens a network connection (the in-process EDR chain, or a JSON-RPC URL) and deploys
+// the Ignition module.
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { DsainError, ErrorCode } from "../errors.js";
+import { PROJECT_ROOT } from "../zk/keys.js";
+
+export interface ChainSession {
+  /** The Hardhat runtime (typed loosely: plugins extend it at run time). */
+  hre: any;
+  connection: any;
+  ethers: any;
+  close(): Promise<void>;
+}
+
+/** `rpcUrl` undefined: Hardhat's in-process network; otherwise an HTTP JSON-RPC endpoint. */
+export async function openChain(options: { rpcUrl?: string; quiet?: boolean } = {}): Promise<ChainSession> {
+  const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
+  const configPath = path.join(PROJECT_ROOT, "hardhat.config.ts");
+  const userConfig = (await import(pathToFileURL(configPath).href)).default;
+  const hre: any = await createHardhatRuntimeEnvironment(userConfig, { config: configPath }, PROJECT_ROOT);
+  await hre.tasks.getTask("build").run({ quiet: options.quiet ?? true });
+  let connection: any;
+  try {
+    connection =
+      options.rpcUrl === undefined
+        ? await hre.network.create()
+        : await hre.network.create({ network: "rpc", override: { url: options.rpcUrl } });
+  } catch (e) {
+    throw new DsainError(ErrorCode.CHAIN_FAILURE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, { cause: e });
+  }
+  return {
+    hre,
+    connection,
+    ethers: connection.ethers,
+    close: async () => {
+      await connection.close?.();
+    },
+  };
+}
