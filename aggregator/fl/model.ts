@@ -1,0 +1,262 @@
+// The dense MLP classifier of the demo, seen as a flat Float32Array: layout, init, local training, evaluation.
+import type * as tfjs from "@tensorflow/tfjs";
+import { DsainError, ErrorCode } from "../errors.js";
+import type { TensorSpec } from "../protocol/checkpoint.js";
+import { type Dataset, Prng, checkDataset } from "./data.js";
+import type { Tf } from "./tf.js";
+
+export interface MlpOptions {
+  /** Input features; default 8. */
+  inputs?: number;
+  /** Hidden layer widths (ReLU); default [16]. */
+  hidden?: number[];
+  /** Output classes (logits, softmax in the loss); default 4. */
+  classes?: number;
+}
+
+export interface TrainOptions {
+  /** Passes over the local data; default 1. */
+  epochs?: number;
+  /** Samples per SGD step; the last step of an epoch takes the remainder; default 32. */
+  batchSize?: number;
+  /** SGD step size; default 0.05. */
+  learningRate?: number;
+  /** Heavy-ball momentum as in tf.train.momentum (not Nesterov); default 0.9. */
+  momentum?: number;
+  /** Drives the per-epoch shuffles, so equal seeds give equal weights on one backend. */
+  seed: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS = Object.freeze({ epochs: 1, batchSize: 32, learningRate: 0.05, momentum: 0.9 });
+
+/** A tfjs network together with the tf module that built it and the spec its weights follow. */
+export interface MlpModel {
+  readonly tf: Tf;
+  readonly spec: readonly TensorSpec[];
+  readonly net: tfjs.Sequential;
+  /** Frees the weights; the model is unusable afterwards. */
+  dispose(): void;
+}
+
+function badArgument(message: string): DsainError {
+  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+}
+
+function checkPositiveInt(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 1) throw badArgument(`${what} is ${value}; it must be a positive integer`);
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Number of parameters the spec describes. */
+export function parameterCount(spec: readonly TensorSpec[]): number {
+  return spec.reduce((sum, t) => sum + size(t.shape), 0);
+}
+
+/** Tensor specs in tfjs getWeights() order: kernel [in, out] then bias [out] for each dense layer. */
+export function mlpSpec(options: MlpOptions = {}): TensorSpec[] {
+  const { inputs = 8, hidden = [16], classes = 4 } = options;
+  checkPositiveInt(inputs, "inputs");
+  if (!Array.isArray(hidden)) throw badArgument("hidden must be a list of layer widths");
+  hidden.forEach((h, i) => checkPositiveInt(h, `hidden[${i}]`));
+  if (!Number.isInteger(classes) || classes < 2) throw badArgument(`classes is ${classes}; it must be an integer of at least 2`);
+  const widths = [inputs, ...hidden, classes];
+  const spec: TensorSpec[] = [];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    spec.push({ name: `dense_${l}/kernel`, shape: [widths[l], widths[l + 1]] });
+    spec.push({ name: `dense_${l}/bias`, shape: [widths[l + 1]] });
+  }
+  return spec;
+}
+
+/** The layer widths [inputs, ...hidden, classes] of a dense spec, or BAD_ARGUMENT if it is not one. */
+function layerWidths(spec: readonly TensorSpec[]): number[] {
+  if (!Array.isArray(spec) || spec.length === 0 || spec.length % 2 !== 0) {
+    throw badArgument("model spec must list kernel and bias tensors in pairs, one pair per dense layer");
+  }
+  const widths: number[] = [];
+  for (let l = 0; l < spec.length / 2; l++) {
+    const kernel = spec[2 * l].shape;
+    const bias = spec[2 * l + 1].shape;
+    if (kernel.length !== 2 || bias.length !== 1 || bias[0] !== kernel[1] || ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)) {
+      throw badArgument(`model spec layer ${l} needs a kernel [in, out] and a bias [out] of positive integers`);
+    }
+    if (l > 0 && kernel[0] !== widths[l]) throw badArgument(`model spec layer ${l} takes ${kernel[0]} inputs but layer ${l - 1} gives ${widths[l]}`);
+    if (l === 0) widths.push(kernel[0]);
+    widths.push(kernel[1]);
+  }
+  if (widths[widths.length - 1] < 2) throw badArgument("model spec must end in at least 2 classes");
+  return widths;
+}
+
+function checkFlat(spec: readonly TensorSpec[], flat: Float32Array, what: string): void {
+  if (!(flat instanceof Float32Array)) throw badArgument(`${what} must be a Float32Array`);
+  const n = parameterCount(spec);
+  if (flat.length !== n) throw new DsainError(ErrorCode.VECTOR_LENGTH_MISMATCH, `${what} has ${flat.length} parameters, the model ${n}`);
+}
+
+/**
+ * Glorot-uniform kernels (limit sqrt(6 / (fan_in + fan_out)), Keras's fan convention for any rank)
+ * and zero biases, drawn from the seeded PRNG rather than tf.random so that every machine and
+ * backend starts from the same bits.
+ */
+export function initialWeights(spec: readonly TensorSpec[], seed: number): Float32Array {
+  const rng = new Prng(seed);
+  const out = new Float32Array(parameterCount(spec));
+  let offset = 0;
+  for (const t of spec) {
+    const n = size(t.shape);
+    if (t.shape.length >= 2) {
+      const receptive = size(t.shape.slice(0, -2));
+      const limit = Math.sqrt(6 / (receptive * (t.shape[t.shape.length - 2] + t.shape[t.shape.length - 1])));
+      for (let i = 0; i < n; i++) out[offset + i] = (2 * rng.nextFloat() - 1) * limit;
+    }
+    offset += n;
+  }
+  return out;
+}
+
+/** Builds the network a dense spec describes (ReLU hidden layers, linear logits), weights zeroed. */
+export function buildModel(tf: Tf, spec: readonly TensorSpec[]): MlpModel {
+  const widths = layerWidths(spec);
+  const net = tf.sequential();
+  for (let l = 1; l < widths.length; l++) {
+    net.add(
+      tf.layers.dense({
+        units: widths[l],
+        activation: l + 1 < widths.length ? "relu" : "linear",
+        // Zeros avoid tf.random: every caller overwrites the weights with setFlatWeights anyway.
+        kernelInitializer: "zeros",
+        ...(l === 1 ? { inputShape: [widths[0]] } : {}),
+      }),
+    );
+  }
+  // A private copy, so a caller editing its spec later cannot desynchronise the model.
+  const own = spec.map((t) => ({ name: t.name, shape: [...t.shape] }));
+  return { tf, spec: own, net, dispose: () => net.dispose() };
+}
+
+export function setFlatWeights(model: MlpModel, flat: Float32Array): void {
+  checkFlat(model.spec, flat, "weight vector");
+  const { tf } = model;
+  let offset = 0;
+  const tensors = model.spec.map((t) => {
+    const n = size(t.shape);
+    // A copy, because the cpu backend would otherwise alias the caller's array.
+    const tensor = tf.tensor(flat.slice(offset, offset + n), t.shape, "float32");
+    offset += n;
+    return tensor;
+  });
+  try {
+    model.net.setWeights(tensors);
+  } finally {
+    // setWeights assigns by reference count, so the variables keep the data after this.
+    tf.dispose(tensors);
+  }
+}
+
+export function getFlatWeights(model: MlpModel): Float32Array {
+  const out = new Float32Array(parameterCount(model.spec));
+  let offset = 0;
+  // getWeights returns the live variables themselves: reading them is fine, disposing is not.
+  for (const w of model.net.getWeights()) {
+    out.set(w.dataSync() as Float32Array, offset);
+    offset += w.size;
+  }
+  return out;
+}
+
+/** Validates the pairing of spec, weights and data. */
+function checkModelData(spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): void {
+  const widths = layerWidths(spec);
+  checkFlat(spec, weights, "weight vector");
+  checkDataset(data);
+  if (data.y.length === 0) throw new DsainError(ErrorCode.EMPTY_INPUT, "the dataset has no samples");
+  if (data.features !== widths[0]) throw badArgument(`the data has ${data.features} features but the model takes ${widths[0]} inputs`);
+  if (data.classes !== widths[widths.length - 1]) {
+    throw badArgument(`the data has ${data.classes} classes but the model outputs ${widths[widths.length - 1]}`);
+  }
+}
+
+/**
+ * Local training of one participant: minibatch SGD with momentum on softmax cross-entropy, starting
+ * from `weights` and returning the new weights. Batches follow a seeded permutation per epoch and
+ * no tfjs randomness is used, so the result is a pure function of the inputs on a given backend.
+ */
+export async function trainLocal(tf: Tf, spec: readonly TensorSpec[], weights: Float32Array, data: Dataset, options: TrainOptions): Promise<Float32Array> {
+  const { epochs, batchSize, learningRate, momentum } = { ...DEFAULT_TRAIN_OPTIONS, ...stripUndefined(options) };
+  checkPositiveInt(epochs, "epochs");
+  checkPositiveInt(batchSize, "batchSize");
+  if (!Number.isFinite(learningRate) || learningRate <= 0) throw badArgument(`learningRate is ${learningRate}; it must be a positive finite number`);
+  if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw badArgument(`momentum is ${momentum}; it must lie in [0, 1)`);
+  const rng = new Prng(options.seed);
+  checkModelData(spec, weights, data);
+
+  const n = data.y.length;
+  const model = buildModel(tf, spec);
+  const x = tf.tensor2d(data.x, [n, data.features]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(data.y), "int32"), data.classes).toFloat());
+  const m = tf.scalar(momentum);
+  const c = tf.scalar(-learningRate);
+  const velocity: tfjs.Variable[] = [];
+  try {
+    setFlatWeights(model, weights);
+    const variables = model.net.trainableWeights.map((w) => w.read() as tfjs.Variable);
+    // tidy frees the zeros tensor; variables survive it.
+    for (const v of variables) velocity.push(tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = rng.permutation(n);
+      for (let start = 0; start < n; start += batchSize) {
+        const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, n))), "int32");
+        const { value, grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(tf.gather(y, idx), model.net.apply(tf.gather(x, idx)) as tfjs.Tensor2D) as tfjs.Scalar,
+          variables,
+        );
+        // The update of tf.train.momentum (v <- m v + g; w <- w - lr v), written out because its
+        // dispose() leaks the learning-rate scalar in tfjs 4.22.
+        tf.tidy(() => {
+          variables.forEach((w, i) => {
+            const v = tf.add(tf.mul(m, velocity[i]), grads[w.name]);
+            velocity[i].assign(v);
+            w.assign(tf.add(tf.mul(c, v), w));
+          });
+        });
+        tf.dispose([idx, value, ...Object.values(grads)]);
+      }
+      // One macrotask per epoch keeps timers and network peers in the same process responsive.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const out = getFlatWeights(model);
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw badArgument(`training diverged (parameter ${bad} is ${out[bad]}); lower the learning rate`);
+    return out;
+  } finally {
+    tf.dispose([x, y, m, c, ...velocity]);
+    model.dispose();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Accuracy and mean softmax cross-entropy of `weights` on `data`. */
+export function evaluate(tf: Tf, spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): { accuracy: number; loss: number } {
+  checkModelData(spec, weights, data);
+  const model = buildModel(tf, spec);
+  try {
+    setFlatWeights(model, weights);
+    const [accuracy, loss] = tf.tidy(() => {
+      const labels = tf.tensor1d(Int32Array.from(data.y), "int32");
+      const logits = model.net.apply(tf.tensor2d(data.x, [data.y.length, data.features])) as tfjs.Tensor2D;
+      const lossT = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, data.classes), logits);
+      const accT = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
+      return [accT.dataSync()[0], lossT.dataSync()[0]];
+    });
+    return { accuracy, loss };
+  } finally {
+    model.dispose();
+  }
+}
