@@ -21,6 +21,7 @@ export const ErrorCode = {
   AUDIT_FAILED: "DSAIN_AUDIT_FAILED",
   BAD_ARGUMENT: "DSAIN_BAD_ARGUMENT",
   DATA_MALFORMED: "DSAIN_DATA_MALFORMED",
+  IPFS_INTEGRITY: "DSAIN_IPFS_INTEGRITY",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

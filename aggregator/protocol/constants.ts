@@ -31,6 +31,11 @@ export const CODEC_RAW = 0x55;
 export const CODEC_DAG_PB = 0x70;
 export const MULTIHASH_SHA2_256 = 0x12;
 
-/** UnixFS import parameters of checkpoints, pinned so that anyone can recompute a CID. */
+/**
+ * UnixFS import parameters of checkpoints, pinned so that anyone can recompute a CID. 174 links
+ * per node is the balanced-layout default that goes with 256 KiB chunks (ipfs-unixfs-importer 17
+ * with no options, Kubo `ipfs add --cid-version=1`); 1024 belongs with 1 MiB chunks (the
+ * @helia/unixfs and "unixfs-v1-2025" defaults). The two differ only for files above 174 chunks.
+ */
 export const UNIXFS_CHUNK_BYTES = 262_144;
-export const UNIXFS_MAX_CHILDREN = 1024;
+export const UNIXFS_MAX_CHILDREN = 174;
