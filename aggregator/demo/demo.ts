@@ -75,6 +75,8 @@ export interface DemoResult {
   constraints: number;
   vkeyHash: string;
   ipfsDir: string;
+  /** Ignition deployment id on an external chain (its journal is ignition/deployments/<id>). */
+  deploymentId?: string;
   audit?: AuditOutcome;
   /** Present with keepOpen: the caller must close both. */
   session?: { chain: ChainSession; store: CheckpointStore; ledgerClient: LedgerClient };
@@ -124,9 +126,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const [aggregator] = await chain.ethers.getSigners();
     const { default: DsainModule } = await import("../../ignition/modules/Dsain.js");
     step("deploying RoundChunkVerifier_4_4 and ProvenanceLedger with Ignition");
+    // On an external chain Ignition keeps a journal under ignition/deployments/<id>; each demo is a
+    // fresh deployment, so it gets its own id instead of resuming (or clashing with) an older one.
+    const deploymentId = options.rpcUrl === undefined ? undefined : `dsain-demo-${Date.now()}`;
     const deployed = await chain.connection.ignition.deploy(DsainModule, {
       parameters: { Dsain: { admin: aggregator.address, aggregator: aggregator.address } },
+      deploymentId,
     });
+    if (deploymentId !== undefined) log(`  Ignition journal: ignition/deployments/${deploymentId}`);
     const ledgerAddress: string = await deployed.ledger.getAddress();
     const verifierAddress: string = await deployed.verifier.getAddress();
     const artifact = await chain.hre.artifacts.readArtifact("ProvenanceLedger");
@@ -232,7 +239,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const proved = await proveRoundChunk(DEMO_INSTANCE, input);
       const proveReceipt = await ledger.proveRound(federationId, BigInt(t), toSolidityProof(proved.proof));
       log(
-        `  Groth16 proof of chunk ${chunkIndex}: witness ${proved.witnessMs} ms, prove ${proved.proveMs} ms; verified on-chain (${proveReceipt.gasUsed} gas)`,
+        `  Groth16 proof of chunk ${chunkIndex}: witness ${Math.round(proved.witnessMs)} ms, prove ${Math.round(proved.proveMs)} ms; verified on-chain (${proveReceipt.gasUsed} gas)`,
       );
 
       const metrics = evaluate(tf, spec, decodeVector(next), test);
@@ -247,8 +254,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         chunkIndex,
         postGas: postReceipt.gasUsed,
         proveGas: proveReceipt.gasUsed,
-        witnessMs: proved.witnessMs,
-        proveMs: proved.proveMs,
+        witnessMs: Math.round(proved.witnessMs),
+        proveMs: Math.round(proved.proveMs),
       });
       model = next;
       modelRoot = nextRoot;
@@ -265,6 +272,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       constraints: keys.constraints,
       vkeyHash: keys.vkeyHash,
       ipfsDir,
+      deploymentId,
     };
 
     if (options.skipAudit !== true) {

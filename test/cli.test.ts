@@ -1,0 +1,114 @@
+// The `dsain` command as a user runs it: a demo against a real `hardhat node` process on
+// 127.0.0.1, then `dsain audit` in a separate process — passing, then failing on a corrupted block.
+import { expect } from "chai";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../aggregator/demo/demo.js";
+import { blockFilePath, openCheckpointStore } from "../aggregator/ipfs/checkpoint-store.js";
+import { PROJECT_ROOT } from "../aggregator/zk/keys.js";
+
+const run = promisify(execFile);
+const DSAIN = path.join(PROJECT_ROOT, "bin", "dsain.js");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForRpc(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`hardhat node did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+/** Runs `dsain …` in its own process; resolves with exit code and output, never throws on exit 1. */
+async function dsain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [DSAIN, ...args], { cwd: PROJECT_ROOT, timeout: 300_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === "number" ? err.code : -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
+  }
+}
+
+describe("dsain command line", function () {
+  let node: ChildProcess | undefined;
+  let dir: string;
+  let rpcUrl: string;
+  let result: DemoResult;
+
+  before(async function () {
+    const port = await freePort();
+    rpcUrl = `http://127.0.0.1:${port}`;
+    node = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(port)], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    await waitForRpc(rpcUrl, node, 60_000);
+    dir = await mkdtemp(path.join(os.tmpdir(), "dsain-cli-"));
+    result = await runDemo({ ...DEMO_DEFAULTS, epochs: 1, workDir: dir, rpcUrl, skipAudit: true });
+  });
+
+  after(async function () {
+    if (node && node.exitCode === null) {
+      const exited = new Promise((r) => node!.once("exit", r));
+      node.kill("SIGTERM"); // by PID: only the process this test started
+      await exited;
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+    if (result?.deploymentId) await rm(path.join(PROJECT_ROOT, "ignition", "deployments", result.deploymentId), { recursive: true, force: true });
+  });
+
+  it("should pass `dsain audit` in a separate process against the external chain", async function () {
+    const out = await dsain(["audit", "--rpc", rpcUrl, "--summary", path.join(dir, "summary.json")]);
+    expect(out.code, out.stdout + out.stderr).to.equal(0);
+    expect(out.stdout).to.contain("verdict: PASS");
+    expect(out.stdout).to.match(/round 2: ok/);
+  });
+
+  it("should exit 1 naming round 1 and its checkpoint when one of its block bytes is corrupted", async function () {
+    const store = await openCheckpointStore({ directory: result.ipfsDir });
+    const file = blockFilePath(store, result.rounds[0].cid);
+    await store.stop();
+    const bytes = await readFile(file);
+    bytes[100] ^= 0xff;
+    await writeFile(file, bytes);
+    const out = await dsain(["audit", "--rpc", rpcUrl, "--ledger", result.ledger, "--federation", String(result.federationId), "--ipfs", result.ipfsDir]);
+    expect(out.code).to.equal(1);
+    expect(out.stdout).to.contain(`round 1: checkpoint: ${result.rounds[0].cid}`);
+    expect(out.stdout).to.contain("verdict: FAIL");
+  });
+
+  it("should refuse bad arguments with a message that names them", async function () {
+    const rounds = await dsain(["demo", "--rounds", "0"]);
+    expect(rounds.code).to.equal(1);
+    expect(rounds.stderr).to.contain("--rounds must be a positive integer");
+    const audit = await dsain(["audit", "--summary", path.join(dir, "missing.json")]);
+    expect(audit.code).to.equal(1);
+    expect(audit.stderr).to.match(/--ledger, --federation and --ipfs are needed, or a readable --summary/);
+  });
+});
