@@ -92,33 +92,27 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         SignedUpdate[] calldata updates
     ) external onlyRole(AGGREGATOR_ROLE) {
         Federation storage fed = _federation(federationId);
-        if (post.round != fed.lastRound + 1) revert ProvenanceRoundOutOfOrder(federationId, fed.lastRound + 1, post.round);
+        if (post.round != fed.lastRound + 1)
+            revert ProvenanceRoundOutOfOrder(federationId, fed.lastRound + 1, post.round);
         if (updates.length != fed.config.participantsPerRound) {
             revert ProvenanceWrongUpdateCount(federationId, fed.config.participantsPerRound, updates.length);
         }
 
-        bytes32 baseModelRoot = fed.rounds[post.round - 1].modelRoot;
-        address[] memory participants = new address[](updates.length);
-        bytes32[] memory updateRoots = new bytes32[](updates.length);
-        uint32[] memory weights = new uint32[](updates.length);
-        uint256 weightSum;
-        for (uint256 i = 0; i < updates.length; ++i) {
-            SignedUpdate calldata u = updates[i];
-            // Strict ascent makes S_t a set and its encoding canonical.
-            if (i > 0 && uint160(u.participant) <= uint160(updates[i - 1].participant)) {
-                revert ProvenanceParticipantsNotAscending(federationId, i);
-            }
-            if (!fed.enrolled[u.participant]) revert ProvenanceNotEnrolled(federationId, u.participant);
-            _checkAttestation(federationId, post.round, baseModelRoot, u);
-            participants[i] = u.participant;
-            updateRoots[i] = u.updateRoot;
-            weights[i] = u.weight;
-            weightSum += u.weight;
-        }
-        if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
+        (address[] memory participants, bytes32[] memory updateRoots, uint32[] memory weights) = _checkUpdates(
+            fed,
+            federationId,
+            post.round,
+            updates
+        );
 
         bytes32 pRoot = ProtocolHashes.participantsRoot(participants);
-        bytes32 expected = ProtocolHashes.roundCommitment(post.modelRoot, post.cidCodec, post.cidDigest, pRoot, post.round);
+        bytes32 expected = ProtocolHashes.roundCommitment(
+            post.modelRoot,
+            post.cidCodec,
+            post.cidDigest,
+            pRoot,
+            post.round
+        );
         if (expected != post.commitment) {
             revert ProvenanceCommitmentMismatch(federationId, post.round, expected, post.commitment);
         }
@@ -142,7 +136,16 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
         for (uint256 i = 0; i < updates.length; ++i) {
             SignedUpdate calldata u = updates[i];
-            emit UpdateAttested(federationId, post.round, u.participant, u.updateRoot, u.sampleCount, u.weight, u.dp, u.signature);
+            emit UpdateAttested(
+                federationId,
+                post.round,
+                u.participant,
+                u.updateRoot,
+                u.sampleCount,
+                u.weight,
+                u.dp,
+                u.signature
+            );
         }
         emit RoundPosted(
             federationId,
@@ -245,6 +248,38 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             inputs[3 + i] = uint256(roots[i]);
             inputs[3 + k + i] = weights[i];
         }
+    }
+
+    /**
+     * @dev Checks every update of a round (strictly ascending enrolled participants, valid EIP-712
+     * signatures over the previous round's model root, weights summing to WEIGHT_TOTAL) and
+     * returns the columns the record keeps.
+     */
+    function _checkUpdates(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        SignedUpdate[] calldata updates
+    ) private view returns (address[] memory participants, bytes32[] memory updateRoots, uint32[] memory weights) {
+        bytes32 baseModelRoot = fed.rounds[round - 1].modelRoot;
+        participants = new address[](updates.length);
+        updateRoots = new bytes32[](updates.length);
+        weights = new uint32[](updates.length);
+        uint256 weightSum;
+        for (uint256 i = 0; i < updates.length; ++i) {
+            SignedUpdate calldata u = updates[i];
+            // Strict ascent makes S_t a set and its encoding canonical.
+            if (i > 0 && uint160(u.participant) <= uint160(updates[i - 1].participant)) {
+                revert ProvenanceParticipantsNotAscending(federationId, i);
+            }
+            if (!fed.enrolled[u.participant]) revert ProvenanceNotEnrolled(federationId, u.participant);
+            _checkAttestation(federationId, round, baseModelRoot, u);
+            participants[i] = u.participant;
+            updateRoots[i] = u.updateRoot;
+            weights[i] = u.weight;
+            weightSum += u.weight;
+        }
+        if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
     }
 
     function _checkAttestation(

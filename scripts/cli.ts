@@ -15,7 +15,8 @@ function positiveInt(name: string) {
 function nonNegativeInt(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError(`${name} must be an integer in [0, 2^32), got "${value}"`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      throw new InvalidArgumentError(`${name} must be an integer in [0, 2^32), got "${value}"`);
     return n;
   };
 }
@@ -67,7 +68,10 @@ program
       try {
         summary = JSON.parse(await readFile(o.summary, "utf8"));
       } catch (e) {
-        throw new DsainError("DSAIN_BAD_ARGUMENT", `--ledger, --federation and --ipfs are needed, or a readable --summary (${o.summary}: ${ensureError(e).message})`);
+        throw new DsainError(
+          "DSAIN_BAD_ARGUMENT",
+          `--ledger, --federation and --ipfs are needed, or a readable --summary (${o.summary}: ${ensureError(e).message})`,
+        );
       }
     }
     const ok = await runAuditCommand({

@@ -51,12 +51,23 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   const fixedPoint = {
     meta: meta("encodeValue: q = round_half_even(w * 2^16) within int32; `refused` values must raise"),
     cases: fpValues.map((v) => ({ value: v, encoded: String(encodeValue(v)) })),
-    refused: [{ value: "32768", reason: "out of int32" }, { value: "-32768.00001", reason: "out of int32" }, { value: "NaN", reason: "not finite" }, { value: "Infinity", reason: "not finite" }],
+    refused: [
+      { value: "32768", reason: "out of int32" },
+      { value: "-32768.00001", reason: "out of int32" },
+      { value: "NaN", reason: "not finite" },
+      { value: "Infinity", reason: "not finite" },
+    ],
   };
 
   // §2 vector roots, various lengths (1 chunk, exact chunk, padded, the demo model's 212).
   const rootCases = [];
-  for (const [seed, length] of [[1, 1], [2, 16], [3, 17], [4, 40], [5, 212]] as const) {
+  for (const [seed, length] of [
+    [1, 1],
+    [2, 16],
+    [3, 17],
+    [4, 40],
+    [5, 212],
+  ] as const) {
     const values = lcgInts(seed, length, 2 ** 31 - 1);
     const tree = await vectorTree(values);
     rootCases.push({
@@ -109,7 +120,11 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   const commitmentVectors = {
     meta: meta("participantsRoot, updatesDigest, roundCommitment h_t, challengeSeed/challengeChunk"),
     participants: { unsorted: wallets.map((w) => w.address), sorted, participantsRoot: pRoot, emptyRoot: participantsRoot([]) },
-    updates: { updateRoots, weights: integerWeights([1, 2, 3, 4]), updatesDigest: updatesDigest(sorted, updateRoots, integerWeights([1, 2, 3, 4])) },
+    updates: {
+      updateRoots,
+      weights: integerWeights([1, 2, 3, 4]),
+      updatesDigest: updatesDigest(sorted, updateRoots, integerWeights([1, 2, 3, 4])),
+    },
     commitment: { ...commitmentInput, commitment },
     challenge: { commitment, prevrandao: "123456789", blockNumber: "42", seed, chunks: 14, chunkIndex: challengeChunk(seed, 14) },
   };
@@ -147,9 +162,22 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     meta: meta("DSAINCK1 checkpoint file bytes"),
     round: 2,
     modelId: "vector-model",
-    tensors: [{ name: "dense/kernel", shape: [2, 2] }, { name: "dense/bias", shape: [2] }],
+    tensors: [
+      { name: "dense/kernel", shape: [2, 2] },
+      { name: "dense/bias", shape: [2] },
+    ],
     values: ints(ckValues),
-    bytes: hexlify(encodeCheckpoint({ round: 2, modelId: "vector-model", tensors: [{ name: "dense/kernel", shape: [2, 2] }, { name: "dense/bias", shape: [2] }], values: ckValues })),
+    bytes: hexlify(
+      encodeCheckpoint({
+        round: 2,
+        modelId: "vector-model",
+        tensors: [
+          { name: "dense/kernel", shape: [2, 2] },
+          { name: "dense/bias", shape: [2] },
+        ],
+        values: ckValues,
+      }),
+    ),
   };
 
   return {

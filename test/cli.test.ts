@@ -80,7 +80,8 @@ describe("dsain command line", function () {
       await exited;
     }
     if (dir) await rm(dir, { recursive: true, force: true });
-    if (result?.deploymentId) await rm(path.join(PROJECT_ROOT, "ignition", "deployments", result.deploymentId), { recursive: true, force: true });
+    if (result?.deploymentId)
+      await rm(path.join(PROJECT_ROOT, "ignition", "deployments", result.deploymentId), { recursive: true, force: true });
   });
 
   it("should pass `dsain audit` in a separate process against the external chain", async function () {
@@ -97,7 +98,17 @@ describe("dsain command line", function () {
     const bytes = await readFile(file);
     bytes[100] ^= 0xff;
     await writeFile(file, bytes);
-    const out = await dsain(["audit", "--rpc", rpcUrl, "--ledger", result.ledger, "--federation", String(result.federationId), "--ipfs", result.ipfsDir]);
+    const out = await dsain([
+      "audit",
+      "--rpc",
+      rpcUrl,
+      "--ledger",
+      result.ledger,
+      "--federation",
+      String(result.federationId),
+      "--ipfs",
+      result.ipfsDir,
+    ]);
     expect(out.code).to.equal(1);
     expect(out.stdout).to.contain(`round 1: checkpoint: ${result.rounds[0].cid}`);
     expect(out.stdout).to.contain("verdict: FAIL");

@@ -2,7 +2,16 @@
 import { expect } from "chai";
 import { DsainError, ErrorCode } from "../aggregator/errors.js";
 import { type Dataset, Prng, checkDataset, splitIid, syntheticClassification, trainTestSplit } from "../aggregator/fl/data.js";
-import { buildModel, evaluate, getFlatWeights, initialWeights, mlpSpec, parameterCount, setFlatWeights, trainLocal } from "../aggregator/fl/model.js";
+import {
+  buildModel,
+  evaluate,
+  getFlatWeights,
+  initialWeights,
+  mlpSpec,
+  parameterCount,
+  setFlatWeights,
+  trainLocal,
+} from "../aggregator/fl/model.js";
 import { type Tf, initTf } from "../aggregator/fl/tf.js";
 
 function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
@@ -118,7 +127,9 @@ describe("fl: splitIid and trainTestSplit", function () {
 
   // One number per sample (label and inputs), sorted: equal lists mean the same samples in any order.
   function rowSums(d: Dataset): number[] {
-    return Array.from(d.y, (_, i) => d.x.subarray(i * d.features, (i + 1) * d.features).reduce((a, b) => a + b, 0) + 1000 * d.y[i]).sort((a, b) => a - b);
+    return Array.from(d.y, (_, i) => d.x.subarray(i * d.features, (i + 1) * d.features).reduce((a, b) => a + b, 0) + 1000 * d.y[i]).sort(
+      (a, b) => a - b,
+    );
   }
 
   it("should deal every sample exactly once into parts differing by at most one", function () {
@@ -219,7 +230,11 @@ describe("fl: model layout", function () {
   it("should refuse a weight vector of the wrong length", function () {
     const model = buildModel(tf, mlpSpec());
     try {
-      expectDsainError(() => setFlatWeights(model, new Float32Array(211)), ErrorCode.VECTOR_LENGTH_MISMATCH, /211 parameters, the model 212/);
+      expectDsainError(
+        () => setFlatWeights(model, new Float32Array(211)),
+        ErrorCode.VECTOR_LENGTH_MISMATCH,
+        /211 parameters, the model 212/,
+      );
     } finally {
       model.dispose();
     }

@@ -47,7 +47,11 @@ describe("ProvenanceLedger", function () {
 
   type Fixture = Awaited<ReturnType<typeof deployFixture>>;
 
-  async function roundFor(f: Fixture, round: bigint, overrides: { signers?: Wallet[]; domain?: any; signRound?: bigint; federation?: bigint } = {}) {
+  async function roundFor(
+    f: Fixture,
+    round: bigint,
+    overrides: { signers?: Wallet[]; domain?: any; signRound?: bigint; federation?: bigint } = {},
+  ) {
     const signers = overrides.signers ?? f.wallets;
     const weights = integerWeights([100, 200, 300, 400]);
     const updates = [];
@@ -225,7 +229,11 @@ describe("ProvenanceLedger", function () {
     it("should refuse the wrong number of updates", async function () {
       const f = await deployFixture();
       const { post, updates } = await roundFor(f, 1n);
-      await expectUnchanged(f, f.ledger.connect(f.aggregator).postRound(1n, post, updates.slice(0, 3)), "ProvenanceWrongUpdateCount", [1n, 4n, 3n]);
+      await expectUnchanged(f, f.ledger.connect(f.aggregator).postRound(1n, post, updates.slice(0, 3)), "ProvenanceWrongUpdateCount", [
+        1n,
+        4n,
+        3n,
+      ]);
     });
   });
 

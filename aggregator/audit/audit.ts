@@ -98,12 +98,18 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     // Participants and their signatures.
     const addrs = r.updates.map((u) => getAddress(u.participant));
     if (addrs.length !== evidence.config.participantsPerRound) {
-      f.push({ round: t, link: "participants", message: `${addrs.length} attested updates, the federation requires ${evidence.config.participantsPerRound}` });
+      f.push({
+        round: t,
+        link: "participants",
+        message: `${addrs.length} attested updates, the federation requires ${evidence.config.participantsPerRound}`,
+      });
     }
     for (let i = 1; i < addrs.length; i++) {
-      if (BigInt(addrs[i]) <= BigInt(addrs[i - 1])) f.push({ round: t, link: "participants", message: `participants not strictly ascending at position ${i}` });
+      if (BigInt(addrs[i]) <= BigInt(addrs[i - 1]))
+        f.push({ round: t, link: "participants", message: `participants not strictly ascending at position ${i}` });
     }
-    for (const a of addrs) if (!enrolled.has(a)) f.push({ round: t, link: "participants", message: `${a} attested but was never enrolled` });
+    for (const a of addrs)
+      if (!enrolled.has(a)) f.push({ round: t, link: "participants", message: `${a} attested but was never enrolled` });
     for (const u of r.updates) {
       let recovered = "";
       try {
@@ -126,7 +132,11 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
         recovered = `nothing (${ensureError(e).message.split("\n")[0]})`;
       }
       if (recovered !== getAddress(u.participant)) {
-        f.push({ round: t, link: "signature", message: `attestation of ${u.participant} does not recover its signer (recovered ${recovered})` });
+        f.push({
+          round: t,
+          link: "signature",
+          message: `attestation of ${u.participant} does not recover its signer (recovered ${recovered})`,
+        });
       }
     }
 
@@ -149,10 +159,26 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     if (pRoot !== "" && pRoot !== r.participantsRoot) {
       f.push({ round: t, link: "participants", message: `participantsRoot ${r.participantsRoot} recorded, recomputed ${pRoot}` });
     }
-    const uDigest = updatesDigest(addrs, r.updates.map((u) => u.updateRoot), weights);
-    if (uDigest !== r.updatesDigest) f.push({ round: t, link: "commitment", message: `updatesDigest ${r.updatesDigest} recorded, recomputed ${uDigest}` });
-    const h = roundCommitment({ modelRoot: r.modelRoot, cidCodec: r.cidCodec, cidDigest: r.cidDigest, participantsRoot: r.participantsRoot, round: t });
-    if (h !== r.commitment) f.push({ round: t, link: "commitment", message: `h_t ${r.commitment} recorded, recomputed ${h} from the round's model, CID, participants and t` });
+    const uDigest = updatesDigest(
+      addrs,
+      r.updates.map((u) => u.updateRoot),
+      weights,
+    );
+    if (uDigest !== r.updatesDigest)
+      f.push({ round: t, link: "commitment", message: `updatesDigest ${r.updatesDigest} recorded, recomputed ${uDigest}` });
+    const h = roundCommitment({
+      modelRoot: r.modelRoot,
+      cidCodec: r.cidCodec,
+      cidDigest: r.cidDigest,
+      participantsRoot: r.participantsRoot,
+      round: t,
+    });
+    if (h !== r.commitment)
+      f.push({
+        round: t,
+        link: "commitment",
+        message: `h_t ${r.commitment} recorded, recomputed ${h} from the round's model, CID, participants and t`,
+      });
 
     // Checkpoint: bytes hash to the CID, parse, and commit to modelRoot.
     f.push(...(await checkCheckpoint(opts, r, evidence.config.modelId, evidence.config.modelLength)));
@@ -209,13 +235,23 @@ async function checkCheckpoint(
     const ck = decodeCheckpoint(bytes);
     const out: Finding[] = [];
     if (ck.round !== t) out.push({ round: t, link: "checkpoint", message: `${cid.toString()} is the checkpoint of round ${ck.round}` });
-    if (ck.modelId !== modelId) out.push({ round: t, link: "checkpoint", message: `${cid.toString()} holds model ${ck.modelId}, not ${modelId}` });
+    if (ck.modelId !== modelId)
+      out.push({ round: t, link: "checkpoint", message: `${cid.toString()} holds model ${ck.modelId}, not ${modelId}` });
     if (ck.values.length !== modelLength) {
-      out.push({ round: t, link: "checkpoint", message: `${cid.toString()} has ${ck.values.length} parameters, the federation ${modelLength}` });
+      out.push({
+        round: t,
+        link: "checkpoint",
+        message: `${cid.toString()} has ${ck.values.length} parameters, the federation ${modelLength}`,
+      });
       return out;
     }
     const root = fieldToBytes32(await vectorRoot(ck.values));
-    if (root !== r.modelRoot) out.push({ round: t, link: "checkpoint", message: `${cid.toString()} commits to model root ${root}, the chain records ${r.modelRoot}` });
+    if (root !== r.modelRoot)
+      out.push({
+        round: t,
+        link: "checkpoint",
+        message: `${cid.toString()} commits to model root ${root}, the chain records ${r.modelRoot}`,
+      });
     return out;
   } catch (e) {
     return [{ round: t, link: "checkpoint", message: `${cid.toString()}: ${ensureError(e).message}` }];

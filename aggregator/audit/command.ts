@@ -21,7 +21,9 @@ export async function runAuditCommand(o: {
   try {
     abi = JSON.parse(await readFile(artifactPath, "utf8")).abi;
   } catch (e) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, { cause: e });
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, {
+      cause: e,
+    });
   }
   const provider = new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: false });
   const keys = await ensureCircuitKeys(o.instance, { log: (m) => o.log(`  ${m}`) });

@@ -32,7 +32,8 @@ export async function auditEvidence(opts: {
     verifyProof: async (signals: bigint[], proof: SolidityProof) =>
       snarkjs.groth16.verify(opts.vkey, signals.map(String), fromSolidityProof(proof)),
     onRound: (round, findings) => {
-      if (findings.length === 0) say(`  round ${round}: ok (${round === 0 ? "genesis checkpoint and h_0" : "signatures, h_t, checkpoint, proof"})`);
+      if (findings.length === 0)
+        say(`  round ${round}: ok (${round === 0 ? "genesis checkpoint and h_0" : "signatures, h_t, checkpoint, proof"})`);
       for (const f of findings) say(`  ✗ ${formatFinding(f)}`);
     },
   });

@@ -28,7 +28,9 @@ export async function openChain(options: { rpcUrl?: string; quiet?: boolean } = 
         ? await hre.network.create()
         : await hre.network.create({ network: "rpc", override: { url: options.rpcUrl } });
   } catch (e) {
-    throw new DsainError(ErrorCode.CHAIN_FAILURE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, { cause: e });
+    throw new DsainError(ErrorCode.CHAIN_FAILURE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, {
+      cause: e,
+    });
   }
   return {
     hre,

@@ -129,7 +129,10 @@ export class LedgerClient {
     return (await this.contract.publicInputs(federationId, round)) as bigint[];
   }
 
-  async roundRecord(federationId: bigint, round: bigint): Promise<{ commitment: string; modelRoot: string; status: bigint; challengeSeed: string }> {
+  async roundRecord(
+    federationId: bigint,
+    round: bigint,
+  ): Promise<{ commitment: string; modelRoot: string; status: bigint; challengeSeed: string }> {
     return this.contract.roundRecord(federationId, round);
   }
 
@@ -138,7 +141,10 @@ export class LedgerClient {
     const c = this.contract;
     const created = await c.queryFilter(c.filters.FederationCreated(federationId));
     if (created.length !== 1) {
-      throw new DsainError(ErrorCode.AUDIT_FAILED, `federation ${federationId}: expected one FederationCreated event at ${this.address}, found ${created.length}`);
+      throw new DsainError(
+        ErrorCode.AUDIT_FAILED,
+        `federation ${federationId}: expected one FederationCreated event at ${this.address}, found ${created.length}`,
+      );
     }
     const createdArgs = (created[0] as unknown as { args: any }).args;
     const cfg = createdArgs.config;

@@ -227,7 +227,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         { round: BigInt(t), modelRoot: nextRoot, cidCodec: onchain.codec, cidDigest: onchain.digest, commitment },
         updates,
       );
-      log(`  FedAvg (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted (${postReceipt.gasUsed} gas)`);
+      log(
+        `  FedAvg (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted (${postReceipt.gasUsed} gas)`,
+      );
 
       // The proof's public inputs come from the contract, never from the aggregator's own state.
       const publicInputs = await ledger.publicInputs(federationId, BigInt(t));
@@ -285,7 +287,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         log,
       });
     }
-    await writeFile(path.join(options.workDir, "summary.json"), JSON.stringify(result, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    await writeFile(
+      path.join(options.workDir, "summary.json"),
+      JSON.stringify(result, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
+    );
     if (options.keepOpen === true) {
       keep = true;
       result.session = { chain, store, ledgerClient: ledger };
@@ -319,6 +324,7 @@ export function formatSummary(r: DemoResult): string {
     );
   }
   lines.push(`  circuit ${DEMO_INSTANCE}: ${r.constraints} constraints (development key ${r.vkeyHash.slice(0, 18)}…, not for production)`);
-  if (r.audit) lines.push(`  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.proven} proofs verified)`);
+  if (r.audit)
+    lines.push(`  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.proven} proofs verified)`);
   return lines.join("\n");
 }

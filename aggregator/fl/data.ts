@@ -97,9 +97,12 @@ export function checkDataset(data: Dataset, what = "dataset"): void {
   const malformed = (message: string) => new DsainError(ErrorCode.DATA_MALFORMED, `${what} is malformed: ${message}`);
   if (!(data.x instanceof Float32Array) || !(data.y instanceof Uint8Array)) throw malformed("x must be a Float32Array and y a Uint8Array");
   if (!Number.isInteger(data.features) || data.features < 1) throw malformed(`features is ${data.features}, not a positive integer`);
-  if (!Number.isInteger(data.classes) || data.classes < 2 || data.classes > 256) throw malformed(`classes is ${data.classes}, not an integer in [2, 256]`);
+  if (!Number.isInteger(data.classes) || data.classes < 2 || data.classes > 256)
+    throw malformed(`classes is ${data.classes}, not an integer in [2, 256]`);
   if (data.x.length !== data.y.length * data.features) {
-    throw malformed(`x has ${data.x.length} values but ${data.y.length} samples of ${data.features} features need ${data.y.length * data.features}`);
+    throw malformed(
+      `x has ${data.x.length} values but ${data.y.length} samples of ${data.features} features need ${data.y.length * data.features}`,
+    );
   }
   for (let i = 0; i < data.y.length; i++) {
     if (data.y[i] >= data.classes) throw malformed(`label ${i} is ${data.y[i]}, outside [0, ${data.classes})`);
@@ -116,7 +119,8 @@ export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
   const y = new Uint8Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
-    if (!Number.isInteger(i) || i < 0 || i >= data.y.length) throw badArgument(`index ${i} is outside the dataset's ${data.y.length} samples`);
+    if (!Number.isInteger(i) || i < 0 || i >= data.y.length)
+      throw badArgument(`index ${i} is outside the dataset's ${data.y.length} samples`);
     x.set(data.x.subarray(i * features, (i + 1) * features), k * features);
     y[k] = data.y[i];
   }
@@ -136,7 +140,8 @@ export function syntheticClassification(options: SyntheticOptions): Dataset {
   checkCount(samples, "samples", 1);
   checkCount(features, "features", 1);
   checkCount(classes, "classes", 2, 256);
-  if (!Number.isFinite(separation) || separation <= 0) throw badArgument(`separation is ${separation}; it must be a positive finite number`);
+  if (!Number.isFinite(separation) || separation <= 0)
+    throw badArgument(`separation is ${separation}; it must be a positive finite number`);
   const rng = new Prng(seed);
   const means = new Float64Array(classes * features);
   for (let i = 0; i < means.length; i++) means[i] = separation * rng.nextGaussian();
@@ -179,7 +184,8 @@ export function trainTestSplit(data: Dataset, testFraction: number, seed: number
   checkSeed(seed);
   const n = data.y.length;
   const testSize = Math.round(n * testFraction);
-  if (testSize < 1 || testSize > n - 1) throw badArgument(`testFraction ${testFraction} of ${n} samples leaves the train or test side empty`);
+  if (testSize < 1 || testSize > n - 1)
+    throw badArgument(`testFraction ${testFraction} of ${n} samples leaves the train or test side empty`);
   const order = new Prng(seed).permutation(n);
   return { train: subset(data, order.subarray(testSize)), test: subset(data, order.subarray(0, testSize)) };
 }

@@ -80,10 +80,16 @@ function layerWidths(spec: readonly TensorSpec[]): number[] {
   for (let l = 0; l < spec.length / 2; l++) {
     const kernel = spec[2 * l].shape;
     const bias = spec[2 * l + 1].shape;
-    if (kernel.length !== 2 || bias.length !== 1 || bias[0] !== kernel[1] || ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)) {
+    if (
+      kernel.length !== 2 ||
+      bias.length !== 1 ||
+      bias[0] !== kernel[1] ||
+      ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)
+    ) {
       throw badArgument(`model spec layer ${l} needs a kernel [in, out] and a bias [out] of positive integers`);
     }
-    if (l > 0 && kernel[0] !== widths[l]) throw badArgument(`model spec layer ${l} takes ${kernel[0]} inputs but layer ${l - 1} gives ${widths[l]}`);
+    if (l > 0 && kernel[0] !== widths[l])
+      throw badArgument(`model spec layer ${l} takes ${kernel[0]} inputs but layer ${l - 1} gives ${widths[l]}`);
     if (l === 0) widths.push(kernel[0]);
     widths.push(kernel[1]);
   }
@@ -185,11 +191,18 @@ function checkModelData(spec: readonly TensorSpec[], weights: Float32Array, data
  * from `weights` and returning the new weights. Batches follow a seeded permutation per epoch and
  * no tfjs randomness is used, so the result is a pure function of the inputs on a given backend.
  */
-export async function trainLocal(tf: Tf, spec: readonly TensorSpec[], weights: Float32Array, data: Dataset, options: TrainOptions): Promise<Float32Array> {
+export async function trainLocal(
+  tf: Tf,
+  spec: readonly TensorSpec[],
+  weights: Float32Array,
+  data: Dataset,
+  options: TrainOptions,
+): Promise<Float32Array> {
   const { epochs, batchSize, learningRate, momentum } = { ...DEFAULT_TRAIN_OPTIONS, ...stripUndefined(options) };
   checkPositiveInt(epochs, "epochs");
   checkPositiveInt(batchSize, "batchSize");
-  if (!Number.isFinite(learningRate) || learningRate <= 0) throw badArgument(`learningRate is ${learningRate}; it must be a positive finite number`);
+  if (!Number.isFinite(learningRate) || learningRate <= 0)
+    throw badArgument(`learningRate is ${learningRate}; it must be a positive finite number`);
   if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw badArgument(`momentum is ${momentum}; it must lie in [0, 1)`);
   const rng = new Prng(options.seed);
   checkModelData(spec, weights, data);

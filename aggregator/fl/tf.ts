@@ -48,9 +48,13 @@ async function select(choice: TfBackendChoice): Promise<TfRuntime> {
       return (active = await activateWasm(tf));
     } catch (e) {
       if (choice === "wasm") {
-        throw new DsainError(ErrorCode.BAD_ARGUMENT, `the wasm backend could not start (${ensureError(e).message}); use backend "cpu" or "auto"`, {
-          cause: e,
-        });
+        throw new DsainError(
+          ErrorCode.BAD_ARGUMENT,
+          `the wasm backend could not start (${ensureError(e).message}); use backend "cpu" or "auto"`,
+          {
+            cause: e,
+          },
+        );
       }
     }
   }

@@ -63,7 +63,8 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     throw new DsainError(ErrorCode.CHECKPOINT_MALFORMED, "checkpoint is malformed: header is not UTF-8 JSON", { cause: e });
   }
   if (header.format !== "dsain-checkpoint") throw malformed(`format is ${String(header.format)}`);
-  if (header.version !== CHECKPOINT_VERSION) throw malformed(`version ${String(header.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
+  if (header.version !== CHECKPOINT_VERSION)
+    throw malformed(`version ${String(header.version)} is not supported (expected ${CHECKPOINT_VERSION})`);
   if (header.fracBits !== FRAC_BITS) throw malformed(`fracBits ${String(header.fracBits)} is not ${FRAC_BITS}`);
   if (!Number.isInteger(header.round) || (header.round as number) < 0) throw malformed("round is not a non-negative integer");
   if (typeof header.modelId !== "string") throw malformed("modelId is not a string");

@@ -47,10 +47,7 @@ export interface CommitmentInput {
 /** h_t = keccak256(abi.encode(bytes32 modelRoot, uint64 cidCodec, bytes32 cidDigest, bytes32 participantsRoot, uint64 round)). */
 export function roundCommitment(c: CommitmentInput): string {
   return keccak256(
-    abi.encode(
-      ["bytes32", "uint64", "bytes32", "bytes32", "uint64"],
-      [c.modelRoot, c.cidCodec, c.cidDigest, c.participantsRoot, c.round],
-    ),
+    abi.encode(["bytes32", "uint64", "bytes32", "bytes32", "uint64"], [c.modelRoot, c.cidCodec, c.cidDigest, c.participantsRoot, c.round]),
   );
 }
 

@@ -59,7 +59,12 @@ interface IProvenanceLedger {
         bytes32 challengeSeed;
     }
 
-    event FederationCreated(uint256 indexed federationId, address indexed admin, FederationConfig config, bytes32 genesisCommitment);
+    event FederationCreated(
+        uint256 indexed federationId,
+        address indexed admin,
+        FederationConfig config,
+        bytes32 genesisCommitment
+    );
     event ParticipantEnrolled(uint256 indexed federationId, address indexed participant);
     event UpdateAttested(
         uint256 indexed federationId,
@@ -105,7 +110,13 @@ interface IProvenanceLedger {
 
     function postRound(uint256 federationId, RoundPost calldata post, SignedUpdate[] calldata updates) external;
 
-    function proveRound(uint256 federationId, uint64 round, uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c) external;
+    function proveRound(
+        uint256 federationId,
+        uint64 round,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c
+    ) external;
 
     function publicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory);
 

@@ -8,10 +8,9 @@ pragma solidity ^0.8.28;
  */
 library ProtocolHashes {
     /// @dev EIP-712 type of a participant attestation (docs/protocol.md §6).
-    bytes32 internal constant ATTESTATION_TYPEHASH =
-        keccak256(
-            "Attestation(uint256 federationId,uint64 round,bytes32 baseModelRoot,bytes32 updateRoot,uint64 sampleCount,uint64 dpEpsilonMicros,uint64 dpDeltaPicos,uint64 dpClipMicros,uint64 dpNoiseMicros)"
-        );
+    bytes32 internal constant ATTESTATION_TYPEHASH = keccak256(
+        "Attestation(uint256 federationId,uint64 round,bytes32 baseModelRoot,bytes32 updateRoot,uint64 sampleCount,uint64 dpEpsilonMicros,uint64 dpDeltaPicos,uint64 dpClipMicros,uint64 dpNoiseMicros)"
+    );
 
     /// @dev Integer aggregation weights of a round sum to this total (docs/protocol.md §3).
     uint256 internal constant WEIGHT_TOTAL = 65536;
@@ -76,7 +75,11 @@ library ProtocolHashes {
     }
 
     /// @dev Seed of the round's proof challenge: fixed by the block that records the round.
-    function challengeSeed(bytes32 commitment, uint256 prevrandao, uint256 blockNumber) internal pure returns (bytes32) {
+    function challengeSeed(
+        bytes32 commitment,
+        uint256 prevrandao,
+        uint256 blockNumber
+    ) internal pure returns (bytes32) {
         return keccak256(abi.encode(commitment, prevrandao, blockNumber));
     }
 }

@@ -56,7 +56,8 @@ contract ProtocolVectorsTest {
         );
         require(seed == vm.parseJsonBytes32(json, ".challenge.seed"), "challengeSeed differs from vector");
         require(
-            uint256(seed) % vm.parseJsonUint(json, ".challenge.chunks") == vm.parseJsonUint(json, ".challenge.chunkIndex"),
+            uint256(seed) % vm.parseJsonUint(json, ".challenge.chunks") ==
+                vm.parseJsonUint(json, ".challenge.chunkIndex"),
             "challenge chunk differs from vector"
         );
     }
@@ -99,6 +100,9 @@ contract ProtocolVectorsTest {
             s := mload(add(sig, 0x40))
             v := byte(0, mload(add(sig, 0x60)))
         }
-        require(ecrecover(digest, v, r, s) == vm.parseJsonAddress(json, ".signer"), "signature does not recover the signer");
+        require(
+            ecrecover(digest, v, r, s) == vm.parseJsonAddress(json, ".signer"),
+            "signature does not recover the signer"
+        );
     }
 }
