@@ -201,18 +201,9 @@ export async function proveRoundChunk(instanceName: string, input: RoundChunkInp
   const snarkjs = await loadSnarkjs();
   try {
     const t0 = performance.now();
-    const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
-    try {
-      await snarkjs.wtns.calculate(input, keys.wasmPath, wtns);
-    } catch (e) {
-      throw new DsainError(
-        ErrorCode.ZK_WITNESS_FAILED,
-        `the ${instanceName} witness does not satisfy the circuit: ${ensureError(e).message}`,
-        { cause: e },
-      );
-    }
+    const witness = await calculateRoundChunkWitness(instanceName, input, options);
     const t1 = performance.now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove(keys.zkeyPath, wtns);
+    const { proof, publicSignals } = await snarkjs.groth16.prove(keys.zkeyPath, { type: "mem", data: witness });
     const t2 = performance.now();
     return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
   } finally {
