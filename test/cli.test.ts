@@ -118,6 +118,13 @@ describe("dsain command line", function () {
     const rounds = await dsain(["demo", "--rounds", "0"]);
     expect(rounds.code).to.equal(1);
     expect(rounds.stderr).to.contain("--rounds must be a positive integer");
+    const foreign = await mkdtemp(path.join(os.tmpdir(), "dsain-foreign-"));
+    await writeFile(path.join(foreign, "precious.txt"), "not the demo's");
+    const work = await dsain(["demo", "--work-dir", foreign]);
+    expect(work.code).to.equal(1);
+    expect(work.stderr).to.contain("refusing to clear it");
+    expect(await readFile(path.join(foreign, "precious.txt"), "utf8")).to.equal("not the demo's");
+    await rm(foreign, { recursive: true, force: true });
     const audit = await dsain(["audit", "--summary", path.join(dir, "missing.json")]);
     expect(audit.code).to.equal(1);
     expect(audit.stderr).to.match(/--ledger, --federation and --ipfs are needed, or a readable --summary/);

@@ -1,6 +1,6 @@
 // The main job: a real federation end to end in one process — chain, IPFS, training, exact
 // aggregation, attestations, Groth16 proofs bound to the recorded round — then the audit.
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { LedgerClient, NO_DP, type SignedUpdate } from "../chain/ledger.js";
@@ -110,12 +110,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     throw new DsainError(ErrorCode.BAD_ARGUMENT, `--epochs is ${options.epochs}; it must be a positive integer`);
   }
 
+  await resetWorkDir(options.workDir);
   step(`proving keys for ${DEMO_INSTANCE} (cached after the first run)`);
   const keys = await ensureCircuitKeys(DEMO_INSTANCE, { log: (m) => log(`  ${m}`) });
   log(`  ${keys.constraints} constraints, verifying key ${keys.vkeyHash.slice(0, 18)}… (development key, not for production)`);
 
-  await rm(options.workDir, { recursive: true, force: true });
-  await mkdir(options.workDir, { recursive: true });
   const ipfsDir = path.join(options.workDir, "ipfs");
 
   step(options.rpcUrl ? `chain at ${options.rpcUrl}` : "Hardhat in-process network");
@@ -303,6 +302,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       await releaseZkWorkers();
     }
   }
+}
+
+const WORK_DIR_MARKER = ".dsain-demo";
+
+/** Empties the demo's working directory, refusing any non-empty folder the demo did not create. */
+async function resetWorkDir(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes(WORK_DIR_MARKER)) {
+    throw new DsainError(
+      ErrorCode.BAD_ARGUMENT,
+      `--work-dir ${dir} is not empty and was not made by dsain demo; refusing to clear it (choose an empty or new folder)`,
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, WORK_DIR_MARKER), "created by dsain demo; the folder is cleared on the next run\n");
 }
 
 export function pct(x: number): string {
