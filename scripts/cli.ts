@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { DsainError, ensureError } from "../aggregator/errors.js";
 import { register as audit } from "./commands/audit.js";
+import { register as conformance } from "./commands/conformance.js";
 import { register as demo } from "./commands/demo.js";
 import { register as privacy } from "./commands/privacy.js";
 
@@ -11,7 +12,7 @@ const program = new Command()
   .showHelpAfterError();
 
 // One line per subcommand module, in the order `dsain --help` lists them.
-for (const register of [demo, audit, privacy]) register(program);
+for (const register of [demo, audit, conformance, privacy]) register(program);
 
 try {
   await program.parseAsync(process.argv);
