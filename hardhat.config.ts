@@ -1,7 +1,7 @@
 // Hardhat configuration: offline solc from the npm `solc` package, mocha + ethers toolbox, Ignition.
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // Hardhat downloads compilers from the internet by default; these machines are offline, so the
 // WASM compiler shipped in the `solc` npm package is used instead (its version must match).
@@ -22,6 +22,21 @@ export default defineConfig({
   networks: {
     // An external JSON-RPC chain (`hardhat node`, anvil, Besu); `dsain demo --rpc URL` overrides the URL.
     rpc: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // `npx hardhat node --hostname 127.0.0.1` and anvil (`npx anvil`) on their default port; the
+    // Ignition parameters for each are in ignition/parameters/ (docs/deploy.md).
+    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    anvil: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // A permissioned chain (Besu QBFT, GoQuorum) with free gas: URL and deployer key come from
+    // configuration variables (`npx hardhat keystore set DSAIN_RPC_URL`, or the environment), read
+    // only when this network is used. Zero gas price everywhere; see docs/deploy.md for the pitfalls.
+    permissioned: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("DSAIN_RPC_URL"),
+      accounts: [configVariable("DSAIN_DEPLOYER_KEY")],
+      gasPrice: 0,
+      ignition: { gasPrice: 0n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, disableFeeBumping: true },
+    },
   },
   paths: {
     tests: {

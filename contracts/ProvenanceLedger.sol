@@ -6,173 +6,223 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
+import {FederationLogic} from "./libraries/FederationLogic.sol";
 import {ProtocolHashes} from "./libraries/ProtocolHashes.sol";
 
 /**
  * @title ProvenanceLedger
- * @dev Records each federated-learning round: the commitment h_t, the participants' EIP-712
- * attestations (checked here), and the round's Groth16 Proof-of-Training, whose public inputs
- * this contract builds from its own storage so that a proof binds to exactly one recorded round.
+ * @dev The trust anchor of dsain: for each federation it records the parameters, the roster of
+ * participants, which of them are selected in each round (a seed no single party controls at
+ * selection time), each round's commitment h_t with the participants' EIP-712 attestations and the
+ * aggregator committee's quorum signatures, privacy-budget debits and reputations, the round's
+ * Groth16 Proof-of-Training (public inputs built here, never passed in) and its lifecycle up to
+ * finality or rejection. An auditor can rebuild and judge the whole history from the events.
  *
- * NOTE: first cut (foundation). Participant selection, aggregator quorum, budgets and rollback
- * are specified in docs/protocol.md as later work.
+ * NOTE: deployments are immutable. A new version is a new deployment to which a federation
+ * migrates: the new federation names a finalized round of the old one as its predecessor and the
+ * old one is sealed pointing at it (docs/deploy.md, "How the contracts evolve").
  */
 contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
-    /// @dev Holders may post rounds and proofs.
+    using FederationLogic for FederationLogic.Federation;
+
+    /// @dev Holders may post rounds and proofs; the quorum signatures authorise the content.
     bytes32 public constant AGGREGATOR_ROLE = keccak256("AGGREGATOR_ROLE");
 
     /// @dev Coordinates per Poseidon leaf; the challenge picks one leaf (docs/protocol.md §2, §8).
     uint256 public constant CHUNK_SIZE = 16;
 
-    struct Federation {
-        FederationConfig config;
-        uint64 lastRound;
-        mapping(address participant => bool) enrolled;
-        mapping(uint64 round => RoundRecord) rounds;
-        mapping(uint64 round => bytes32[]) updateRoots;
-        mapping(uint64 round => uint32[]) weights;
+    /// @dev The columns a record is made of, gathered while its entries are checked.
+    struct Columns {
+        address[] participants;
+        bytes32[] updateRoots;
+        uint32[] weights;
+        uint64[] epsilonMicros;
+        uint32[] reputationMicros;
+        uint16 pending;
     }
 
     uint256 private _federationCount;
-    mapping(uint256 federationId => Federation) private _federations;
+    mapping(uint256 federationId => FederationLogic.Federation) private _federations;
 
     constructor(address admin) EIP712("DSAIN", "1") {
         if (admin == address(0)) revert ProvenanceZeroAddress("admin");
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
+    // ---------------------------------------------------------------- federations and roster
+
     /// @inheritdoc IProvenanceLedger
     function createFederation(
-        FederationConfig calldata config
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 federationId) {
-        if (config.verifier == address(0)) revert ProvenanceZeroAddress("verifier");
-        if (bytes(config.modelId).length == 0) revert ProvenanceInvalidConfig("modelId");
-        if (config.modelLength == 0) revert ProvenanceInvalidConfig("modelLength");
-        if (config.participantsPerRound == 0) revert ProvenanceInvalidConfig("participantsPerRound");
-        if (config.genesisModelRoot == bytes32(0)) revert ProvenanceInvalidConfig("genesisModelRoot");
-        if (config.genesisCidDigest == bytes32(0)) revert ProvenanceInvalidConfig("genesisCidDigest");
-
         federationId = ++_federationCount;
-        Federation storage fed = _federations[federationId];
-        fed.config = config;
-        bytes32 genesis = ProtocolHashes.roundCommitment(
-            config.genesisModelRoot,
-            config.genesisCidCodec,
-            config.genesisCidDigest,
-            ProtocolHashes.participantsRoot(new address[](0)),
-            0
-        );
-        fed.rounds[0] = RoundRecord({
-            status: RoundStatus.Genesis,
-            postedBlock: uint64(block.number),
-            cidCodec: config.genesisCidCodec,
-            commitment: genesis,
-            modelRoot: config.genesisModelRoot,
-            cidDigest: config.genesisCidDigest,
-            participantsRoot: ProtocolHashes.participantsRoot(new address[](0)),
-            updatesDigest: bytes32(0),
-            challengeSeed: bytes32(0)
-        });
-        emit FederationCreated(federationId, _msgSender(), config, genesis);
+        _federations[federationId].create(federationId, config, participants, _msgSender());
     }
 
     /// @inheritdoc IProvenanceLedger
-    function enrol(uint256 federationId, address participant) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Federation storage fed = _federation(federationId);
-        if (participant == address(0)) revert ProvenanceZeroAddress("participant");
-        if (fed.enrolled[participant]) revert ProvenanceAlreadyEnrolled(federationId, participant);
-        fed.enrolled[participant] = true;
-        emit ParticipantEnrolled(federationId, participant);
+    function enrol(uint256 federationId, ParticipantInfo calldata info) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _liveFederation(federationId).enrol(federationId, info);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function revoke(uint256 federationId, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _liveFederation(federationId).revoke(federationId, account);
+    }
+
+    // ---------------------------------------------------------------- rounds
+
+    /// @inheritdoc IProvenanceLedger
+    function attest(
+        uint256 federationId,
+        address account,
+        uint64 round,
+        bytes32 updateRoot,
+        uint64 sampleCount,
+        bytes calldata signature
+    ) external {
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        FederationState storage st = fed.state;
+        ParticipantState memory p = fed.participants[account];
+        _checkActive(federationId, account, p, round);
+        if (p.lastAttestedRound == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
+
+        bytes32 entry = _entryHash(updateRoot, sampleCount);
+        RoundRecord storage rec = fed.rounds[round];
+        bool open = round == st.lastRound + 1;
+        uint64 parent;
+        uint64 openedAt;
+        if (open) {
+            // Until the head's record is fully attested, its round is the only one taking
+            // attestations: lastAttestedRound then tells its duplicates apart exactly.
+            if (fed.rounds[st.head].status == RoundStatus.Proposed) {
+                revert ProvenanceRoundNotAttested(federationId, st.head);
+            }
+            uint256 k = fed.config.participantsPerRound;
+            uint256 size = st.rosterSize;
+            uint256[] memory pivots =
+                size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+            if (!_selected(p.id - 1, size, k, st.selectionSeed, pivots)) {
+                revert ProvenanceNotSelected(federationId, round, account);
+            }
+            (parent, openedAt) = (st.head, st.openedAt);
+        } else if (round == st.lastRound && rec.status == RoundStatus.Proposed) {
+            bytes32 recorded = fed.entries[round][account];
+            if (recorded != entry) revert ProvenanceAttestationMismatch(federationId, round, account, recorded, entry);
+            (parent, openedAt) = (rec.parentRound, rec.openedAt);
+        } else {
+            revert ProvenanceRoundOutOfOrder(federationId, st.lastRound + 1, round);
+        }
+        _checkDeadline(federationId, round, openedAt);
+        _checkAttestation(
+            federationId,
+            round,
+            fed.rounds[parent].modelRoot,
+            account,
+            updateRoot,
+            sampleCount,
+            signature,
+            fed.config.dp
+        );
+
+        fed.participants[account].lastAttestedRound = round;
+        if (open) fed.entries[round][account] = entry;
+        emit UpdateAttested(federationId, round, account, updateRoot, sampleCount, signature);
+        if (!open && --rec.pendingAttestations == 0) {
+            rec.status = RoundStatus.Attested;
+            emit RoundAttested(federationId, round);
+        }
     }
 
     /// @inheritdoc IProvenanceLedger
     function postRound(
         uint256 federationId,
         RoundPost calldata post,
-        SignedUpdate[] calldata updates
+        UpdateEntry[] calldata updates,
+        bytes[] calldata quorumSignatures
     ) external onlyRole(AGGREGATOR_ROLE) {
-        Federation storage fed = _federation(federationId);
-        if (post.round != fed.lastRound + 1)
-            revert ProvenanceRoundOutOfOrder(federationId, fed.lastRound + 1, post.round);
-        if (updates.length != fed.config.participantsPerRound) {
-            revert ProvenanceWrongUpdateCount(federationId, fed.config.participantsPerRound, updates.length);
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        FederationState memory st = fed.state;
+        uint64 round = post.round;
+        if (round != st.lastRound + 1) revert ProvenanceRoundOutOfOrder(federationId, st.lastRound + 1, round);
+        if (post.parentRound != st.head) revert ProvenanceWrongParent(federationId, st.head, post.parentRound);
+        // A round builds only on a record whose updates are all attested.
+        if (fed.rounds[st.head].status == RoundStatus.Proposed)
+            revert ProvenanceRoundNotAttested(federationId, st.head);
+        _checkDeadline(federationId, round, st.openedAt);
+        {
+            uint256 min = fed.config.minUpdates;
+            uint256 max = fed.config.participantsPerRound;
+            if (updates.length < min || updates.length > max) {
+                revert ProvenanceWrongUpdateCount(federationId, min, max, updates.length);
+            }
         }
 
-        (address[] memory participants, bytes32[] memory updateRoots, uint32[] memory weights) = _checkUpdates(
+        Columns memory cols = _recordEntries(fed, federationId, round, st, updates);
+
+        bytes32 pRoot = ProtocolHashes.participantsRoot(cols.participants);
+        bytes32 expected = ProtocolHashes.roundCommitment(post.modelRoot, post.cidCodec, post.cidDigest, pRoot, round);
+        if (expected != post.commitment) {
+            revert ProvenanceCommitmentMismatch(federationId, round, expected, post.commitment);
+        }
+        bytes32 uDigest = ProtocolHashes.updatesDigest(cols.participants, cols.updateRoots, cols.weights);
+        bytes32 aDigest = ProtocolHashes.accountingDigest(cols.participants, cols.epsilonMicros, cols.reputationMicros);
+        _checkQuorum(
             fed,
             federationId,
-            post.round,
-            updates
+            _hashTypedDataV4(
+                ProtocolHashes.roundRecordStructHash(federationId, round, post.parentRound, expected, uDigest, aDigest)
+            ),
+            quorumSignatures
         );
-
-        bytes32 pRoot = ProtocolHashes.participantsRoot(participants);
-        bytes32 expected = ProtocolHashes.roundCommitment(
-            post.modelRoot,
-            post.cidCodec,
-            post.cidDigest,
-            pRoot,
-            post.round
-        );
-        if (expected != post.commitment) {
-            revert ProvenanceCommitmentMismatch(federationId, post.round, expected, post.commitment);
-        }
 
         bytes32 seed = ProtocolHashes.challengeSeed(expected, block.prevrandao, block.number);
-        bytes32 uDigest = ProtocolHashes.updatesDigest(participants, updateRoots, weights);
-        fed.lastRound = post.round;
-        fed.rounds[post.round] = RoundRecord({
-            status: RoundStatus.Attested,
-            postedBlock: uint64(block.number),
-            cidCodec: post.cidCodec,
-            commitment: expected,
-            modelRoot: post.modelRoot,
-            cidDigest: post.cidDigest,
-            participantsRoot: pRoot,
-            updatesDigest: uDigest,
-            challengeSeed: seed
-        });
-        fed.updateRoots[post.round] = updateRoots;
-        fed.weights[post.round] = weights;
-
-        for (uint256 i = 0; i < updates.length; ++i) {
-            SignedUpdate calldata u = updates[i];
-            emit UpdateAttested(
-                federationId,
-                post.round,
-                u.participant,
-                u.updateRoot,
-                u.sampleCount,
-                u.weight,
-                u.dp,
-                u.signature
-            );
-        }
-        emit RoundPosted(
+        RoundRecord storage rec = fed.rounds[round];
+        rec.status = cols.pending == 0 ? RoundStatus.Attested : RoundStatus.Proposed;
+        rec.parentRound = post.parentRound;
+        rec.openedAt = st.openedAt;
+        rec.updateCount = uint16(updates.length);
+        rec.pendingAttestations = cols.pending;
+        rec.commitment = expected;
+        rec.modelRoot = post.modelRoot;
+        rec.updatesDigest = uDigest;
+        rec.challengeSeed = seed;
+        fed.state.lastRound = round;
+        fed.state.head = round;
+        emit RoundProposed(
             federationId,
-            post.round,
-            expected,
-            post.modelRoot,
-            post.cidCodec,
-            post.cidDigest,
+            round,
+            post,
             pRoot,
             uDigest,
-            seed
+            aDigest,
+            seed,
+            cols.participants,
+            cols.updateRoots,
+            cols.weights,
+            cols.epsilonMicros,
+            cols.reputationMicros,
+            quorumSignatures
         );
+        if (cols.pending == 0) emit RoundAttested(federationId, round);
+        fed.openRound(federationId, round + 1, expected);
     }
 
     /// @inheritdoc IProvenanceLedger
     function proveRound(
         uint256 federationId,
         uint64 round,
+        RoundColumns calldata columns,
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c
     ) external onlyRole(AGGREGATOR_ROLE) {
-        Federation storage fed = _federation(federationId);
-        RoundRecord storage record = fed.rounds[round];
-        if (record.status != RoundStatus.Attested) revert ProvenanceRoundNotAttested(federationId, round);
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        RoundRecord storage rec = fed.rounds[round];
+        if (rec.status != RoundStatus.Attested) revert ProvenanceRoundNotAttested(federationId, round);
+        _checkDeadline(federationId, round, rec.openedAt);
 
-        uint256[] memory inputs = _publicInputs(fed, round);
+        uint256[] memory inputs = _publicInputs(fed, federationId, round, columns);
         // snarkjs verifiers take a fixed-size array whose length is part of the selector.
         bytes4 selector = bytes4(
             keccak256(
@@ -189,26 +239,129 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         if (!ok || ret.length != 32) revert ProvenanceVerifierCallFailed(federationId, round);
         if (!abi.decode(ret, (bool))) revert ProvenanceProofRejected(federationId, round);
 
-        record.status = RoundStatus.Proven;
+        rec.status = RoundStatus.Proven;
+        rec.provenAt = uint64(block.timestamp);
         emit RoundProven(federationId, round, a, b, c);
     }
 
+    // ---------------------------------------------------------------- lifecycle
+
     /// @inheritdoc IProvenanceLedger
-    function publicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory) {
-        Federation storage fed = _federation(federationId);
-        if (fed.rounds[round].status < RoundStatus.Attested) revert ProvenanceRoundNotAttested(federationId, round);
-        return _publicInputs(fed, round);
+    function finalizeRound(uint256 federationId, uint64 round) external {
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        RoundRecord storage rec = fed.rounds[round];
+        if (rec.status != RoundStatus.Proven) revert ProvenanceRoundNotProven(federationId, round);
+        if (rec.parentRound != fed.state.lastFinalized) {
+            revert ProvenanceParentNotFinalized(federationId, round, rec.parentRound);
+        }
+        uint64 at = rec.provenAt + fed.config.finalityDelay;
+        if (block.timestamp < at) revert ProvenanceFinalityDelayPending(federationId, round, at);
+        rec.status = RoundStatus.Finalized;
+        fed.state.lastFinalized = round;
+        emit RoundFinalized(federationId, round);
     }
 
     /// @inheritdoc IProvenanceLedger
-    function federation(uint256 federationId) external view returns (FederationConfig memory config, uint64 lastRound) {
-        Federation storage fed = _federation(federationId);
-        return (fed.config, fed.lastRound);
+    function rejectRound(
+        uint256 federationId,
+        uint64 round,
+        string calldata reason
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _liveFederation(federationId).reject(federationId, round, reason, false);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function expireRound(uint256 federationId, uint64 round) external {
+        _liveFederation(federationId).reject(federationId, round, "deadline", true);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function rollback(
+        uint256 federationId,
+        uint64 toRound,
+        string calldata reason
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _liveFederation(federationId).rollback(federationId, toRound, reason, _msgSender(), new bytes[](0));
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function rollbackByQuorum(
+        uint256 federationId,
+        uint64 toRound,
+        string calldata reason,
+        bytes[] calldata quorumSignatures
+    ) external {
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        bytes32 digest = _hashTypedDataV4(
+            ProtocolHashes.rollbackStructHash(federationId, toRound, fed.state.head, keccak256(bytes(reason)))
+        );
+        _checkQuorum(fed, federationId, digest, quorumSignatures);
+        fed.rollback(federationId, toRound, reason, _msgSender(), quorumSignatures);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function sealFederation(
+        uint256 federationId,
+        address successorLedger,
+        uint256 successorFederationId
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _liveFederation(federationId).seal(federationId, successorLedger, successorFederationId);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IProvenanceLedger
+    function publicInputs(
+        uint256 federationId,
+        uint64 round,
+        RoundColumns calldata columns
+    ) external view returns (uint256[] memory) {
+        return _publicInputs(_federation(federationId), federationId, round, columns);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function federation(
+        uint256 federationId
+    ) external view returns (FederationConfig memory config, FederationState memory state) {
+        FederationLogic.Federation storage fed = _federation(federationId);
+        return (fed.config, fed.state);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function predecessorOf(uint256 federationId) external view returns (Predecessor memory) {
+        return _federation(federationId).config.predecessor;
     }
 
     /// @inheritdoc IProvenanceLedger
     function roundRecord(uint256 federationId, uint64 round) external view returns (RoundRecord memory) {
         return _federation(federationId).rounds[round];
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function participant(
+        uint256 federationId,
+        address account
+    ) external view returns (ParticipantState memory state, string memory did, uint256[2] memory babyJubJubKey) {
+        FederationLogic.Federation storage fed = _federation(federationId);
+        FederationLogic.ParticipantProfile storage profile = fed.profiles[account];
+        return (fed.participants[account], profile.did, profile.babyJubJubKey);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function roster(uint256 federationId) external view returns (address[] memory) {
+        return _federation(federationId).roster;
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function isSelected(uint256 federationId, address account) external view returns (bool) {
+        FederationLogic.Federation storage fed = _federation(federationId);
+        uint32 id = fed.participants[account].id;
+        if (id == 0) return false;
+        FederationState storage st = fed.state;
+        uint256 k = fed.config.participantsPerRound;
+        uint256 size = st.rosterSize;
+        uint256[] memory pivots = size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+        return _selected(id - 1, size, k, st.selectionSeed, pivots);
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -219,83 +372,252 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes32 updateRoot,
         uint64 sampleCount,
         ProtocolHashes.DpParams calldata dp
-    ) public view returns (bytes32) {
+    ) external view returns (bytes32) {
+        return _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function roundRecordDigest(
+        uint256 federationId,
+        uint64 round,
+        uint64 parentRound,
+        bytes32 commitment,
+        bytes32 updatesDigest,
+        bytes32 accountingDigest
+    ) external view returns (bytes32) {
         return
             _hashTypedDataV4(
-                ProtocolHashes.attestationStructHash(federationId, round, baseModelRoot, updateRoot, sampleCount, dp)
+                ProtocolHashes.roundRecordStructHash(
+                    federationId,
+                    round,
+                    parentRound,
+                    commitment,
+                    updatesDigest,
+                    accountingDigest
+                )
             );
     }
 
-    function isEnrolled(uint256 federationId, address participant) external view returns (bool) {
-        return _federation(federationId).enrolled[participant];
+    /// @inheritdoc IProvenanceLedger
+    function rollbackDigest(
+        uint256 federationId,
+        uint64 toRound,
+        uint64 head,
+        bytes32 reasonHash
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(ProtocolHashes.rollbackStructHash(federationId, toRound, head, reasonHash));
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /**
+     * @dev Checks every entry of a record (strictly ascending, enrolled, not revoked, selected,
+     * attested inline or directly, within budget), applies the budget debits and reputations, and
+     * returns the record's columns.
+     */
+    function _recordEntries(
+        FederationLogic.Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        FederationState memory st,
+        UpdateEntry[] calldata updates
+    ) private returns (Columns memory cols) {
+        uint256 n = updates.length;
+        cols.participants = new address[](n);
+        cols.updateRoots = new bytes32[](n);
+        cols.weights = new uint32[](n);
+        cols.epsilonMicros = new uint64[](n);
+        cols.reputationMicros = new uint32[](n);
+        uint256 k = fed.config.participantsPerRound;
+        uint64 budget = fed.config.epsilonBudgetMicros;
+        ProtocolHashes.DpParams memory dp = fed.config.dp;
+        bytes32 baseModelRoot = fed.rounds[st.head].modelRoot;
+        uint256[] memory pivots =
+            st.rosterSize > k ? ProtocolHashes.shufflePivots(st.selectionSeed, st.rosterSize) : new uint256[](0);
+        uint256 weightSum;
+        for (uint256 i = 0; i < n; ++i) {
+            UpdateEntry calldata u = updates[i];
+            address account = u.participant;
+            // Strict ascent makes S_t a set and its encoding canonical.
+            if (i > 0 && uint160(account) <= uint160(updates[i - 1].participant)) {
+                revert ProvenanceParticipantsNotAscending(federationId, i);
+            }
+            ParticipantState memory p = fed.participants[account];
+            _checkActive(federationId, account, p, round);
+            if (!_selected(p.id - 1, st.rosterSize, k, st.selectionSeed, pivots)) {
+                revert ProvenanceNotSelected(federationId, round, account);
+            }
+            bool signedInline = u.signature.length != 0;
+            if (signedInline) {
+                if (p.lastAttestedRound == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
+                _checkAttestation(
+                    federationId,
+                    round,
+                    baseModelRoot,
+                    account,
+                    u.updateRoot,
+                    u.sampleCount,
+                    u.signature,
+                    dp
+                );
+                p.lastAttestedRound = round;
+            } else {
+                bytes32 entry = _entryHash(u.updateRoot, u.sampleCount);
+                if (p.lastAttestedRound == round) {
+                    bytes32 attested = fed.entries[round][account];
+                    if (attested != entry) {
+                        revert ProvenanceAttestationMismatch(federationId, round, account, entry, attested);
+                    }
+                } else {
+                    // Direct mode, record first: the participant confirms with attest() later.
+                    fed.entries[round][account] = entry;
+                    ++cols.pending;
+                }
+            }
+            // Invariant: spent <= budget, so budget - spent cannot underflow.
+            if (u.epsilonMicros > budget - p.epsilonSpentMicros) {
+                revert ProvenanceBudgetExceeded(federationId, account, p.epsilonSpentMicros, u.epsilonMicros, budget);
+            }
+            p.epsilonSpentMicros += u.epsilonMicros;
+            p.reputationMicros = u.reputationMicros;
+            fed.participants[account] = p;
+            if (signedInline)
+                emit UpdateAttested(federationId, round, account, u.updateRoot, u.sampleCount, u.signature);
+
+            cols.participants[i] = account;
+            cols.updateRoots[i] = u.updateRoot;
+            cols.weights[i] = u.weight;
+            cols.epsilonMicros[i] = u.epsilonMicros;
+            cols.reputationMicros[i] = u.reputationMicros;
+            weightSum += u.weight;
+        }
+        if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
+    }
+
+    /**
+     * @dev Requires f+1 (the configured quorum) distinct committee members' signatures over
+     * `digest`; any signature from outside the committee or repeated is refused outright.
+     */
+    function _checkQuorum(
+        FederationLogic.Federation storage fed,
+        uint256 federationId,
+        bytes32 digest,
+        bytes[] calldata signatures
+    ) private view {
+        uint256 seen;
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            uint256 position = err == ECDSA.RecoverError.NoError ? fed.committeePosition[signer] : 0;
+            if (position == 0) revert ProvenanceNotCommitteeMember(federationId, signer);
+            // position <= FederationLogic.MAX_COMMITTEE = 255, so the shift stays within the word.
+            uint256 bit = 1 << (position - 1);
+            if (seen & bit != 0) revert ProvenanceDuplicateQuorumSigner(federationId, signer);
+            seen |= bit;
+        }
+        uint256 quorum = fed.config.quorum;
+        if (signatures.length < quorum) revert ProvenanceQuorumNotReached(federationId, signatures.length, quorum);
     }
 
     /**
      * @dev Public inputs of round `round`'s proof, in the circuit's order:
-     * [prevModelRoot, modelRoot, chunkIndex, updateRoot_1..K, weight_1..K] (docs/protocol.md §8).
+     * [parentModelRoot, modelRoot, chunkIndex, updateRoot_1..n, weight_1..n] (docs/protocol.md §8).
+     * The model roots and the challenge come from storage; the columns are accepted only when they
+     * hash to the record's updatesDigest, so they are the recorded ones.
      */
-    function _publicInputs(Federation storage fed, uint64 round) private view returns (uint256[] memory inputs) {
-        RoundRecord storage record = fed.rounds[round];
-        bytes32[] storage roots = fed.updateRoots[round];
-        uint32[] storage weights = fed.weights[round];
-        uint256 k = roots.length;
+    function _publicInputs(
+        FederationLogic.Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        RoundColumns calldata columns
+    ) private view returns (uint256[] memory inputs) {
+        RoundRecord storage rec = fed.rounds[round];
+        if (rec.status < RoundStatus.Proposed || rec.updatesDigest == bytes32(0)) {
+            revert ProvenanceRoundNotAttested(federationId, round);
+        }
+        if (
+            ProtocolHashes.updatesDigest(columns.participants, columns.updateRoots, columns.weights) !=
+            rec.updatesDigest
+        ) revert ProvenanceColumnsMismatch(federationId, round);
+        uint256 k = columns.updateRoots.length;
         inputs = new uint256[](3 + 2 * k);
-        inputs[0] = uint256(fed.rounds[round - 1].modelRoot);
-        inputs[1] = uint256(record.modelRoot);
+        inputs[0] = uint256(fed.rounds[rec.parentRound].modelRoot);
+        inputs[1] = uint256(rec.modelRoot);
         uint256 chunks = (uint256(fed.config.modelLength) + CHUNK_SIZE - 1) / CHUNK_SIZE;
-        inputs[2] = uint256(record.challengeSeed) % chunks;
+        inputs[2] = uint256(rec.challengeSeed) % chunks;
         for (uint256 i = 0; i < k; ++i) {
-            inputs[3 + i] = uint256(roots[i]);
-            inputs[3 + k + i] = weights[i];
+            inputs[3 + i] = uint256(columns.updateRoots[i]);
+            inputs[3 + k + i] = columns.weights[i];
         }
     }
 
-    /**
-     * @dev Checks every update of a round (strictly ascending enrolled participants, valid EIP-712
-     * signatures over the previous round's model root, weights summing to WEIGHT_TOTAL) and
-     * returns the columns the record keeps.
-     */
-    function _checkUpdates(
-        Federation storage fed,
-        uint256 federationId,
-        uint64 round,
-        SignedUpdate[] calldata updates
-    ) private view returns (address[] memory participants, bytes32[] memory updateRoots, uint32[] memory weights) {
-        bytes32 baseModelRoot = fed.rounds[round - 1].modelRoot;
-        participants = new address[](updates.length);
-        updateRoots = new bytes32[](updates.length);
-        weights = new uint32[](updates.length);
-        uint256 weightSum;
-        for (uint256 i = 0; i < updates.length; ++i) {
-            SignedUpdate calldata u = updates[i];
-            // Strict ascent makes S_t a set and its encoding canonical.
-            if (i > 0 && uint160(u.participant) <= uint160(updates[i - 1].participant)) {
-                revert ProvenanceParticipantsNotAscending(federationId, i);
-            }
-            if (!fed.enrolled[u.participant]) revert ProvenanceNotEnrolled(federationId, u.participant);
-            _checkAttestation(federationId, round, baseModelRoot, u);
-            participants[i] = u.participant;
-            updateRoots[i] = u.updateRoot;
-            weights[i] = u.weight;
-            weightSum += u.weight;
+    function _checkActive(uint256 federationId, address account, ParticipantState memory p, uint64 round) private pure {
+        if (p.id == 0) revert ProvenanceNotEnrolled(federationId, account);
+        if (p.revokedFrom != 0 && round >= p.revokedFrom) {
+            revert ProvenanceParticipantRevoked(federationId, account, p.revokedFrom);
         }
-        if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
+    }
+
+    function _checkDeadline(uint256 federationId, uint64 round, uint64 openedAt) private view {
+        uint64 deadline = openedAt + _federations[federationId].config.roundDeadline;
+        if (block.timestamp > deadline) revert ProvenanceDeadlinePassed(federationId, round, deadline);
     }
 
     function _checkAttestation(
         uint256 federationId,
         uint64 round,
         bytes32 baseModelRoot,
-        SignedUpdate calldata u
+        address account,
+        bytes32 updateRoot,
+        uint64 sampleCount,
+        bytes calldata signature,
+        ProtocolHashes.DpParams memory dp
     ) private view {
-        bytes32 digest = attestationDigest(federationId, round, baseModelRoot, u.updateRoot, u.sampleCount, u.dp);
-        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, u.signature);
-        if (err != ECDSA.RecoverError.NoError || recovered != u.participant) {
-            revert ProvenanceInvalidSignature(federationId, u.participant, recovered);
+        bytes32 digest = _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp);
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != account) {
+            revert ProvenanceInvalidSignature(federationId, account, recovered);
         }
     }
 
-    function _federation(uint256 federationId) private view returns (Federation storage fed) {
+    function _attestationDigest(
+        uint256 federationId,
+        uint64 round,
+        bytes32 baseModelRoot,
+        bytes32 updateRoot,
+        uint64 sampleCount,
+        ProtocolHashes.DpParams memory dp
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                ProtocolHashes.attestationStructHash(federationId, round, baseModelRoot, updateRoot, sampleCount, dp)
+            );
+    }
+
+    /// @dev Whether roster index `index` is in S_t: index < size and its shuffled position < k.
+    function _selected(
+        uint256 index,
+        uint256 size,
+        uint256 k,
+        bytes32 seed,
+        uint256[] memory pivots
+    ) private pure returns (bool) {
+        if (index >= size) return false;
+        // With no more participants than places everyone is selected (the shuffle is a permutation).
+        if (size <= k) return true;
+        return ProtocolHashes.shuffledIndex(index, size, seed, pivots) < k;
+    }
+
+    /// @dev What a direct attestation stores and a record entry must match.
+    function _entryHash(bytes32 updateRoot, uint64 sampleCount) private pure returns (bytes32) {
+        return keccak256(abi.encode(updateRoot, sampleCount));
+    }
+
+    function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {
+        fed = _federation(federationId);
+        if (fed.state.isSealed) revert ProvenanceFederationSealed(federationId);
+    }
+
+    function _federation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {
         fed = _federations[federationId];
         if (fed.config.verifier == address(0)) revert ProvenanceUnknownFederation(federationId);
     }

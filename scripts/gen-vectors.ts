@@ -6,6 +6,11 @@ import { Wallet, keccak256, toUtf8Bytes, hexlify, TypedDataEncoder } from "ether
 import {
   ATTESTATION_TYPE,
   ATTESTATION_TYPES,
+  ROLLBACK_TYPE,
+  ROLLBACK_TYPES,
+  ROUND_RECORD_TYPE,
+  ROUND_RECORD_TYPES,
+  accountingDigest,
   aggregateExact,
   attestationDigest,
   attestationDomain,
@@ -17,11 +22,20 @@ import {
   fieldToBytes32,
   integerWeights,
   participantsRoot,
+  reasonHash,
+  rollbackDigest,
   roundCommitment,
+  roundRecordDigest,
+  selectParticipants,
+  selectionSeed,
+  shuffledIndex,
+  shufflePivots,
   sortParticipants,
   updatesDigest,
   vectorTree,
   type Attestation,
+  type RollbackMessage,
+  type RoundRecordMessage,
 } from "../aggregator/protocol/index.js";
 
 export const VECTORS_DIR = path.resolve(import.meta.dirname, "..", "test", "vectors");
@@ -127,6 +141,11 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     },
     commitment: { ...commitmentInput, commitment },
     challenge: { commitment, prevrandao: "123456789", blockNumber: "42", seed, chunks: 14, chunkIndex: challengeChunk(seed, 14) },
+    accounting: {
+      epsilonMicros: ["250000", "0", "18446744073709551615", "1"],
+      reputationMicros: [1_000_000, 0, 4294967295, 123456],
+      accountingDigest: accountingDigest(sorted, [250_000n, 0n, 2n ** 64n - 1n, 1n], [1_000_000, 0, 4294967295, 123456]),
+    },
   };
 
   // §6 attestation.
@@ -154,6 +173,71 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     digest: attestationDigest(domain, message),
     signer: signer.address,
     signature: await signer.signTypedData(domain, ATTESTATION_TYPES, message),
+  };
+
+  // §10 selection: the seed, the shuffle and S_t, for a roster below K, one of 10 and one of 300
+  // (positions past 255 read the second word of each round's bit source).
+  const selSeed = selectionSeed(3n, 5n, commitment, 987654321n);
+  const roster = Array.from({ length: 10 }, (_, i) => testWallet(`roster ${i}`).address);
+  const selectionCases = [3, 10, 300].map((count) => {
+    const seedFor = count === 300 ? selectionSeed(3n, 6n, commitment, 1n) : selSeed;
+    const pivots = shufflePivots(seedFor, count);
+    const shuffled = Array.from({ length: count }, (_, i) => shuffledIndex(i, count, seedFor, pivots));
+    return {
+      seed: seedFor,
+      count,
+      k: 4,
+      pivots: pivots.map(String),
+      shuffled,
+      selectedIndices: shuffled.flatMap((p, i) => (p < 4 ? [i] : [])),
+    };
+  });
+  const selection = {
+    meta: meta("selectionSeed, shufflePivots, shuffledIndex (swap-or-not, 16 rounds), S_t of a roster snapshot"),
+    seedInput: { federationId: "3", round: "5", parentCommitment: commitment, prevrandao: "987654321", seed: selSeed },
+    cases: selectionCases,
+    roster: { addresses: roster, rosterSize: 10, k: 4, seed: selSeed, selected: selectParticipants(roster, 10, 4, selSeed) },
+  };
+
+  // §12 committee quorum: the round record and rollback typed data.
+  const recordMessage: RoundRecordMessage = {
+    federationId: 1n,
+    round: 7n,
+    parentRound: 6n,
+    commitment,
+    updatesDigest: commitmentVectors.updates.updatesDigest,
+    accountingDigest: commitmentVectors.accounting.accountingDigest,
+  };
+  const rollbackMessage: RollbackMessage = {
+    federationId: 1n,
+    toRound: 4n,
+    head: 7n,
+    reasonHash: reasonHash("poisoned update in round 5"),
+  };
+  const aggregatorKey = testWallet("aggregator");
+  const strings = (m: object) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+  const quorum = {
+    meta: meta("EIP-712 RoundRecord and Rollback signed by the aggregator committee: typehashes, struct hashes, digests, signatures"),
+    domain: { name: domain.name, version: domain.version, chainId: "31337", verifyingContract: domain.verifyingContract },
+    domainSeparator: TypedDataEncoder.hashDomain(domain),
+    signer: aggregatorKey.address,
+    roundRecord: {
+      type: ROUND_RECORD_TYPE,
+      typeHash: keccak256(toUtf8Bytes(ROUND_RECORD_TYPE)),
+      message: strings(recordMessage),
+      structHash: TypedDataEncoder.from(ROUND_RECORD_TYPES).hash(recordMessage),
+      digest: roundRecordDigest(domain, recordMessage),
+      signature: await aggregatorKey.signTypedData(domain, ROUND_RECORD_TYPES, recordMessage),
+    },
+    rollback: {
+      type: ROLLBACK_TYPE,
+      typeHash: keccak256(toUtf8Bytes(ROLLBACK_TYPE)),
+      reason: "poisoned update in round 5",
+      message: strings(rollbackMessage),
+      structHash: TypedDataEncoder.from(ROLLBACK_TYPES).hash(rollbackMessage),
+      digest: rollbackDigest(domain, rollbackMessage),
+      signature: await aggregatorKey.signTypedData(domain, ROLLBACK_TYPES, rollbackMessage),
+    },
   };
 
   // §7 checkpoint bytes.
@@ -186,6 +270,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     "aggregation.json": aggregation,
     "commitment.json": commitmentVectors,
     "attestation.json": attestation,
+    "selection.json": selection,
+    "quorum.json": quorum,
     "checkpoint.json": checkpoint,
   };
 }

@@ -1,12 +1,13 @@
-// The main job end to end on Hardhat's in-process network, then the auditor against tampering:
-// each altered link (checkpoint byte, commitment, signature, proof) fails with round and link named.
+// The main job end to end on Hardhat's in-process network (round 1 batched, round 2 direct), then the
+// auditor against tampering: each altered link (checkpoint byte, commitment, signature, quorum,
+// selection, budget, lifecycle, proof) fails with round and link named.
 import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../aggregator/demo/demo.js";
 import { auditEvidence } from "../aggregator/audit/run.js";
-import type { FederationEvidence } from "../aggregator/chain/ledger.js";
+import { RoundStatus, type FederationEvidence } from "../aggregator/chain/ledger.js";
 import { blockFilePath } from "../aggregator/ipfs/checkpoint-store.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/zk/keys.js";
 import { DEMO_INSTANCE } from "../aggregator/demo/demo.js";
@@ -38,14 +39,18 @@ describe("end to end: demo then audit", function () {
     return auditEvidence({ evidence: copy, store: result.session!.store, vkey: keys.vkey, vkeyHash: keys.vkeyHash });
   }
 
-  it("should record two rounds, each proven on-chain", async function () {
-    expect(result.rounds.map((r) => r.round)).to.deep.equal([1, 2]);
+  it("should record two rounds, one batched and one direct, each proven on-chain and finalized", async function () {
+    expect(result.rounds.map((r) => `${r.round}:${r.mode}`)).to.deep.equal(["1:batched", "2:direct"]);
     for (const r of result.rounds) {
       const record = await result.session!.ledgerClient.roundRecord(result.federationId, BigInt(r.round));
-      expect(record.status, `round ${r.round} status`).to.equal(3n); // Proven
+      expect(record.status, `round ${r.round} status`).to.equal(BigInt(RoundStatus.Finalized));
       expect(record.commitment).to.equal(r.commitment);
       expect(r.proveGas > 0n && r.postGas > 0n).to.equal(true);
+      expect(r.selected.length).to.equal(4);
     }
+    expect(result.rounds[0].attestGas).to.equal(0n);
+    expect(result.rounds[1].attestGas > 0n).to.equal(true);
+    expect(evidence.participants.length).to.equal(6); // K + 2: the selection leaves two out each round
   });
 
   it("should train a model well above chance (4 classes)", function () {
@@ -55,6 +60,45 @@ describe("end to end: demo then audit", function () {
   it("should pass the audit of the untouched history", function () {
     expect(result.audit?.ok, result.audit?.lines.join("\n")).to.equal(true);
     expect(result.audit?.report.proven).to.equal(2);
+    expect(result.audit?.report.finalized).to.equal(2);
+  });
+
+  it("should fail, naming round 1 and the quorum, when a committee signature is altered", async function () {
+    const out = await auditWith((e) => {
+      const sig = e.rounds[0].quorumSignatures[1];
+      e.rounds[0].quorumSignatures[1] = sig.slice(0, 10) + (sig[10] === "0" ? "1" : "0") + sig.slice(11);
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.include("1:quorum");
+  });
+
+  it("should fail, naming round 2 and the selection, when its selection seed is altered", async function () {
+    const out = await auditWith((e) => {
+      const opened = e.events.find((x) => x.kind === "opened" && x.round === 2) as { selectionSeed: string };
+      opened.selectionSeed = "0x" + "cd".repeat(32);
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.include("2:selection");
+  });
+
+  it("should fail, naming the budget, when a debit exceeds the participant's budget", async function () {
+    const out = await auditWith((e) => {
+      e.rounds[1].updates[0].epsilonMicros = 1n;
+    });
+    expect(out.ok).to.equal(false);
+    const links = out.report.findings.map((f) => `${f.round}:${f.link}`);
+    expect(links).to.include("2:budget");
+    expect(links).to.include("2:commitment"); // the accounting digest no longer matches either
+  });
+
+  it("should fail, naming the lifecycle, when a round is finalized before its parent", async function () {
+    const out = await auditWith((e) => {
+      const i = e.events.findIndex((x) => x.kind === "finalized" && x.round === 1);
+      const [fin] = e.events.splice(i, 1);
+      e.events.push(fin); // round 1's finalization now comes after round 2's
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => f.link)).to.include("lifecycle");
   });
 
   it("should fail, naming round 1 and the commitment, when a commitment is altered", async function () {

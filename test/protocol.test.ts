@@ -5,6 +5,9 @@ import path from "node:path";
 import { Wallet, getBytes, hexlify } from "ethers";
 import { DsainError, ErrorCode } from "../aggregator/errors.js";
 import {
+  ROLLBACK_TYPE,
+  ROUND_RECORD_TYPE,
+  accountingDigest,
   aggregateExact,
   attestationDigest,
   challengeChunk,
@@ -16,9 +19,19 @@ import {
   encodeVector,
   fieldToBytes32,
   integerWeights,
+  isSelected,
   participantsRoot,
+  reasonHash,
   recoverAttester,
+  recoverRollbackSigner,
+  recoverRoundRecordSigner,
+  rollbackDigest,
   roundCommitment,
+  roundRecordDigest,
+  selectParticipants,
+  selectionSeed,
+  shuffledIndex,
+  shufflePivots,
   sortParticipants,
   updatesDigest,
   vectorTree,
@@ -176,6 +189,87 @@ describe("protocol", function () {
       expect(recoverAttester(domain, { ...message, round: message.round + 1n }, v.signature)).to.not.equal(v.signer);
       expect(recoverAttester({ ...domain, chainId: 1n }, message, v.signature)).to.not.equal(v.signer);
       expect(recoverAttester({ ...domain, verifyingContract: Wallet.createRandom().address }, message, v.signature)).to.not.equal(v.signer);
+    });
+  });
+
+  describe("accounting digest (§12)", function () {
+    const v = readVector("commitment.json");
+
+    it("should reproduce the accounting digest, including the extreme fixed-point values", function () {
+      expect(accountingDigest(v.participants.sorted, v.accounting.epsilonMicros.map(BigInt), v.accounting.reputationMicros)).to.equal(
+        v.accounting.accountingDigest,
+      );
+    });
+
+    it("should give another digest when one reputation changes", function () {
+      const reps = [...v.accounting.reputationMicros];
+      reps[3] += 1;
+      expect(accountingDigest(v.participants.sorted, v.accounting.epsilonMicros.map(BigInt), reps)).to.not.equal(
+        v.accounting.accountingDigest,
+      );
+    });
+  });
+
+  describe("selection of S_t (§10)", function () {
+    const v = readVector("selection.json");
+
+    it("should reproduce the selection seed", function () {
+      const i = v.seedInput;
+      expect(selectionSeed(BigInt(i.federationId), BigInt(i.round), i.parentCommitment, BigInt(i.prevrandao))).to.equal(i.seed);
+    });
+
+    it("should reproduce every pivot and shuffled index, a permutation of the roster", function () {
+      for (const c of v.cases) {
+        const pivots = shufflePivots(c.seed, c.count);
+        expect(pivots.map(String)).to.deep.equal(c.pivots);
+        const shuffled = Array.from({ length: c.count }, (_, i) => shuffledIndex(i, c.count, c.seed, pivots));
+        expect(shuffled).to.deep.equal(c.shuffled);
+        expect([...shuffled].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: c.count }, (_, i) => i));
+        const selected = shuffled.flatMap((p: number, i: number) => (isSelected(i, c.count, c.k, c.seed, pivots) ? [i] : []));
+        expect(selected).to.deep.equal(c.selectedIndices);
+        expect(selected.length).to.equal(Math.min(c.k, c.count));
+      }
+    });
+
+    it("should reproduce S_t of a roster, sorted as the protocol orders it", function () {
+      const r = v.roster;
+      expect(selectParticipants(r.addresses, r.rosterSize, r.k, r.seed)).to.deep.equal(r.selected);
+      expect(selectParticipants(r.addresses, 0, r.k, r.seed)).to.deep.equal([]);
+    });
+
+    it("should refuse an index outside the roster, an empty roster and a snapshot larger than the roster", function () {
+      expectCode(() => shuffledIndex(10, 10, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => shuffledIndex(-1, 10, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => shufflePivots(v.seedInput.seed, 0), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => selectParticipants(v.roster.addresses, 11, 4, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
+      expect(isSelected(10, 10, 4, v.seedInput.seed)).to.equal(false);
+    });
+  });
+
+  describe("committee quorum (§12)", function () {
+    const v = readVector("quorum.json");
+    const domain = { ...v.domain, chainId: BigInt(v.domain.chainId) };
+    const big = (m: Record<string, string>) =>
+      Object.fromEntries(Object.entries(m).map(([k, x]) => [k, x.startsWith("0x") ? x : BigInt(x)])) as any;
+
+    it("should spell the type strings the vectors hash", function () {
+      expect(v.roundRecord.type).to.equal(ROUND_RECORD_TYPE);
+      expect(v.rollback.type).to.equal(ROLLBACK_TYPE);
+    });
+
+    it("should reproduce the round-record digest and recover the committee member", function () {
+      const m = big(v.roundRecord.message);
+      expect(roundRecordDigest(domain, m)).to.equal(v.roundRecord.digest);
+      expect(recoverRoundRecordSigner(domain, m, v.roundRecord.signature)).to.equal(v.signer);
+      expect(recoverRoundRecordSigner(domain, { ...m, parentRound: m.parentRound + 1n }, v.roundRecord.signature)).to.not.equal(v.signer);
+    });
+
+    it("should reproduce the rollback digest and recover the committee member", function () {
+      const m = big(v.rollback.message);
+      expect(reasonHash(v.rollback.reason)).to.equal(m.reasonHash);
+      expect(rollbackDigest(domain, m)).to.equal(v.rollback.digest);
+      expect(recoverRollbackSigner(domain, m, v.rollback.signature)).to.equal(v.signer);
+      expect(recoverRollbackSigner(domain, { ...m, head: m.head + 1n }, v.rollback.signature)).to.not.equal(v.signer);
     });
   });
 

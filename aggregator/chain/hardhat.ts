@@ -14,8 +14,14 @@ export interface ChainSession {
   close(): Promise<void>;
 }
 
-/** `rpcUrl` undefined: Hardhat's in-process network; otherwise an HTTP JSON-RPC endpoint. */
-export async function openChain(options: { rpcUrl?: string; quiet?: boolean } = {}): Promise<ChainSession> {
+/**
+ * `rpcUrl` undefined: Hardhat's in-process network; otherwise an HTTP JSON-RPC endpoint reached
+ * through the config's `network` entry (default `rpc`), its URL and, when given, its accounts
+ * (private keys) overridden.
+ */
+export async function openChain(
+  options: { rpcUrl?: string; quiet?: boolean; network?: string; accounts?: string[] } = {},
+): Promise<ChainSession> {
   const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
   const configPath = path.join(PROJECT_ROOT, "hardhat.config.ts");
   const userConfig = (await import(pathToFileURL(configPath).href)).default;
@@ -26,7 +32,10 @@ export async function openChain(options: { rpcUrl?: string; quiet?: boolean } = 
     connection =
       options.rpcUrl === undefined
         ? await hre.network.create()
-        : await hre.network.create({ network: "rpc", override: { url: options.rpcUrl } });
+        : await hre.network.create({
+            network: options.network ?? "rpc",
+            override: { url: options.rpcUrl, ...(options.accounts === undefined ? {} : { accounts: options.accounts }) },
+          });
   } catch (e) {
     throw new DsainError(ErrorCode.CHAIN_FAILURE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, {
       cause: e,

@@ -1,5 +1,5 @@
 // Chain adapter: typed calls into ProvenanceLedger and the event history an auditor rebuilds from.
-import { Contract, type ContractRunner, type InterfaceAbi, type Provider, type TransactionReceipt } from "ethers";
+import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
 
 export interface DpParams {
@@ -11,32 +11,90 @@ export interface DpParams {
 
 export const NO_DP: DpParams = { epsilonMicros: 0n, deltaPicos: 0n, clipMicros: 0n, noiseMicros: 0n };
 
+/** IProvenanceLedger.RoundStatus, by name; the numbers are the Solidity enum's. */
+export const RoundStatus = { None: 0, Genesis: 1, Proposed: 2, Attested: 3, Proven: 4, Finalized: 5, Rejected: 6 } as const;
+export type RoundStatusName = keyof typeof RoundStatus;
+export const ROUND_STATUS_NAMES = Object.keys(RoundStatus) as RoundStatusName[];
+
+/** IProvenanceLedger.AggregationRule. */
+export const AggregationRule = { FedAvg: 0, ByzFed: 1 } as const;
+
+export interface AggregationParams {
+  rule: number;
+  tauMicros: bigint;
+  reputationDecayMicros: bigint;
+}
+
+export interface Predecessor {
+  ledger: string;
+  federationId: bigint;
+  round: bigint;
+  commitment: string;
+}
+
+export const NO_PREDECESSOR: Predecessor = {
+  ledger: "0x0000000000000000000000000000000000000000",
+  round: 0n,
+  federationId: 0n,
+  commitment: "0x" + "00".repeat(32),
+};
+
 export interface FederationConfig {
   modelId: string;
   modelLength: number;
+  /** K: participants selected per round. */
   participantsPerRound: number;
+  /** Fewest updates a record may carry. */
+  minUpdates: number;
+  /** Seconds from a round's opening by which it must be posted, attested and proven. */
+  roundDeadline: number;
+  /** Seconds a proven round waits before it can be finalized. */
+  finalityDelay: number;
+  aggregation: AggregationParams;
+  dp: DpParams;
+  epsilonBudgetMicros: bigint;
+  /** 2f+1 aggregators. */
+  committee: string[];
+  /** f+1. */
+  quorum: number;
   verifier: string;
   verifyingKeyHash: string;
   genesisModelRoot: string;
   genesisCidCodec: number;
   genesisCidDigest: string;
+  predecessor: Predecessor;
 }
 
-export interface SignedUpdate {
+export interface ParticipantInfo {
+  signer: string;
+  did: string;
+  babyJubJubKey: [bigint, bigint];
+}
+
+/** One entry of a round record; `signature` "0x" when the participant attests with attest(). */
+export interface UpdateEntry {
   participant: string;
   updateRoot: string;
   sampleCount: bigint;
   weight: number;
-  dp: DpParams;
+  epsilonMicros: bigint;
+  reputationMicros: number;
   signature: string;
 }
 
 export interface RoundPost {
   round: bigint;
-  modelRoot: string;
+  parentRound: bigint;
   cidCodec: number;
+  modelRoot: string;
   cidDigest: string;
   commitment: string;
+}
+
+export interface RoundColumns {
+  participants: string[];
+  updateRoots: string[];
+  weights: number[];
 }
 
 export interface SolidityProof {
@@ -45,20 +103,74 @@ export interface SolidityProof {
   c: [bigint, bigint];
 }
 
-/** What the chain says about one round, from events alone. */
+/** A DID for an Ethereum account on this chain (did:pkh, CAIP-10). */
+export function pkhDid(chainId: bigint, address: string): string {
+  return `did:pkh:eip155:${chainId}:${address}`;
+}
+
+// ------------------------------------------------------------------ evidence, from events alone
+
+/** Where an event sits in the chain: events are replayed in this order. */
+export interface EventPosition {
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: number;
+}
+
+/** An update as the record names it, joined with its attestation (if one was seen). */
+export interface RoundUpdate {
+  participant: string;
+  /** The update root the record names. */
+  updateRoot: string;
+  /** The update root the participant attested ("" when it has not attested yet). */
+  attestedRoot: string;
+  /** From the attestation (0 when none yet). */
+  sampleCount: bigint;
+  weight: number;
+  epsilonMicros: bigint;
+  reputationMicros: number;
+  /** The attestation's signature; "" when the participant has not attested (a Proposed round). */
+  signature: string;
+}
+
+/** What the chain says about one posted round, from events alone. */
 export interface RoundEvidence {
   round: number;
+  parentRound: number;
   blockNumber: number;
+  transactionHash: string;
   commitment: string;
   modelRoot: string;
   cidCodec: number;
   cidDigest: string;
   participantsRoot: string;
   updatesDigest: string;
+  accountingDigest: string;
   challengeSeed: string;
-  updates: SignedUpdate[];
+  updates: RoundUpdate[];
+  quorumSignatures: string[];
+  /** The round's status after every event read. */
+  status: RoundStatusName;
   proof?: SolidityProof;
 }
+
+/** Every state change of a federation, in chain order; the auditor replays these. */
+export type LedgerEvent = EventPosition &
+  (
+    | { kind: "enrolled"; participant: string; index: number; did: string; babyJubJubKey: [bigint, bigint] }
+    | { kind: "revoked"; participant: string; effectiveFromRound: number }
+    | { kind: "carriedOver"; participant: string; epsilonSpentMicros: bigint; reputationMicros: number }
+    | { kind: "opened"; round: number; parentRound: number; prevrandao: bigint; rosterSize: number; selectionSeed: string }
+    | { kind: "attestation"; round: number; participant: string; updateRoot: string; sampleCount: bigint; signature: string }
+    | { kind: "proposed"; round: number }
+    | { kind: "attested"; round: number }
+    | { kind: "proven"; round: number }
+    | { kind: "finalized"; round: number }
+    | { kind: "rejected"; round: number; reason: string }
+    | { kind: "rolledBack"; fromHead: number; toRound: number; by: string; reason: string; quorumSignatures: string[] }
+    | { kind: "sealed"; successorLedger: string; successorFederationId: bigint; lastFinalized: number }
+  );
 
 export interface FederationEvidence {
   chainId: bigint;
@@ -66,8 +178,12 @@ export interface FederationEvidence {
   federationId: bigint;
   config: FederationConfig;
   genesisCommitment: string;
+  /** The roster in enrolment order. */
   participants: string[];
+  /** Posted rounds, by round number. */
   rounds: RoundEvidence[];
+  /** The whole history in chain order. */
+  events: LedgerEvent[];
 }
 
 /** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
@@ -104,8 +220,11 @@ export class LedgerClient {
     return e instanceof Error ? e.message : String(e);
   }
 
-  async createFederation(config: FederationConfig): Promise<{ federationId: bigint; receipt: TransactionReceipt }> {
-    const receipt = await this.send("createFederation", () => this.contract.createFederation(config));
+  async createFederation(
+    config: FederationConfig,
+    participants: ParticipantInfo[],
+  ): Promise<{ federationId: bigint; receipt: TransactionReceipt }> {
+    const receipt = await this.send("createFederation", () => this.contract.createFederation(config, participants));
     for (const log of receipt.logs) {
       const parsed = this.contract.interface.parseLog(log);
       if (parsed?.name === "FederationCreated") return { federationId: parsed.args.federationId as bigint, receipt };
@@ -113,27 +232,72 @@ export class LedgerClient {
     throw new DsainError(ErrorCode.CHAIN_FAILURE, "createFederation emitted no FederationCreated event");
   }
 
-  async enrol(federationId: bigint, participant: string): Promise<TransactionReceipt> {
-    return this.send(`enrol(${participant})`, () => this.contract.enrol(federationId, participant));
+  async enrol(federationId: bigint, info: ParticipantInfo): Promise<TransactionReceipt> {
+    return this.send(`enrol(${info.signer})`, () => this.contract.enrol(federationId, info));
   }
 
-  async postRound(federationId: bigint, post: RoundPost, updates: SignedUpdate[]): Promise<TransactionReceipt> {
-    return this.send(`postRound(round ${post.round})`, () => this.contract.postRound(federationId, post, updates));
+  async revoke(federationId: bigint, participant: string): Promise<TransactionReceipt> {
+    return this.send(`revoke(${participant})`, () => this.contract.revoke(federationId, participant));
   }
 
-  async proveRound(federationId: bigint, round: bigint, proof: SolidityProof): Promise<TransactionReceipt> {
-    return this.send(`proveRound(round ${round})`, () => this.contract.proveRound(federationId, round, proof.a, proof.b, proof.c));
+  /** Direct mode: one participant's attestation in its own transaction (anyone may relay it). */
+  async attest(
+    federationId: bigint,
+    a: { participant: string; round: bigint; updateRoot: string; sampleCount: bigint; signature: string },
+  ): Promise<TransactionReceipt> {
+    return this.send(`attest(${a.participant}, round ${a.round})`, () =>
+      this.contract.attest(federationId, a.participant, a.round, a.updateRoot, a.sampleCount, a.signature),
+    );
   }
 
-  async publicInputs(federationId: bigint, round: bigint): Promise<bigint[]> {
-    return (await this.contract.publicInputs(federationId, round)) as bigint[];
+  async postRound(federationId: bigint, post: RoundPost, updates: UpdateEntry[], quorumSignatures: string[]): Promise<TransactionReceipt> {
+    return this.send(`postRound(round ${post.round})`, () => this.contract.postRound(federationId, post, updates, quorumSignatures));
+  }
+
+  async proveRound(federationId: bigint, round: bigint, columns: RoundColumns, proof: SolidityProof): Promise<TransactionReceipt> {
+    return this.send(`proveRound(round ${round})`, () => this.contract.proveRound(federationId, round, columns, proof.a, proof.b, proof.c));
+  }
+
+  async finalizeRound(federationId: bigint, round: bigint): Promise<TransactionReceipt> {
+    return this.send(`finalizeRound(round ${round})`, () => this.contract.finalizeRound(federationId, round));
+  }
+
+  async rejectRound(federationId: bigint, round: bigint, reason: string): Promise<TransactionReceipt> {
+    return this.send(`rejectRound(round ${round})`, () => this.contract.rejectRound(federationId, round, reason));
+  }
+
+  async expireRound(federationId: bigint, round: bigint): Promise<TransactionReceipt> {
+    return this.send(`expireRound(round ${round})`, () => this.contract.expireRound(federationId, round));
+  }
+
+  async rollback(federationId: bigint, toRound: bigint, reason: string): Promise<TransactionReceipt> {
+    return this.send(`rollback(to ${toRound})`, () => this.contract.rollback(federationId, toRound, reason));
+  }
+
+  async rollbackByQuorum(federationId: bigint, toRound: bigint, reason: string, signatures: string[]): Promise<TransactionReceipt> {
+    return this.send(`rollbackByQuorum(to ${toRound})`, () => this.contract.rollbackByQuorum(federationId, toRound, reason, signatures));
+  }
+
+  async sealFederation(federationId: bigint, successorLedger: string, successorFederationId: bigint): Promise<TransactionReceipt> {
+    return this.send("sealFederation", () => this.contract.sealFederation(federationId, successorLedger, successorFederationId));
+  }
+
+  async publicInputs(federationId: bigint, round: bigint, columns: RoundColumns): Promise<bigint[]> {
+    return (await this.contract.publicInputs(federationId, round, columns)) as bigint[];
   }
 
   async roundRecord(
     federationId: bigint,
     round: bigint,
-  ): Promise<{ commitment: string; modelRoot: string; status: bigint; challengeSeed: string }> {
+  ): Promise<{ status: bigint; parentRound: bigint; commitment: string; modelRoot: string; updatesDigest: string; challengeSeed: string }> {
     return this.contract.roundRecord(federationId, round);
+  }
+
+  async federationState(
+    federationId: bigint,
+  ): Promise<{ lastRound: bigint; head: bigint; lastFinalized: bigint; openedAt: bigint; selectionSeed: string; rosterSize: bigint }> {
+    const [, state] = await this.contract.federation(federationId);
+    return state;
   }
 
   /** Rebuilds a federation's history from the ledger's events (no storage reads but the chain id). */
@@ -146,75 +310,225 @@ export class LedgerClient {
         `federation ${federationId}: expected one FederationCreated event at ${this.address}, found ${created.length}`,
       );
     }
-    const createdArgs = (created[0] as unknown as { args: any }).args;
-    const cfg = createdArgs.config;
-    const config: FederationConfig = {
-      modelId: cfg.modelId,
-      modelLength: Number(cfg.modelLength),
-      participantsPerRound: Number(cfg.participantsPerRound),
-      verifier: cfg.verifier,
-      verifyingKeyHash: cfg.verifyingKeyHash,
-      genesisModelRoot: cfg.genesisModelRoot,
-      genesisCidCodec: Number(cfg.genesisCidCodec),
-      genesisCidDigest: cfg.genesisCidDigest,
-    };
-    const enrolled = await c.queryFilter(c.filters.ParticipantEnrolled(federationId));
-    const posted = await c.queryFilter(c.filters.RoundPosted(federationId));
-    const attested = await c.queryFilter(c.filters.UpdateAttested(federationId));
-    const proven = await c.queryFilter(c.filters.RoundProven(federationId));
-    const args = (e: unknown) => (e as { args: any }).args;
+    const createdArgs = (created[0] as EventLog).args as any;
+    const config = toFederationConfig(createdArgs.config);
+    const names = [
+      "ParticipantEnrolled",
+      "ParticipantRevoked",
+      "ParticipantCarriedOver",
+      "RoundOpened",
+      "UpdateAttested",
+      "RoundProposed",
+      "RoundAttested",
+      "RoundProven",
+      "RoundFinalized",
+      "RoundRejected",
+      "FederationRolledBack",
+      "FederationSealed",
+    ];
+    const logs = (await Promise.all(names.map((n) => c.queryFilter(c.filters[n](federationId))))).flat() as EventLog[];
+    logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
 
-    const rounds: RoundEvidence[] = posted.map((e) => {
-      const a = args(e);
-      return {
-        round: Number(a.round),
-        blockNumber: e.blockNumber,
-        commitment: a.commitment,
-        modelRoot: a.modelRoot,
-        cidCodec: Number(a.cidCodec),
-        cidDigest: a.cidDigest,
-        participantsRoot: a.participantsRoot,
-        updatesDigest: a.updatesDigest,
-        challengeSeed: a.challengeSeed,
-        updates: [],
-      };
-    });
-    const byRound = new Map(rounds.map((r) => [r.round, r]));
-    for (const e of attested) {
-      const a = args(e);
-      const r = byRound.get(Number(a.round));
-      if (r === undefined) continue;
-      r.updates.push({
-        participant: a.participant,
-        updateRoot: a.updateRoot,
-        sampleCount: a.sampleCount,
-        weight: Number(a.weight),
-        dp: { epsilonMicros: a.dp.epsilonMicros, deltaPicos: a.dp.deltaPicos, clipMicros: a.dp.clipMicros, noiseMicros: a.dp.noiseMicros },
-        signature: a.signature,
-      });
+    const events: LedgerEvent[] = [];
+    const rounds = new Map<number, RoundEvidence>();
+    const attestations = new Map<string, { updateRoot: string; sampleCount: bigint; signature: string }>();
+    const participants: string[] = [];
+    for (const log of logs) {
+      const a = log.args as any;
+      const at = position(log);
+      switch (log.eventName) {
+        case "ParticipantEnrolled":
+          participants.push(a.participant);
+          events.push({
+            ...at,
+            kind: "enrolled",
+            participant: a.participant,
+            index: Number(a.index),
+            did: a.did,
+            babyJubJubKey: [a.babyJubJubKey[0], a.babyJubJubKey[1]],
+          });
+          break;
+        case "ParticipantCarriedOver":
+          events.push({
+            ...at,
+            kind: "carriedOver",
+            participant: a.participant,
+            epsilonSpentMicros: a.epsilonSpentMicros,
+            reputationMicros: Number(a.reputationMicros),
+          });
+          break;
+        case "ParticipantRevoked":
+          events.push({ ...at, kind: "revoked", participant: a.participant, effectiveFromRound: Number(a.effectiveFromRound) });
+          break;
+        case "RoundOpened":
+          events.push({
+            ...at,
+            kind: "opened",
+            round: Number(a.round),
+            parentRound: Number(a.parentRound),
+            prevrandao: a.prevrandao,
+            rosterSize: Number(a.rosterSize),
+            selectionSeed: a.selectionSeed,
+          });
+          break;
+        case "UpdateAttested": {
+          const round = Number(a.round);
+          attestations.set(`${round}:${a.participant}`, { updateRoot: a.updateRoot, sampleCount: a.sampleCount, signature: a.signature });
+          // An attestation after the record (direct mode, record first) completes its entry.
+          const u = rounds.get(round)?.updates.find((x) => x.participant === a.participant);
+          if (u !== undefined) Object.assign(u, { sampleCount: a.sampleCount, signature: a.signature, attestedRoot: a.updateRoot });
+          events.push({
+            ...at,
+            kind: "attestation",
+            round,
+            participant: a.participant,
+            updateRoot: a.updateRoot,
+            sampleCount: a.sampleCount,
+            signature: a.signature,
+          });
+          break;
+        }
+        case "RoundProposed": {
+          const round = Number(a.round);
+          const p = a.post;
+          const updates: RoundUpdate[] = (a.participants as string[]).map((participant, i) => {
+            const att = attestations.get(`${round}:${participant}`);
+            return {
+              participant,
+              updateRoot: a.updateRoots[i],
+              attestedRoot: att?.updateRoot ?? "",
+              sampleCount: att?.sampleCount ?? 0n,
+              weight: Number(a.weights[i]),
+              epsilonMicros: a.epsilonMicros[i],
+              reputationMicros: Number(a.reputationMicros[i]),
+              signature: att?.signature ?? "",
+            };
+          });
+          rounds.set(round, {
+            round,
+            parentRound: Number(p.parentRound),
+            blockNumber: log.blockNumber,
+            transactionHash: log.transactionHash,
+            commitment: p.commitment,
+            modelRoot: p.modelRoot,
+            cidCodec: Number(p.cidCodec),
+            cidDigest: p.cidDigest,
+            participantsRoot: a.participantsRoot,
+            updatesDigest: a.updatesDigest,
+            accountingDigest: a.accountingDigest,
+            challengeSeed: a.challengeSeed,
+            updates,
+            quorumSignatures: [...a.quorumSignatures],
+            status: "Proposed",
+          });
+          events.push({ ...at, kind: "proposed", round });
+          break;
+        }
+        case "RoundAttested":
+          setStatus(rounds, Number(a.round), "Attested");
+          events.push({ ...at, kind: "attested", round: Number(a.round) });
+          break;
+        case "RoundProven": {
+          const r = rounds.get(Number(a.round));
+          if (r !== undefined) {
+            r.status = "Proven";
+            r.proof = {
+              a: [a.a[0], a.a[1]],
+              b: [
+                [a.b[0][0], a.b[0][1]],
+                [a.b[1][0], a.b[1][1]],
+              ],
+              c: [a.c[0], a.c[1]],
+            };
+          }
+          events.push({ ...at, kind: "proven", round: Number(a.round) });
+          break;
+        }
+        case "RoundFinalized":
+          setStatus(rounds, Number(a.round), "Finalized");
+          events.push({ ...at, kind: "finalized", round: Number(a.round) });
+          break;
+        case "RoundRejected":
+          setStatus(rounds, Number(a.round), "Rejected");
+          events.push({ ...at, kind: "rejected", round: Number(a.round), reason: a.reason });
+          break;
+        case "FederationRolledBack":
+          events.push({
+            ...at,
+            kind: "rolledBack",
+            fromHead: Number(a.fromHead),
+            toRound: Number(a.toRound),
+            by: a.by,
+            reason: a.reason,
+            quorumSignatures: [...a.quorumSignatures],
+          });
+          break;
+        case "FederationSealed":
+          events.push({
+            ...at,
+            kind: "sealed",
+            successorLedger: a.successorLedger,
+            successorFederationId: a.successorFederationId,
+            lastFinalized: Number(a.lastFinalized),
+          });
+          break;
+      }
     }
-    for (const e of proven) {
-      const a = args(e);
-      const r = byRound.get(Number(a.round));
-      if (r === undefined) continue;
-      r.proof = {
-        a: [a.a[0], a.a[1]],
-        b: [
-          [a.b[0][0], a.b[0][1]],
-          [a.b[1][0], a.b[1][1]],
-        ],
-        c: [a.c[0], a.c[1]],
-      };
-    }
-    rounds.sort((x, y) => x.round - y.round);
     return {
       chainId: (await provider.getNetwork()).chainId,
       ledger: this.address,
       federationId,
       config,
       genesisCommitment: createdArgs.genesisCommitment,
-      participants: enrolled.map((e) => args(e).participant as string),
-      rounds,
+      participants,
+      rounds: [...rounds.values()].sort((x, y) => x.round - y.round),
+      events,
     };
   }
+}
+
+function position(log: Log): EventPosition {
+  return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index };
+}
+
+function setStatus(rounds: Map<number, RoundEvidence>, round: number, status: RoundStatusName): void {
+  const r = rounds.get(round);
+  if (r !== undefined) r.status = status;
+}
+
+/** A FederationConfig from its ABI-decoded form (event or call result). */
+export function toFederationConfig(cfg: any): FederationConfig {
+  return {
+    modelId: cfg.modelId,
+    modelLength: Number(cfg.modelLength),
+    participantsPerRound: Number(cfg.participantsPerRound),
+    minUpdates: Number(cfg.minUpdates),
+    roundDeadline: Number(cfg.roundDeadline),
+    finalityDelay: Number(cfg.finalityDelay),
+    aggregation: {
+      rule: Number(cfg.aggregation.rule),
+      tauMicros: cfg.aggregation.tauMicros,
+      reputationDecayMicros: cfg.aggregation.reputationDecayMicros,
+    },
+    dp: {
+      epsilonMicros: cfg.dp.epsilonMicros,
+      deltaPicos: cfg.dp.deltaPicos,
+      clipMicros: cfg.dp.clipMicros,
+      noiseMicros: cfg.dp.noiseMicros,
+    },
+    epsilonBudgetMicros: cfg.epsilonBudgetMicros,
+    committee: [...cfg.committee],
+    quorum: Number(cfg.quorum),
+    verifier: cfg.verifier,
+    verifyingKeyHash: cfg.verifyingKeyHash,
+    genesisModelRoot: cfg.genesisModelRoot,
+    genesisCidCodec: Number(cfg.genesisCidCodec),
+    genesisCidDigest: cfg.genesisCidDigest,
+    predecessor: {
+      ledger: cfg.predecessor.ledger,
+      federationId: cfg.predecessor.federationId,
+      round: cfg.predecessor.round,
+      commitment: cfg.predecessor.commitment,
+    },
+  };
 }

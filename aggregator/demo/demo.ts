@@ -2,8 +2,18 @@
 // aggregation, attestations, Groth16 proofs bound to the recorded round — then the audit.
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { LedgerClient, NO_DP, type SignedUpdate } from "../chain/ledger.js";
+import { Wallet, keccak256, toUtf8Bytes, type Signer } from "ethers";
+import {
+  AggregationRule,
+  LedgerClient,
+  NO_DP,
+  NO_PREDECESSOR,
+  pkhDid,
+  RoundStatus,
+  type ParticipantInfo,
+  type UpdateEntry,
+} from "../chain/ledger.js";
+import { buildRecord, signRecord } from "../chain/records.js";
 import { openChain, type ChainSession } from "../chain/hardhat.js";
 import { DsainError, ErrorCode } from "../errors.js";
 import { syntheticClassification, splitIid, trainTestSplit, type Dataset } from "../fl/data.js";
@@ -19,10 +29,9 @@ import {
   encodedDelta,
   fieldToBytes32,
   integerWeights,
-  participantsRoot,
-  roundCommitment,
+  MICROS,
+  selectParticipants,
   signAttestation,
-  sortParticipants,
   vectorRoot,
 } from "../protocol/index.js";
 import { cidToOnchain } from "../protocol/cid.js";
@@ -33,8 +42,12 @@ import { auditEvidence, type AuditOutcome } from "../audit/run.js";
 export const DEMO_INSTANCE = "RoundChunk_4-4_test";
 export const DEMO_MODEL_ID = "dsain-demo-mlp-8-16-4";
 
+/** How a round's attestations reach the chain: one transaction, one per participant, or both in turn. */
+export type PostMode = "batched" | "direct" | "alternate";
+
 export interface DemoOptions {
   rounds: number;
+  /** K: participants selected per round (the roster holds K + 2, so the selection is real). */
   participants: number;
   /** Local epochs per round. */
   epochs: number;
@@ -43,6 +56,8 @@ export interface DemoOptions {
   workDir: string;
   /** JSON-RPC URL of an external chain; in-process Hardhat network when undefined. */
   rpcUrl?: string;
+  /** Batched, direct, or alternating (round 1 batched, round 2 direct, ...; the default). */
+  postMode?: PostMode;
   /** Skip the audit at the end (tests run it themselves). */
   skipAudit?: boolean;
   /** Keep the chain and IPFS node open and return them (tests tamper with them). */
@@ -52,13 +67,18 @@ export interface DemoOptions {
 
 export interface RoundSummary {
   round: number;
+  mode: "batched" | "direct";
+  selected: string[];
   accuracy: number;
   loss: number;
   cid: string;
   modelRoot: string;
   commitment: string;
   chunkIndex: number;
+  /** Gas of the record transaction (with the attestations in batched mode). */
   postGas: bigint;
+  /** Gas of the participants' own attestation transactions (direct mode; 0 in batched). */
+  attestGas: bigint;
   proveGas: bigint;
   witnessMs: number;
   proveMs: number;
@@ -93,6 +113,14 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, "log"> = {
 function participantWallet(seed: number, i: number): Wallet {
   return new Wallet(keccak256(toUtf8Bytes(`dsain demo participant ${i} seed ${seed}`)));
 }
+
+/** Committee members besides the posting aggregator: deterministic development keys. */
+function committeeWallet(i: number): Wallet {
+  return new Wallet(keccak256(toUtf8Bytes(`dsain demo aggregator ${i}`)));
+}
+
+/** Extra roster members beyond K, so that each round's selection leaves some out. */
+const ROSTER_EXTRA = 2;
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
@@ -129,7 +157,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     // fresh deployment, so it gets its own id instead of resuming (or clashing with) an older one.
     const deploymentId = options.rpcUrl === undefined ? undefined : `dsain-demo-${Date.now()}`;
     const deployed = await chain.connection.ignition.deploy(DsainModule, {
-      parameters: { Dsain: { admin: aggregator.address, aggregator: aggregator.address } },
+      parameters: { ProvenanceLedger: { admin: aggregator.address, aggregator: aggregator.address } },
       deploymentId,
     });
     if (deploymentId !== undefined) log(`  Ignition journal: ignition/deployments/${deploymentId}`);
@@ -144,16 +172,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     store = await openCheckpointStore({ directory: ipfsDir });
 
     const { tf, backend } = await initTf();
-    step(`tfjs on the ${backend} backend; synthetic data for ${options.participants} participants`);
+    const k = options.participants;
+    const rosterSize = k + ROSTER_EXTRA;
+    step(`tfjs on the ${backend} backend; synthetic data for a roster of ${rosterSize}, ${k} selected per round`);
     const all = syntheticClassification({ seed: options.seed, samples: 1200 });
     const { train, test } = trainTestSplit(all, 1 / 6, options.seed);
-    const shards: Dataset[] = splitIid(train, options.participants, options.seed);
+    const shards: Dataset[] = splitIid(train, rosterSize, options.seed);
     const spec = mlpSpec();
 
-    const wallets = options.participants;
-    const participants = Array.from({ length: wallets }, (_, i) => participantWallet(options.seed, i));
-    const sorted = sortParticipants(participants.map((w) => w.address));
+    const participants = Array.from({ length: rosterSize }, (_, i) => participantWallet(options.seed, i));
     const byAddress = new Map(participants.map((w, i) => [w.address, { wallet: w, data: shards[i] }]));
+    // Committee of 2f+1 = 3 aggregators (f = 1): the posting account and two more; any 2 accept a record.
+    const committee: Signer[] = [aggregator, committeeWallet(1), committeeWallet(2)];
+    const committeeAddresses = [aggregator.address, ...committee.slice(1).map((w) => (w as Wallet).address)];
+    // Direct mode: participants pay for their own attestation transactions.
+    for (const w of participants) {
+      await (await aggregator.sendTransaction({ to: w.address, value: 10n ** 18n })).wait();
+    }
 
     // Genesis model, checkpointed and pinned before the federation exists.
     let model = encodeVector(initialWeights(spec, options.seed));
@@ -161,27 +196,56 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const genesisCid = await store.put(genesisBytes);
     const genesisOnchain = cidToOnchain(genesisCid);
     let modelRoot = fieldToBytes32(await vectorRoot(model));
-    const { federationId } = await ledger.createFederation({
-      modelId: DEMO_MODEL_ID,
-      modelLength: model.length,
-      participantsPerRound: wallets,
-      verifier: verifierAddress,
-      verifyingKeyHash: keys.vkeyHash,
-      genesisModelRoot: modelRoot,
-      genesisCidCodec: genesisOnchain.codec,
-      genesisCidDigest: genesisOnchain.digest,
-    });
-    for (const address of sorted) await ledger.enrol(federationId, address);
+    const roster: ParticipantInfo[] = participants.map((w) => ({
+      signer: w.address,
+      did: pkhDid(chainId, w.address),
+      babyJubJubKey: [0n, 0n],
+    }));
+    const { federationId } = await ledger.createFederation(
+      {
+        modelId: DEMO_MODEL_ID,
+        modelLength: model.length,
+        participantsPerRound: k,
+        minUpdates: k, // the demo circuit takes exactly K updates
+        quorum: 2,
+        roundDeadline: 3600,
+        finalityDelay: 0,
+        genesisCidCodec: genesisOnchain.codec,
+        verifier: verifierAddress,
+        epsilonBudgetMicros: 0n, // no DP noise in the demo, so no epsilon is spent
+        aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
+        dp: NO_DP,
+        committee: committeeAddresses,
+        verifyingKeyHash: keys.vkeyHash,
+        genesisModelRoot: modelRoot,
+        genesisCidDigest: genesisOnchain.digest,
+        predecessor: NO_PREDECESSOR,
+      },
+      roster,
+    );
     const initial = evaluate(tf, spec, decodeVector(model), test);
     log(`  federation ${federationId}: ${model.length} parameters, genesis ${genesisCid.toString()}, accuracy ${pct(initial.accuracy)}`);
+    log(`  roster of ${rosterSize} (did:pkh), committee of 3 aggregators with quorum 2, ${k} participants selected per round`);
 
     const domain = attestationDomain(chainId, ledgerAddress);
+    const rosterAddresses = participants.map((w) => w.address);
     const rounds: RoundSummary[] = [];
+    let parentRound = 0n;
     for (let t = 1; t <= options.rounds; t++) {
-      step(`round ${t}/${options.rounds}`);
+      const mode = postModeOf(options.postMode ?? "alternate", t);
+      step(`round ${t}/${options.rounds} (${mode} mode)`);
+      // S_t is fixed by the chain when the round opens; everyone recomputes it from the seed.
+      const state = await ledger.federationState(federationId);
+      const sorted = selectParticipants(rosterAddresses, Number(state.rosterSize), k, state.selectionSeed);
+      log(
+        `  S_${t}: roster indices ${sorted
+          .map((a) => rosterAddresses.indexOf(a))
+          .sort((a, b) => a - b)
+          .join(", ")} selected by seed ${state.selectionSeed.slice(0, 12)}…`,
+      );
       const base = model;
       const deltas: Int32Array[] = [];
-      const updates: SignedUpdate[] = [];
+      const updates: UpdateEntry[] = [];
       for (const [i, address] of sorted.entries()) {
         const { wallet, data } = byAddress.get(address)!;
         const local = await trainLocal(tf, spec, decodeVector(base), data, {
@@ -203,9 +267,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           dpNoiseMicros: 0n,
         });
         deltas.push(delta);
-        updates.push({ participant: address, updateRoot, sampleCount, weight: 0, dp: NO_DP, signature });
+        updates.push({ participant: address, updateRoot, sampleCount, weight: 0, epsilonMicros: 0n, reputationMicros: MICROS, signature });
       }
       log(`  ${updates.length} participants trained ${options.epochs} local epoch(s) and signed their updates`);
+      let attestGas = 0n;
+      if (mode === "direct") {
+        for (const u of updates) {
+          const own = new LedgerClient(ledgerAddress, artifact.abi, byAddress.get(u.participant)!.wallet.connect(chain.ethers.provider));
+          attestGas += (await own.attest(federationId, { ...u, round: BigInt(t) })).gasUsed;
+          u.signature = "0x"; // the record refers to the attestation already on-chain
+        }
+        log(`  each participant sent its own attestation transaction (${attestGas} gas in all)`);
+      }
 
       const weights = integerWeights(updates.map((u) => u.sampleCount));
       updates.forEach((u, i) => (u.weight = weights[i]));
@@ -214,39 +287,46 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const cid = await store.put(bytes);
       const onchain = cidToOnchain(cid);
       const nextRoot = fieldToBytes32(await vectorRoot(next));
-      const commitment = roundCommitment({
+      const record = buildRecord({
+        federationId,
+        round: BigInt(t),
+        parentRound,
         modelRoot: nextRoot,
         cidCodec: onchain.codec,
         cidDigest: onchain.digest,
-        participantsRoot: participantsRoot(sorted),
-        round: t,
+        entries: updates,
       });
-      const postReceipt = await ledger.postRound(
-        federationId,
-        { round: BigInt(t), modelRoot: nextRoot, cidCodec: onchain.codec, cidDigest: onchain.digest, commitment },
-        updates,
-      );
+      const commitment = record.post.commitment;
+      const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
+      const postReceipt = await ledger.postRound(federationId, record.post, updates, quorum);
       log(
-        `  FedAvg (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted (${postReceipt.gasUsed} gas)`,
+        `  FedAvg (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postReceipt.gasUsed} gas)`,
       );
 
       // The proof's public inputs come from the contract, never from the aggregator's own state.
-      const publicInputs = await ledger.publicInputs(federationId, BigInt(t));
+      const publicInputs = await ledger.publicInputs(federationId, BigInt(t), record.columns);
       const chunkIndex = Number(publicInputs[2]);
       const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex });
       if (publicSignals.length !== publicInputs.length || publicSignals.some((s, i) => BigInt(s) !== publicInputs[i])) {
         throw new DsainError(ErrorCode.ZK_PROOF_INVALID, `round ${t}: the contract's public inputs differ from the aggregator's witness`);
       }
       const proved = await proveRoundChunk(DEMO_INSTANCE, input);
-      const proveReceipt = await ledger.proveRound(federationId, BigInt(t), toSolidityProof(proved.proof));
+      const proveReceipt = await ledger.proveRound(federationId, BigInt(t), record.columns, toSolidityProof(proved.proof));
+      await ledger.finalizeRound(federationId, BigInt(t));
+      const status = (await ledger.roundRecord(federationId, BigInt(t))).status;
+      if (status !== BigInt(RoundStatus.Finalized)) {
+        throw new DsainError(ErrorCode.CHAIN_FAILURE, `round ${t} is in status ${status} after finalization, not Finalized`);
+      }
       log(
-        `  Groth16 proof of chunk ${chunkIndex}: witness ${Math.round(proved.witnessMs)} ms, prove ${Math.round(proved.proveMs)} ms; verified on-chain (${proveReceipt.gasUsed} gas)`,
+        `  Groth16 proof of chunk ${chunkIndex}: witness ${Math.round(proved.witnessMs)} ms, prove ${Math.round(proved.proveMs)} ms; verified on-chain (${proveReceipt.gasUsed} gas); round finalized`,
       );
 
       const metrics = evaluate(tf, spec, decodeVector(next), test);
       log(`  test accuracy ${pct(metrics.accuracy)} (loss ${metrics.loss.toFixed(4)})`);
       rounds.push({
         round: t,
+        mode,
+        selected: sorted,
         accuracy: metrics.accuracy,
         loss: metrics.loss,
         cid: cid.toString(),
@@ -254,12 +334,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         commitment,
         chunkIndex,
         postGas: postReceipt.gasUsed,
+        attestGas,
         proveGas: proveReceipt.gasUsed,
         witnessMs: Math.round(proved.witnessMs),
         proveMs: Math.round(proved.proveMs),
       });
       model = next;
       modelRoot = nextRoot;
+      parentRound = BigInt(t);
     }
 
     const result: DemoResult = {
@@ -304,6 +386,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
+function postModeOf(mode: PostMode, t: number): "batched" | "direct" {
+  if (mode === "alternate") return t % 2 === 1 ? "batched" : "direct";
+  return mode;
+}
+
 const WORK_DIR_MARKER = ".dsain-demo";
 
 /** Empties the demo's working directory, refusing any non-empty folder the demo did not create. */
@@ -331,15 +418,17 @@ export function formatSummary(r: DemoResult): string {
     "Summary",
     `  chain ${r.chainId}, ledger ${r.ledger}, federation ${r.federationId}`,
     `  genesis ${r.genesisCid}, accuracy ${pct(r.initialAccuracy)}`,
-    "  round  accuracy  post gas  prove gas  witness+prove  checkpoint CID",
+    "  round  mode     accuracy  attest gas  post gas  prove gas  witness+prove  checkpoint CID",
   ];
   for (const x of r.rounds) {
     lines.push(
-      `  ${String(x.round).padStart(5)}  ${pct(x.accuracy).padStart(8)}  ${String(x.postGas).padStart(8)}  ${String(x.proveGas).padStart(9)}  ${`${x.witnessMs + x.proveMs} ms`.padStart(13)}  ${x.cid}`,
+      `  ${String(x.round).padStart(5)}  ${x.mode.padEnd(7)}  ${pct(x.accuracy).padStart(8)}  ${String(x.attestGas).padStart(10)}  ${String(x.postGas).padStart(8)}  ${String(x.proveGas).padStart(9)}  ${`${x.witnessMs + x.proveMs} ms`.padStart(13)}  ${x.cid}`,
     );
   }
   lines.push(`  circuit ${DEMO_INSTANCE}: ${r.constraints} constraints (development key ${r.vkeyHash.slice(0, 18)}…, not for production)`);
   if (r.audit)
-    lines.push(`  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.proven} proofs verified)`);
+    lines.push(
+      `  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.proven} proofs verified, ${r.audit.report.finalized} finalized)`,
+    );
   return lines.join("\n");
 }

@@ -36,6 +36,18 @@ export function updatesDigest(sortedAddresses: readonly string[], updateRoots: r
   return keccak256(abi.encode(["address[]", "bytes32[]", "uint32[]"], [sortedAddresses, updateRoots, weights]));
 }
 
+/**
+ * keccak256(abi.encode(address[] participants, uint64[] epsilonMicros, uint32[] reputationMicros)):
+ * the round's privacy-budget debits and reputations after the round, in S_t order (§12).
+ */
+export function accountingDigest(
+  sortedAddresses: readonly string[],
+  epsilonMicros: readonly (number | bigint)[],
+  reputationMicros: readonly (number | bigint)[],
+): string {
+  return keccak256(abi.encode(["address[]", "uint64[]", "uint32[]"], [sortedAddresses, epsilonMicros, reputationMicros]));
+}
+
 export interface CommitmentInput {
   modelRoot: string;
   cidCodec: number | bigint;

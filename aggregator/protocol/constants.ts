@@ -39,3 +39,9 @@ export const MULTIHASH_SHA2_256 = 0x12;
  */
 export const UNIXFS_CHUNK_BYTES = 262_144;
 export const UNIXFS_MAX_CHILDREN = 174;
+
+/** Rounds of the swap-or-not shuffle that draws a round's participants S_t (docs/protocol.md §10). */
+export const SELECTION_ROUNDS = 16;
+
+/** Fixed point of DP parameters, epsilon budgets and reputations: value × 10^6 (“micros”). */
+export const MICROS = 1_000_000;

@@ -5,4 +5,6 @@ export * from "./vector-root.js";
 export * from "./aggregation.js";
 export * from "./commitment.js";
 export * from "./attestation.js";
+export * from "./quorum.js";
+export * from "./selection.js";
 export * from "./checkpoint.js";

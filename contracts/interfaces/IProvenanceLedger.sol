@@ -5,125 +5,463 @@ import {ProtocolHashes} from "../libraries/ProtocolHashes.sol";
 
 /**
  * @title IProvenanceLedger
- * @dev The on-chain record of federated-learning rounds: commitments, participant attestations
- * and Proof-of-Training verification (docs/protocol.md). Custom errors follow EIP-6093 style.
+ * @dev The on-chain record of federated-learning federations: their parameters, participants,
+ * the verifiable selection of each round's participants, round records accepted by an aggregator
+ * quorum, privacy budgets, reputations, Proof-of-Training and the round lifecycle
+ * (docs/protocol.md §9-§13). Every refusal is a custom error declared here (EIP-6093 style);
+ * every state change emits an event indexed by federation and, where there is one, by round, so
+ * that an auditor can page a federation's history round by round from events alone.
  */
 interface IProvenanceLedger {
+    /**
+     * @dev Lifecycle of a round (docs/protocol.md §11). `None`: the number is unused or the round
+     * is open for attestations. `Proposed`: the record is on-chain with its quorum but some
+     * participants named in it have not attested yet. `Attested`: every update of the record is
+     * attested. `Proven`: its Groth16 proof verified. `Finalized`: proven, parent finalized and
+     * the finality delay elapsed; final forever. `Rejected`: rejected, expired or rolled back;
+     * the record stays, the federation no longer builds on it.
+     */
     enum RoundStatus {
         None,
         Genesis,
+        Proposed,
         Attested,
-        Proven
+        Proven,
+        Finalized,
+        Rejected
     }
 
-    /// @dev Parameters fixed when a federation is created.
+    /// @dev Aggregation rule the committee applies; the auditor re-derives FedAvg weights itself.
+    enum AggregationRule {
+        FedAvg,
+        ByzFed
+    }
+
+    /// @dev The aggregation rule and its parameters, fixed point in millionths.
+    struct AggregationParams {
+        AggregationRule rule;
+        uint64 tauMicros;
+        uint64 reputationDecayMicros;
+    }
+
+    /**
+     * @dev A federation continued from a finalized round of another (older) ledger: its genesis is
+     * that round's model (docs/protocol.md §13). All zero for a fresh federation.
+     */
+    struct Predecessor {
+        address ledger;
+        uint64 round;
+        uint256 federationId;
+        bytes32 commitment;
+    }
+
+    /**
+     * @dev Parameters fixed when a federation is created (docs/protocol.md §9). Deadline and
+     * finality delay are in seconds; epsilon budget, DP and aggregation parameters in fixed point.
+     */
     struct FederationConfig {
         string modelId;
         uint32 modelLength;
         uint16 participantsPerRound;
+        uint16 minUpdates;
+        uint16 quorum;
+        uint32 roundDeadline;
+        uint32 finalityDelay;
+        uint64 genesisCidCodec;
         address verifier;
+        uint64 epsilonBudgetMicros;
+        AggregationParams aggregation;
+        ProtocolHashes.DpParams dp;
+        address[] committee;
         bytes32 verifyingKeyHash;
         bytes32 genesisModelRoot;
-        uint64 genesisCidCodec;
         bytes32 genesisCidDigest;
+        Predecessor predecessor;
     }
 
-    /// @dev One participant's signed update, as the aggregator relays it.
-    struct SignedUpdate {
+    /// @dev The moving parts of a federation: round pointers, the open round's selection, sealing.
+    struct FederationState {
+        uint64 lastRound;
+        uint64 head;
+        uint64 lastFinalized;
+        uint64 openedAt;
+        bytes32 selectionSeed;
+        uint32 rosterSize;
+        bool isSealed;
+        address successorLedger;
+        uint256 successorFederationId;
+    }
+
+    /// @dev A participant as the admin enrols it: DID, signing address, optional BabyJubJub key.
+    struct ParticipantInfo {
+        address signer;
+        string did;
+        uint256[2] babyJubJubKey;
+    }
+
+    /**
+     * @dev Per-participant state read and written by every round (one storage slot): `id` is the
+     * roster index + 1 (0: not enrolled), `revokedFrom` the first round it may not attest in
+     * (0: active), cumulative epsilon spent and the reputation after its latest round, fixed point.
+     */
+    struct ParticipantState {
+        uint32 id;
+        uint64 revokedFrom;
+        uint64 lastAttestedRound;
+        uint64 epsilonSpentMicros;
+        uint32 reputationMicros;
+    }
+
+    /**
+     * @dev One participant's entry in a round record. The participant signs (updateRoot,
+     * sampleCount) under the federation's DP parameters; the committee supplies weight, epsilon
+     * debit and reputation. An empty `signature` means the participant attests with {attest}.
+     */
+    struct UpdateEntry {
         address participant;
+        bytes32 updateRoot;
         uint64 sampleCount;
         uint32 weight;
-        bytes32 updateRoot;
-        ProtocolHashes.DpParams dp;
+        uint64 epsilonMicros;
+        uint32 reputationMicros;
         bytes signature;
     }
 
-    /// @dev The aggregator's claim for round t.
+    /// @dev The committee's claim for round `round`, built on round `parentRound`.
     struct RoundPost {
         uint64 round;
+        uint64 parentRound;
         uint64 cidCodec;
         bytes32 modelRoot;
         bytes32 cidDigest;
         bytes32 commitment;
     }
 
+    /// @dev The per-participant columns of a round, in S_t order, bound by its updatesDigest.
+    struct RoundColumns {
+        address[] participants;
+        bytes32[] updateRoots;
+        uint32[] weights;
+    }
+
+    /// @dev What the chain stores of a round; the rest is in its events.
     struct RoundRecord {
         RoundStatus status;
-        uint64 postedBlock;
-        uint64 cidCodec;
+        uint64 parentRound;
+        uint64 openedAt;
+        uint64 provenAt;
+        uint16 updateCount;
+        uint16 pendingAttestations;
         bytes32 commitment;
         bytes32 modelRoot;
-        bytes32 cidDigest;
-        bytes32 participantsRoot;
         bytes32 updatesDigest;
         bytes32 challengeSeed;
     }
 
+    /// @dev A federation was created with `config`; its round 0 commits to the genesis model.
     event FederationCreated(
         uint256 indexed federationId,
         address indexed admin,
         FederationConfig config,
         bytes32 genesisCommitment
     );
-    event ParticipantEnrolled(uint256 indexed federationId, address indexed participant);
+
+    /// @dev `participant` joined the roster at `index`; selectable from the next round opened.
+    event ParticipantEnrolled(
+        uint256 indexed federationId,
+        address indexed participant,
+        uint32 index,
+        string did,
+        uint256[2] babyJubJubKey
+    );
+
+    /**
+     * @dev A federation continuing a predecessor enrolled `participant` with the epsilon it had spent
+     * and the reputation it had there, so a migration never resets a privacy budget.
+     */
+    event ParticipantCarriedOver(
+        uint256 indexed federationId,
+        address indexed participant,
+        uint64 epsilonSpentMicros,
+        uint32 reputationMicros
+    );
+
+    /// @dev `participant` may not attest in round `effectiveFromRound` or later.
+    event ParticipantRevoked(uint256 indexed federationId, address indexed participant, uint64 effectiveFromRound);
+
+    /**
+     * @dev Round `round` opened on `parentRound`: S_t is the roster indices i < rosterSize with
+     * shuffledIndex(i, rosterSize, selectionSeed) < K (docs/protocol.md §10).
+     */
+    event RoundOpened(
+        uint256 indexed federationId,
+        uint64 indexed round,
+        uint64 parentRound,
+        uint256 prevrandao,
+        uint32 rosterSize,
+        bytes32 selectionSeed
+    );
+
+    /// @dev `participant`'s EIP-712 attestation of its update for `round` was verified.
     event UpdateAttested(
         uint256 indexed federationId,
         uint64 indexed round,
         address indexed participant,
         bytes32 updateRoot,
         uint64 sampleCount,
-        uint32 weight,
-        ProtocolHashes.DpParams dp,
         bytes signature
     );
-    event RoundPosted(
+
+    /**
+     * @dev The committee's record of `round` was accepted: `post`, its recomputed hashes, the
+     * columns of the aggregation outputs in S_t order, and the quorum signatures over it.
+     */
+    event RoundProposed(
         uint256 indexed federationId,
         uint64 indexed round,
-        bytes32 commitment,
-        bytes32 modelRoot,
-        uint64 cidCodec,
-        bytes32 cidDigest,
+        RoundPost post,
         bytes32 participantsRoot,
         bytes32 updatesDigest,
-        bytes32 challengeSeed
+        bytes32 accountingDigest,
+        bytes32 challengeSeed,
+        address[] participants,
+        bytes32[] updateRoots,
+        uint32[] weights,
+        uint64[] epsilonMicros,
+        uint32[] reputationMicros,
+        bytes[] quorumSignatures
     );
+
+    /// @dev Every update named in the record of `round` is attested.
+    event RoundAttested(uint256 indexed federationId, uint64 indexed round);
+
+    /// @dev The Groth16 proof of `round` verified against the inputs built from the record.
     event RoundProven(uint256 indexed federationId, uint64 indexed round, uint256[2] a, uint256[2][2] b, uint256[2] c);
 
+    /// @dev `round` is final.
+    event RoundFinalized(uint256 indexed federationId, uint64 indexed round);
+
+    /// @dev `round` was rejected (by the admin, a deadline or a rollback) for `reason`.
+    event RoundRejected(uint256 indexed federationId, uint64 indexed round, string reason);
+
+    /**
+     * @dev The federation went back from `fromHead` to its last finalized round `toRound`, by the
+     * admin (`quorumSignatures` empty) or by the committee's quorum signatures relayed by `by`.
+     */
+    event FederationRolledBack(
+        uint256 indexed federationId,
+        uint64 indexed fromHead,
+        uint64 indexed toRound,
+        address by,
+        string reason,
+        bytes[] quorumSignatures
+    );
+
+    /// @dev No more rounds here: the federation continues at `successorFederationId` of `successorLedger`.
+    event FederationSealed(
+        uint256 indexed federationId,
+        address indexed successorLedger,
+        uint256 successorFederationId,
+        uint64 lastFinalized
+    );
+
+    /// @dev `field` must not be the zero address.
     error ProvenanceZeroAddress(string field);
+    /// @dev Federation parameter `field` is empty or inconsistent.
     error ProvenanceInvalidConfig(string field);
+    /// @dev The predecessor round is not a finalized round with this commitment and model.
+    error ProvenanceInvalidPredecessor(address ledger, uint256 federationId, uint64 round);
+    /// @dev No federation has this id.
     error ProvenanceUnknownFederation(uint256 federationId);
+    /// @dev The federation was sealed and continues on another ledger.
+    error ProvenanceFederationSealed(uint256 federationId);
+    /// @dev `participant` is already on the roster.
     error ProvenanceAlreadyEnrolled(uint256 federationId, address participant);
+    /// @dev Participant field `field` is malformed (DID, BabyJubJub key).
+    error ProvenanceInvalidParticipant(uint256 federationId, address participant, string field);
+    /// @dev `participant` is not on the roster.
     error ProvenanceNotEnrolled(uint256 federationId, address participant);
+    /// @dev `participant` was already revoked.
+    error ProvenanceAlreadyRevoked(uint256 federationId, address participant);
+    /// @dev `participant` is revoked from round `revokedFrom` on.
+    error ProvenanceParticipantRevoked(uint256 federationId, address participant, uint64 revokedFrom);
+    /// @dev `participant` is not in S_t of `round`.
+    error ProvenanceNotSelected(uint256 federationId, uint64 round, address participant);
+    /// @dev The round given is not the one this call applies to.
     error ProvenanceRoundOutOfOrder(uint256 federationId, uint64 expected, uint64 given);
-    error ProvenanceWrongUpdateCount(uint256 federationId, uint256 expected, uint256 given);
+    /// @dev A round must build on the federation's head.
+    error ProvenanceWrongParent(uint256 federationId, uint64 expected, uint64 given);
+    /// @dev A record carries between `min` and `max` updates.
+    error ProvenanceWrongUpdateCount(uint256 federationId, uint256 min, uint256 max, uint256 given);
+    /// @dev Participants of a record must be strictly ascending; position `index` is not.
     error ProvenanceParticipantsNotAscending(uint256 federationId, uint256 index);
+    /// @dev `participant` already attested in `round`.
+    error ProvenanceDuplicateAttestation(uint256 federationId, uint64 round, address participant);
+    /// @dev The record's entry for `participant` (`recorded`, 0 if none) differs from its attestation.
+    error ProvenanceAttestationMismatch(
+        uint256 federationId,
+        uint64 round,
+        address participant,
+        bytes32 recorded,
+        bytes32 attested
+    );
+    /// @dev Weights of a record must sum to 65536.
     error ProvenanceWeightsDoNotSum(uint256 federationId, uint256 sum);
+    /// @dev The attestation of `participant` does not recover to it.
     error ProvenanceInvalidSignature(uint256 federationId, address participant, address recovered);
+    /// @dev The posted h_t differs from the one recomputed from the record.
     error ProvenanceCommitmentMismatch(uint256 federationId, uint64 round, bytes32 expected, bytes32 given);
+    /// @dev Debiting `debit` would take `participant` past its budget.
+    error ProvenanceBudgetExceeded(
+        uint256 federationId,
+        address participant,
+        uint64 spentMicros,
+        uint64 debitMicros,
+        uint64 budgetMicros
+    );
+    /// @dev A quorum signature recovers to `signer`, who is not on the committee.
+    error ProvenanceNotCommitteeMember(uint256 federationId, address signer);
+    /// @dev `signer` signed twice.
+    error ProvenanceDuplicateQuorumSigner(uint256 federationId, address signer);
+    /// @dev Only `signatures` valid committee signatures; `quorum` are needed.
+    error ProvenanceQuorumNotReached(uint256 federationId, uint256 signatures, uint256 quorum);
+    /// @dev `round`'s deadline `deadline` (unix seconds) has passed.
+    error ProvenanceDeadlinePassed(uint256 federationId, uint64 round, uint64 deadline);
+    /// @dev `round`'s deadline `deadline` has not passed yet.
+    error ProvenanceDeadlineNotReached(uint256 federationId, uint64 round, uint64 deadline);
+    /// @dev The round is not Attested.
     error ProvenanceRoundNotAttested(uint256 federationId, uint64 round);
+    /// @dev The columns given do not hash to the round's updatesDigest.
+    error ProvenanceColumnsMismatch(uint256 federationId, uint64 round);
+    /// @dev The verifier reverted or returned something other than a bool.
     error ProvenanceVerifierCallFailed(uint256 federationId, uint64 round);
+    /// @dev The verifier rejected the proof.
     error ProvenanceProofRejected(uint256 federationId, uint64 round);
+    /// @dev The round is not Proven.
+    error ProvenanceRoundNotProven(uint256 federationId, uint64 round);
+    /// @dev A round is finalized only after its parent `parentRound`.
+    error ProvenanceParentNotFinalized(uint256 federationId, uint64 round, uint64 parentRound);
+    /// @dev The finality delay of `round` ends at `finalizableAt`.
+    error ProvenanceFinalityDelayPending(uint256 federationId, uint64 round, uint64 finalizableAt);
+    /// @dev The round is neither open nor Proposed, Attested or Proven, so it cannot be rejected.
+    error ProvenanceRoundNotPending(uint256 federationId, uint64 round);
+    /// @dev A rollback goes to exactly the last finalized round `lastFinalized`: no further, no less.
+    error ProvenanceInvalidRollbackTarget(uint256 federationId, uint64 toRound, uint64 lastFinalized);
+    /// @dev The head `head` is already the last finalized round (at genesis: nothing before it).
+    error ProvenanceNothingToRollBack(uint256 federationId, uint64 head);
+    /// @dev Rounds after the last finalized one are pending; finalize or roll them back first.
+    error ProvenanceRoundsPending(uint256 federationId, uint64 head, uint64 lastFinalized);
+    /// @dev The successor federation does not name this federation's last finalized round.
+    error ProvenanceInvalidSuccessor(address ledger, uint256 federationId);
 
-    function createFederation(FederationConfig calldata config) external returns (uint256 federationId);
+    /**
+     * @dev Creates a federation with `config` and its initial roster, and opens round 1.
+     * Requirements: caller has DEFAULT_ADMIN_ROLE; non-empty parameters; committee of 2f+1
+     * distinct non-zero addresses with quorum f+1; a predecessor, if any, finalized with this model.
+     */
+    function createFederation(
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants
+    ) external returns (uint256 federationId);
 
-    function enrol(uint256 federationId, address participant) external;
+    /// @dev Enrols a participant; it can be selected from the next round opened. Admin only.
+    function enrol(uint256 federationId, ParticipantInfo calldata info) external;
 
-    function postRound(uint256 federationId, RoundPost calldata post, SignedUpdate[] calldata updates) external;
+    /// @dev Revokes `participant` from the round after the open one on; history stays. Admin only.
+    function revoke(uint256 federationId, address participant) external;
 
+    /**
+     * @dev Direct mode: records `participant`'s EIP-712 attestation of its update for `round`,
+     * either the open round (before the record) or a Proposed round naming it. Anyone may relay.
+     */
+    function attest(
+        uint256 federationId,
+        address participant,
+        uint64 round,
+        bytes32 updateRoot,
+        uint64 sampleCount,
+        bytes calldata signature
+    ) external;
+
+    /**
+     * @dev Posts the record of the open round with at least `quorum` committee signatures.
+     * Entries with a signature are attested inline (batched mode); entries without one must match
+     * an earlier {attest} or wait for one (direct mode). AGGREGATOR_ROLE only.
+     */
+    function postRound(
+        uint256 federationId,
+        RoundPost calldata post,
+        UpdateEntry[] calldata updates,
+        bytes[] calldata quorumSignatures
+    ) external;
+
+    /**
+     * @dev Verifies the Groth16 proof of an Attested round against the public inputs the contract
+     * builds from its record (`columns` must hash to the stored updatesDigest). AGGREGATOR_ROLE only.
+     */
     function proveRound(
         uint256 federationId,
         uint64 round,
+        RoundColumns calldata columns,
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c
     ) external;
 
-    function publicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory);
+    /// @dev Finalizes a Proven round whose parent is finalized, after the finality delay. Anyone.
+    function finalizeRound(uint256 federationId, uint64 round) external;
 
-    function federation(uint256 federationId) external view returns (FederationConfig memory config, uint64 lastRound);
+    /// @dev Rejects a pending round (open, Proposed, Attested or Proven) and every round after it. Admin only.
+    function rejectRound(uint256 federationId, uint64 round, string calldata reason) external;
 
+    /// @dev Rejects a round that missed its deadline (unposted, or posted and unproven). Anyone.
+    function expireRound(uint256 federationId, uint64 round) external;
+
+    /// @dev Rolls the federation back to its last finalized round `toRound`, with a reason. Admin only.
+    function rollback(uint256 federationId, uint64 toRound, string calldata reason) external;
+
+    /// @dev Same as {rollback}, authorised by `quorum` committee EIP-712 signatures. Anyone may relay.
+    function rollbackByQuorum(
+        uint256 federationId,
+        uint64 toRound,
+        string calldata reason,
+        bytes[] calldata quorumSignatures
+    ) external;
+
+    /// @dev Ends the federation here; it continues as `successorFederationId` of `successorLedger`. Admin only.
+    function sealFederation(uint256 federationId, address successorLedger, uint256 successorFederationId) external;
+
+    /// @dev Public inputs of `round`'s proof in the circuit's order (docs/protocol.md §8).
+    function publicInputs(
+        uint256 federationId,
+        uint64 round,
+        RoundColumns calldata columns
+    ) external view returns (uint256[] memory);
+
+    /// @dev The federation's parameters and state.
+    function federation(
+        uint256 federationId
+    ) external view returns (FederationConfig memory config, FederationState memory state);
+
+    /// @dev The finalized round of an older ledger this federation continues (zero when fresh).
+    function predecessorOf(uint256 federationId) external view returns (Predecessor memory);
+
+    /// @dev What the chain stores of `round`.
     function roundRecord(uint256 federationId, uint64 round) external view returns (RoundRecord memory);
 
+    /// @dev A participant's state, DID and BabyJubJub key (zero when none).
+    function participant(
+        uint256 federationId,
+        address account
+    ) external view returns (ParticipantState memory state, string memory did, uint256[2] memory babyJubJubKey);
+
+    /// @dev The roster in enrolment order.
+    function roster(uint256 federationId) external view returns (address[] memory);
+
+    /// @dev Whether `account` is in S_t of the open round.
+    function isSelected(uint256 federationId, address account) external view returns (bool);
+
+    /// @dev EIP-712 digest of a participant attestation under this ledger's domain (docs/protocol.md §6).
     function attestationDigest(
         uint256 federationId,
         uint64 round,
@@ -131,5 +469,23 @@ interface IProvenanceLedger {
         bytes32 updateRoot,
         uint64 sampleCount,
         ProtocolHashes.DpParams calldata dp
+    ) external view returns (bytes32);
+
+    /// @dev EIP-712 digest the committee signs to accept a round record (docs/protocol.md §12).
+    function roundRecordDigest(
+        uint256 federationId,
+        uint64 round,
+        uint64 parentRound,
+        bytes32 commitment,
+        bytes32 updatesDigest,
+        bytes32 accountingDigest
+    ) external view returns (bytes32);
+
+    /// @dev EIP-712 digest the committee signs to roll back (docs/protocol.md §12).
+    function rollbackDigest(
+        uint256 federationId,
+        uint64 toRound,
+        uint64 head,
+        bytes32 reasonHash
     ) external view returns (bytes32);
 }

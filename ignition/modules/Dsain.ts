@@ -1,14 +1,13 @@
-// Ignition module: deploys the round verifier and the provenance ledger, and grants the aggregator role.
+// Ignition module: the full stack (round verifier and provenance ledger), as the demo deploys it.
+// Parameters go to the unit modules: { "ProvenanceLedger": { "admin": ..., "aggregator": ... } }.
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id } from "ethers";
+import RoundChunkVerifierModule from "./RoundChunkVerifier.js";
+import ProvenanceLedgerModule, { AGGREGATOR_ROLE } from "./ProvenanceLedger.js";
 
-export const AGGREGATOR_ROLE = id("AGGREGATOR_ROLE");
+export { AGGREGATOR_ROLE };
 
 export default buildModule("Dsain", (m) => {
-  const admin = m.getParameter("admin", m.getAccount(0));
-  const aggregator = m.getParameter("aggregator", m.getAccount(0));
-  const verifier = m.contract("RoundChunkVerifier_4_4");
-  const ledger = m.contract("ProvenanceLedger", [admin]);
-  m.call(ledger, "grantRole", [AGGREGATOR_ROLE, aggregator]);
-  return { verifier, ledger };
+  const { verifier } = m.useModule(RoundChunkVerifierModule);
+  const { ledger, federationLogic } = m.useModule(ProvenanceLedgerModule);
+  return { verifier, ledger, federationLogic };
 });

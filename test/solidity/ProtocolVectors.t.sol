@@ -8,6 +8,8 @@ import {vm} from "./Vm.sol";
 contract ProtocolVectorsTest {
     string private constant COMMITMENT = "test/vectors/commitment.json";
     string private constant ATTESTATION = "test/vectors/attestation.json";
+    string private constant SELECTION = "test/vectors/selection.json";
+    string private constant QUORUM = "test/vectors/quorum.json";
 
     function testParticipantsRootMatchesVector() public view {
         string memory json = vm.readFile(COMMITMENT);
@@ -92,6 +94,119 @@ contract ProtocolVectorsTest {
         bytes32 digest = keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));
         require(digest == vm.parseJsonBytes32(json, ".digest"), "digest differs");
         bytes memory sig = vm.parseJsonBytes(json, ".signature");
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly {
+            r := mload(add(sig, 0x20))
+            s := mload(add(sig, 0x40))
+            v := byte(0, mload(add(sig, 0x60)))
+        }
+        require(
+            ecrecover(digest, v, r, s) == vm.parseJsonAddress(json, ".signer"),
+            "signature does not recover the signer"
+        );
+    }
+
+    function testAccountingDigestMatchesVector() public view {
+        string memory json = vm.readFile(COMMITMENT);
+        address[] memory sorted = vm.parseJsonAddressArray(json, ".participants.sorted");
+        uint256[] memory e = vm.parseJsonUintArray(json, ".accounting.epsilonMicros");
+        uint256[] memory r = vm.parseJsonUintArray(json, ".accounting.reputationMicros");
+        uint64[] memory eps = new uint64[](e.length);
+        uint32[] memory reps = new uint32[](r.length);
+        for (uint256 i = 0; i < e.length; ++i) eps[i] = uint64(e[i]);
+        for (uint256 i = 0; i < r.length; ++i) reps[i] = uint32(r[i]);
+        require(
+            ProtocolHashes.accountingDigest(sorted, eps, reps) ==
+                vm.parseJsonBytes32(json, ".accounting.accountingDigest"),
+            "accountingDigest differs from vector"
+        );
+    }
+
+    function testSelectionSeedMatchesVector() public view {
+        string memory json = vm.readFile(SELECTION);
+        bytes32 seed = ProtocolHashes.selectionSeed(
+            vm.parseJsonUint(json, ".seedInput.federationId"),
+            uint64(vm.parseJsonUint(json, ".seedInput.round")),
+            vm.parseJsonBytes32(json, ".seedInput.parentCommitment"),
+            vm.parseJsonUint(json, ".seedInput.prevrandao")
+        );
+        require(seed == vm.parseJsonBytes32(json, ".seedInput.seed"), "selectionSeed differs from vector");
+    }
+
+    function testShuffleMatchesVector() public view {
+        string memory json = vm.readFile(SELECTION);
+        for (uint256 c = 0; c < 3; ++c) {
+            string memory at = string.concat(".cases[", vm.toString(c), "]");
+            bytes32 seed = vm.parseJsonBytes32(json, string.concat(at, ".seed"));
+            uint256 count = vm.parseJsonUint(json, string.concat(at, ".count"));
+            uint256[] memory pivots = ProtocolHashes.shufflePivots(seed, count);
+            uint256[] memory expectedPivots = vm.parseJsonUintArray(json, string.concat(at, ".pivots"));
+            require(pivots.length == expectedPivots.length, "pivot count differs from vector");
+            for (uint256 r = 0; r < pivots.length; ++r)
+                require(pivots[r] == expectedPivots[r], "pivot differs from vector");
+            uint256[] memory shuffled = vm.parseJsonUintArray(json, string.concat(at, ".shuffled"));
+            for (uint256 i = 0; i < count; ++i) {
+                require(
+                    ProtocolHashes.shuffledIndex(i, count, seed, pivots) == shuffled[i],
+                    "shuffled index differs from vector"
+                );
+            }
+        }
+    }
+
+    function testRoundRecordHashesMatchVector() public view {
+        string memory json = vm.readFile(QUORUM);
+        require(
+            ProtocolHashes.ROUND_RECORD_TYPEHASH == vm.parseJsonBytes32(json, ".roundRecord.typeHash"),
+            "round record typehash differs"
+        );
+        bytes32 structHash = ProtocolHashes.roundRecordStructHash(
+            vm.parseJsonUint(json, ".roundRecord.message.federationId"),
+            uint64(vm.parseJsonUint(json, ".roundRecord.message.round")),
+            uint64(vm.parseJsonUint(json, ".roundRecord.message.parentRound")),
+            vm.parseJsonBytes32(json, ".roundRecord.message.commitment"),
+            vm.parseJsonBytes32(json, ".roundRecord.message.updatesDigest"),
+            vm.parseJsonBytes32(json, ".roundRecord.message.accountingDigest")
+        );
+        require(structHash == vm.parseJsonBytes32(json, ".roundRecord.structHash"), "round record struct hash differs");
+        _checkSigned(json, ".roundRecord", structHash);
+    }
+
+    function testRollbackHashesMatchVector() public view {
+        string memory json = vm.readFile(QUORUM);
+        require(
+            ProtocolHashes.ROLLBACK_TYPEHASH == vm.parseJsonBytes32(json, ".rollback.typeHash"),
+            "rollback typehash differs"
+        );
+        bytes32 reasonHash = keccak256(bytes(vm.parseJsonString(json, ".rollback.reason")));
+        require(reasonHash == vm.parseJsonBytes32(json, ".rollback.message.reasonHash"), "reason hash differs");
+        bytes32 structHash = ProtocolHashes.rollbackStructHash(
+            vm.parseJsonUint(json, ".rollback.message.federationId"),
+            uint64(vm.parseJsonUint(json, ".rollback.message.toRound")),
+            uint64(vm.parseJsonUint(json, ".rollback.message.head")),
+            reasonHash
+        );
+        require(structHash == vm.parseJsonBytes32(json, ".rollback.structHash"), "rollback struct hash differs");
+        _checkSigned(json, ".rollback", structHash);
+    }
+
+    /// @dev Domain separator, EIP-712 digest and signature of one typed message of quorum.json.
+    function _checkSigned(string memory json, string memory at, bytes32 structHash) private pure {
+        bytes32 domainSeparator = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(vm.parseJsonString(json, ".domain.name"))),
+                keccak256(bytes(vm.parseJsonString(json, ".domain.version"))),
+                vm.parseJsonUint(json, ".domain.chainId"),
+                vm.parseJsonAddress(json, ".domain.verifyingContract")
+            )
+        );
+        require(domainSeparator == vm.parseJsonBytes32(json, ".domainSeparator"), "domain separator differs");
+        bytes32 digest = keccak256(abi.encodePacked(hex"1901", domainSeparator, structHash));
+        require(digest == vm.parseJsonBytes32(json, string.concat(at, ".digest")), "digest differs");
+        bytes memory sig = vm.parseJsonBytes(json, string.concat(at, ".signature"));
         bytes32 r;
         bytes32 s;
         uint8 v;

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+import {ProtocolHashes} from "./ProtocolHashes.sol";
+
+/**
+ * @title FederationLogic
+ * @dev The ledger's cold paths, linked as an external library so that ProvenanceLedger stays under
+ * the EIP-170 code-size limit with room to grow: federation creation and its parameter checks,
+ * enrolment and revocation, rejection and rollback, sealing. Its external functions run by
+ * DELEGATECALL on the ledger's storage, so their events and errors are the ledger's (declared in
+ * {IProvenanceLedger}). The round hot paths (attest, post, prove) stay in the ledger.
+ */
+library FederationLogic {
+    /// @dev BabyJubJub twisted Edwards curve over the BN254 scalar field: a x^2 + y^2 = 1 + d x^2 y^2.
+    uint256 private constant _BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 private constant _BABYJUB_A = 168700;
+    uint256 private constant _BABYJUB_D = 168696;
+
+    /// @dev Committee positions are bits of a uint256 when quorum signatures are deduplicated.
+    uint256 internal constant MAX_COMMITTEE = 255;
+
+    struct ParticipantProfile {
+        string did;
+        uint256[2] babyJubJubKey;
+    }
+
+    /// @dev Everything the ledger stores about one federation.
+    struct Federation {
+        IProvenanceLedger.FederationConfig config;
+        IProvenanceLedger.FederationState state;
+        address[] roster;
+        mapping(address account => IProvenanceLedger.ParticipantState) participants;
+        mapping(address account => ParticipantProfile) profiles;
+        mapping(address member => uint256) committeePosition;
+        mapping(uint64 round => IProvenanceLedger.RoundRecord) rounds;
+        mapping(uint64 round => mapping(address participant => bytes32)) entries;
+    }
+
+    /**
+     * @dev Checks `config`, stores it with its committee, records round 0 (the genesis model),
+     * enrols the initial roster and opens round 1.
+     */
+    function create(
+        Federation storage fed,
+        uint256 federationId,
+        IProvenanceLedger.FederationConfig calldata config,
+        IProvenanceLedger.ParticipantInfo[] calldata participants,
+        address admin
+    ) external {
+        _checkConfig(config);
+        fed.config = config;
+        for (uint256 i = 0; i < config.committee.length; ++i) {
+            address member = config.committee[i];
+            if (member == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("committee");
+            if (fed.committeePosition[member] != 0) revert IProvenanceLedger.ProvenanceInvalidConfig("committee");
+            fed.committeePosition[member] = i + 1;
+        }
+        bytes32 genesis = ProtocolHashes.roundCommitment(
+            config.genesisModelRoot,
+            config.genesisCidCodec,
+            config.genesisCidDigest,
+            ProtocolHashes.participantsRoot(new address[](0)),
+            0
+        );
+        IProvenanceLedger.RoundRecord storage rec = fed.rounds[0];
+        rec.status = IProvenanceLedger.RoundStatus.Genesis;
+        rec.openedAt = uint64(block.timestamp);
+        rec.commitment = genesis;
+        rec.modelRoot = config.genesisModelRoot;
+        emit IProvenanceLedger.FederationCreated(federationId, admin, config, genesis);
+        for (uint256 i = 0; i < participants.length; ++i) {
+            enrol(fed, federationId, participants[i]);
+        }
+        openRound(fed, federationId, 1, genesis);
+    }
+
+    /// @dev Adds a participant to the roster; the next round opened may select it.
+    function enrol(
+        Federation storage fed,
+        uint256 federationId,
+        IProvenanceLedger.ParticipantInfo calldata info
+    ) public {
+        address account = info.signer;
+        if (account == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("participant");
+        if (fed.participants[account].id != 0)
+            revert IProvenanceLedger.ProvenanceAlreadyEnrolled(federationId, account);
+        bytes calldata did = bytes(info.did);
+        if (did.length < 5 || bytes4(did[:4]) != bytes4("did:")) {
+            revert IProvenanceLedger.ProvenanceInvalidParticipant(federationId, account, "did");
+        }
+        if (!_validBabyJubJubKey(info.babyJubJubKey)) {
+            revert IProvenanceLedger.ProvenanceInvalidParticipant(federationId, account, "babyJubJubKey");
+        }
+        fed.roster.push(account);
+        uint32 index = uint32(fed.roster.length - 1);
+        IProvenanceLedger.ParticipantState storage p = fed.participants[account];
+        p.id = index + 1;
+        ParticipantProfile storage profile = fed.profiles[account];
+        profile.did = info.did;
+        profile.babyJubJubKey = info.babyJubJubKey;
+        emit IProvenanceLedger.ParticipantEnrolled(federationId, account, index, info.did, info.babyJubJubKey);
+        IProvenanceLedger.Predecessor storage pred = fed.config.predecessor;
+        if (pred.ledger != address(0)) {
+            // The predecessor answered as a ledger when this federation was created (_checkConfig).
+            (IProvenanceLedger.ParticipantState memory old, , ) = IProvenanceLedger(pred.ledger).participant(
+                pred.federationId,
+                account
+            );
+            p.epsilonSpentMicros = old.epsilonSpentMicros;
+            p.reputationMicros = old.reputationMicros;
+            emit IProvenanceLedger.ParticipantCarriedOver(
+                federationId,
+                account,
+                old.epsilonSpentMicros,
+                old.reputationMicros
+            );
+        }
+    }
+
+    /// @dev Revokes `account` from the round after the open one on; its past records stay.
+    function revoke(Federation storage fed, uint256 federationId, address account) external {
+        IProvenanceLedger.ParticipantState storage p = fed.participants[account];
+        if (p.id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
+        if (p.revokedFrom != 0) revert IProvenanceLedger.ProvenanceAlreadyRevoked(federationId, account);
+        // The open round (lastRound + 1) keeps its selection; the revocation starts after it.
+        uint64 from = fed.state.lastRound + 2;
+        p.revokedFrom = from;
+        emit IProvenanceLedger.ParticipantRevoked(federationId, account, from);
+    }
+
+    /**
+     * @dev Rejects `round` for `reason`: the open round alone (`round` = lastRound + 1), or a posted
+     * round that is not final, with every round after it. `onlyStale` limits it to what a missed
+     * deadline allows: the open round, or a Proposed or Attested one.
+     */
+    function reject(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        string calldata reason,
+        bool onlyStale
+    ) external {
+        IProvenanceLedger.FederationState storage st = fed.state;
+        if (round == st.lastRound + 1) {
+            if (onlyStale) _requireDeadlinePassed(fed, federationId, round, st.openedAt);
+            IProvenanceLedger.RoundRecord storage open = fed.rounds[round];
+            open.status = IProvenanceLedger.RoundStatus.Rejected;
+            open.parentRound = st.head;
+            open.openedAt = st.openedAt;
+            st.lastRound = round;
+            emit IProvenanceLedger.RoundRejected(federationId, round, reason);
+            openRound(fed, federationId, round + 1, fed.rounds[st.head].commitment);
+            return;
+        }
+        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
+        IProvenanceLedger.RoundStatus s = rec.status;
+        bool pending =
+            round != 0 &&
+                round <= st.lastRound &&
+                (s == IProvenanceLedger.RoundStatus.Proposed ||
+                    s == IProvenanceLedger.RoundStatus.Attested ||
+                    (s == IProvenanceLedger.RoundStatus.Proven && !onlyStale));
+        if (!pending) revert IProvenanceLedger.ProvenanceRoundNotPending(federationId, round);
+        if (onlyStale) _requireDeadlinePassed(fed, federationId, round, rec.openedAt);
+        _rejectFrom(fed, federationId, round, rec.parentRound, reason);
+    }
+
+    /// @dev Rolls back to the last finalized round `toRound`; `by` authorised it.
+    function rollback(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 toRound,
+        string calldata reason,
+        address by,
+        bytes[] calldata quorumSignatures
+    ) external {
+        IProvenanceLedger.FederationState storage st = fed.state;
+        if (toRound != st.lastFinalized) {
+            revert IProvenanceLedger.ProvenanceInvalidRollbackTarget(federationId, toRound, st.lastFinalized);
+        }
+        uint64 fromHead = st.head;
+        if (fromHead == toRound) revert IProvenanceLedger.ProvenanceNothingToRollBack(federationId, fromHead);
+        _rejectFrom(fed, federationId, toRound + 1, toRound, reason);
+        emit IProvenanceLedger.FederationRolledBack(federationId, fromHead, toRound, by, reason, quorumSignatures);
+    }
+
+    /**
+     * @dev Seals the federation once nothing is pending, after checking that the successor names
+     * this federation's last finalized round as its predecessor.
+     */
+    function seal(
+        Federation storage fed,
+        uint256 federationId,
+        address successorLedger,
+        uint256 successorFederationId
+    ) external {
+        if (successorLedger == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("successorLedger");
+        IProvenanceLedger.FederationState storage st = fed.state;
+        if (st.head != st.lastFinalized) {
+            revert IProvenanceLedger.ProvenanceRoundsPending(federationId, st.head, st.lastFinalized);
+        }
+        // A low-level call: a non-ledger successor must give our error, not a decoding revert.
+        (bool ok, bytes memory ret) = successorLedger.staticcall(
+            abi.encodeCall(IProvenanceLedger.predecessorOf, (successorFederationId))
+        );
+        if (!ok || ret.length != 128) {
+            revert IProvenanceLedger.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
+        }
+        IProvenanceLedger.Predecessor memory pred = abi.decode(ret, (IProvenanceLedger.Predecessor));
+        if (
+            pred.ledger != address(this) ||
+            pred.federationId != federationId ||
+            pred.round != st.lastFinalized ||
+            pred.commitment != fed.rounds[st.lastFinalized].commitment
+        ) revert IProvenanceLedger.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
+        st.isSealed = true;
+        st.successorLedger = successorLedger;
+        st.successorFederationId = successorFederationId;
+        emit IProvenanceLedger.FederationSealed(federationId, successorLedger, successorFederationId, st.lastFinalized);
+    }
+
+    /// @dev Opens round `round` on the current head: fixes its selection seed and roster snapshot.
+    function openRound(Federation storage fed, uint256 federationId, uint64 round, bytes32 parentCommitment) internal {
+        bytes32 seed = ProtocolHashes.selectionSeed(federationId, round, parentCommitment, block.prevrandao);
+        uint32 size = uint32(fed.roster.length);
+        IProvenanceLedger.FederationState storage st = fed.state;
+        st.openedAt = uint64(block.timestamp);
+        st.selectionSeed = seed;
+        st.rosterSize = size;
+        emit IProvenanceLedger.RoundOpened(federationId, round, st.head, block.prevrandao, size, seed);
+    }
+
+    /**
+     * @dev Marks every round from `from` to the open one Rejected (history stays), moves the head
+     * to `newHead` and opens a fresh round on it. The open round's number is consumed too: direct
+     * attestations made for it were signed over the old head's model.
+     *
+     * NOTE: the loop runs over the rounds after the last finalized one, which the committee keeps
+     * few by proving and finalizing as it goes.
+     */
+    function _rejectFrom(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 from,
+        uint64 newHead,
+        string calldata reason
+    ) private {
+        IProvenanceLedger.FederationState storage st = fed.state;
+        uint64 open = st.lastRound + 1;
+        for (uint64 r = from; r < open; ++r) {
+            IProvenanceLedger.RoundRecord storage rec = fed.rounds[r];
+            if (rec.status != IProvenanceLedger.RoundStatus.Rejected) {
+                rec.status = IProvenanceLedger.RoundStatus.Rejected;
+                emit IProvenanceLedger.RoundRejected(federationId, r, reason);
+            }
+        }
+        IProvenanceLedger.RoundRecord storage openRec = fed.rounds[open];
+        openRec.status = IProvenanceLedger.RoundStatus.Rejected;
+        openRec.parentRound = st.head;
+        openRec.openedAt = st.openedAt;
+        st.lastRound = open;
+        st.head = newHead;
+        emit IProvenanceLedger.RoundRejected(federationId, open, reason);
+        openRound(fed, federationId, open + 1, fed.rounds[newHead].commitment);
+    }
+
+    function _requireDeadlinePassed(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        uint64 openedAt
+    ) private view {
+        uint64 deadline = openedAt + fed.config.roundDeadline;
+        if (block.timestamp <= deadline) {
+            revert IProvenanceLedger.ProvenanceDeadlineNotReached(federationId, round, deadline);
+        }
+    }
+
+    function _checkConfig(IProvenanceLedger.FederationConfig calldata config) private view {
+        if (config.verifier == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("verifier");
+        if (bytes(config.modelId).length == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("modelId");
+        if (config.modelLength == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("modelLength");
+        if (config.participantsPerRound == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("participantsPerRound");
+        if (config.minUpdates == 0 || config.minUpdates > config.participantsPerRound) {
+            revert IProvenanceLedger.ProvenanceInvalidConfig("minUpdates");
+        }
+        if (config.roundDeadline == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("roundDeadline");
+        uint256 n = config.committee.length;
+        // 2f + 1 aggregators, of which f + 1 must sign: f faulty ones can neither forge nor stall.
+        if (n == 0 || n % 2 == 0 || n > MAX_COMMITTEE) revert IProvenanceLedger.ProvenanceInvalidConfig("committee");
+        if (config.quorum != n / 2 + 1) revert IProvenanceLedger.ProvenanceInvalidConfig("quorum");
+        if (config.verifyingKeyHash == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("verifyingKeyHash");
+        if (config.genesisModelRoot == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("genesisModelRoot");
+        if (config.genesisCidDigest == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("genesisCidDigest");
+        IProvenanceLedger.Predecessor calldata pred = config.predecessor;
+        if (pred.ledger != address(0)) {
+            (bool ok, bytes memory ret) = pred.ledger.staticcall(
+                abi.encodeCall(IProvenanceLedger.roundRecord, (pred.federationId, pred.round))
+            );
+            // RoundRecord is ten static words; anything else is not a ledger's answer.
+            if (!ok || ret.length != 320) {
+                revert IProvenanceLedger.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
+            }
+            IProvenanceLedger.RoundRecord memory r = abi.decode(ret, (IProvenanceLedger.RoundRecord));
+            if (
+                (r.status != IProvenanceLedger.RoundStatus.Finalized &&
+                    r.status != IProvenanceLedger.RoundStatus.Genesis) ||
+                r.commitment != pred.commitment ||
+                r.modelRoot != config.genesisModelRoot
+            ) revert IProvenanceLedger.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
+        }
+    }
+
+    /// @dev A key is absent (0, 0) or a point of BabyJubJub other than the identity (0, 1).
+    function _validBabyJubJubKey(uint256[2] calldata key) private pure returns (bool) {
+        uint256 x = key[0];
+        uint256 y = key[1];
+        if (x == 0 && y == 0) return true;
+        if (x >= _BN254_R || y >= _BN254_R || (x == 0 && y == 1)) return false;
+        uint256 x2 = mulmod(x, x, _BN254_R);
+        uint256 y2 = mulmod(y, y, _BN254_R);
+        return
+            addmod(mulmod(_BABYJUB_A, x2, _BN254_R), y2, _BN254_R) ==
+            addmod(1, mulmod(mulmod(_BABYJUB_D, x2, _BN254_R), y2, _BN254_R), _BN254_R);
+    }
+}

@@ -1,0 +1,57 @@
+// Local chains as child processes for tests: a free port on 127.0.0.1, start, wait for JSON-RPC,
+// and stop by PID (only the process the test started).
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForRpc(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode} before answering at ${url}`);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${child.spawnfile} did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+export interface LocalChain {
+  url: string;
+  process: ChildProcess;
+}
+
+/** Starts `command args… --port <free port>`-style chains; `portArgs` builds the port flags. */
+export async function startChain(command: string, args: (port: number) => string[], cwd: string, timeoutMs = 60_000): Promise<LocalChain> {
+  const port = await freePort();
+  const child = spawn(command, args(port), { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForRpc(url, child, timeoutMs);
+  return { url, process: child };
+}
+
+/** SIGTERM to this one PID, then waits for it to exit. */
+export async function stopChain(chain: LocalChain | undefined): Promise<void> {
+  const child = chain?.process;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
