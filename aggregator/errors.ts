@@ -24,6 +24,7 @@ export const ErrorCode = {
   IPFS_INTEGRITY: "DSAIN_IPFS_INTEGRITY",
   PRIVACY_BUDGET_EXHAUSTED: "DSAIN_PRIVACY_BUDGET_EXHAUSTED",
   TOO_FEW_UPDATES: "DSAIN_TOO_FEW_UPDATES",
+  DATA_UNREADABLE: "DSAIN_DATA_UNREADABLE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,4 +1,4 @@
-// The dense MLP classifier of the demo, seen as a flat Float32Array: layout, init, local training, evaluation.
+// The classifiers (the demo's dense MLP, the FedAvg CNN) seen as a flat Float32Array: layout, init, local training, evaluation.
 import type * as tfjs from "@tensorflow/tfjs";
 import { DsainError, ErrorCode } from "../errors.js";
 import type { TensorSpec } from "../protocol/checkpoint.js";
@@ -11,6 +11,17 @@ export interface MlpOptions {
   /** Hidden layer widths (ReLU); default [16]. */
   hidden?: number[];
   /** Output classes (logits, softmax in the loss); default 4. */
+  classes?: number;
+}
+
+export interface CnnOptions {
+  /** [height, width, channels] of the input images; square, with a side divisible by 2^(conv layers); default [28, 28, 1]. */
+  inputShape?: [number, number, number];
+  /** Convolution layers, each 'same'-padded with a square kernel, ReLU, then 2x2 max pooling; default 5x5 with 32, then 64 filters. */
+  conv?: { kernel: number; filters: number }[];
+  /** Dense hidden layer widths (ReLU) after flattening; default [512]. */
+  hidden?: number[];
+  /** Output classes; default 10. */
   classes?: number;
 }
 
@@ -37,6 +48,9 @@ export interface MlpModel {
   /** Frees the weights; the model is unusable afterwards. */
   dispose(): void;
 }
+
+/** Any model this module builds (MLP or CNN); the name MlpModel predates the CNN. */
+export type Model = MlpModel;
 
 function badArgument(message: string): DsainError {
   return new DsainError(ErrorCode.BAD_ARGUMENT, message);
@@ -97,6 +111,110 @@ function layerWidths(spec: readonly TensorSpec[]): number[] {
   return widths;
 }
 
+/**
+ * Tensor specs of a CNN in tfjs getWeights() order: for each convolution its kernel
+ * [k, k, in, filters] then bias [filters], then the dense layers as in mlpSpec. With the defaults
+ * this is the MNIST CNN of McMahan et al. ("Communication-Efficient Learning of Deep Networks from
+ * Decentralized Data", AISTATS 2017): 5x5 conv 32, 2x2 max pool, 5x5 conv 64, 2x2 max pool,
+ * dense 512 (ReLU), dense 10 -- 1,663,370 parameters.
+ *
+ * The spec alone determines the network (a checkpoint's tensor list rebuilds it): kernels of rank 4
+ * mark convolutions, each 'same'-padded with ReLU and followed by 2x2 max pooling, and the input
+ * side is recovered from the first dense layer's width, which is why inputs must be square with a
+ * side divisible by 2^(number of convolutions).
+ */
+export function cnnSpec(options: CnnOptions = {}): TensorSpec[] {
+  const {
+    inputShape = [28, 28, 1],
+    conv = [
+      { kernel: 5, filters: 32 },
+      { kernel: 5, filters: 64 },
+    ],
+    hidden = [512],
+    classes = 10,
+  } = options;
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw badArgument("inputShape must be [height, width, channels]");
+  const [height, width, channels] = inputShape;
+  checkPositiveInt(height, "inputShape height");
+  checkPositiveInt(width, "inputShape width");
+  checkPositiveInt(channels, "inputShape channels");
+  if (!Array.isArray(conv) || conv.length === 0) throw badArgument("conv must list at least one convolution layer");
+  conv.forEach((c, i) => {
+    checkPositiveInt(c.kernel, `conv[${i}].kernel`);
+    checkPositiveInt(c.filters, `conv[${i}].filters`);
+  });
+  const shrink = 2 ** conv.length;
+  if (height !== width || height % shrink !== 0) {
+    throw badArgument(
+      `inputShape ${height}x${width} is not supported: the CNN needs square images whose side divides by ${shrink} (2 per pooling layer)`,
+    );
+  }
+  if (!Array.isArray(hidden)) throw badArgument("hidden must be a list of layer widths");
+  hidden.forEach((h, i) => checkPositiveInt(h, `hidden[${i}]`));
+  if (!Number.isInteger(classes) || classes < 2) throw badArgument(`classes is ${classes}; it must be an integer of at least 2`);
+  const spec: TensorSpec[] = [];
+  let inC = channels;
+  conv.forEach((c, l) => {
+    spec.push({ name: `conv2d_${l}/kernel`, shape: [c.kernel, c.kernel, inC, c.filters] });
+    spec.push({ name: `conv2d_${l}/bias`, shape: [c.filters] });
+    inC = c.filters;
+  });
+  const side = height / shrink;
+  const widths = [side * side * inC, ...hidden, classes];
+  for (let l = 0; l + 1 < widths.length; l++) {
+    spec.push({ name: `dense_${l}/kernel`, shape: [widths[l], widths[l + 1]] });
+    spec.push({ name: `dense_${l}/bias`, shape: [widths[l + 1]] });
+  }
+  return spec;
+}
+
+/** The architecture a spec describes: a dense chain, or convolutions followed by a dense chain. */
+type Layout =
+  | { kind: "mlp"; widths: number[] }
+  | { kind: "cnn"; inputShape: [number, number, number]; conv: { kh: number; kw: number; filters: number }[]; widths: number[] };
+
+function layout(spec: readonly TensorSpec[]): Layout {
+  if (!Array.isArray(spec) || !spec.some((t) => t?.shape?.length === 4)) return { kind: "mlp", widths: layerWidths(spec) };
+  if (spec.length % 2 !== 0) throw badArgument("model spec must list kernel and bias tensors in pairs, one pair per layer");
+  const conv: { kh: number; kw: number; filters: number }[] = [];
+  let p = 0;
+  for (; p < spec.length && spec[p].shape.length === 4; p += 2) {
+    const kernel = spec[p].shape;
+    const bias = spec[p + 1].shape;
+    const l = conv.length;
+    if (bias.length !== 1 || bias[0] !== kernel[3] || ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)) {
+      throw badArgument(`model spec convolution ${l} needs a kernel [kh, kw, in, filters] and a bias [filters] of positive integers`);
+    }
+    if (l > 0 && kernel[2] !== conv[l - 1].filters) {
+      throw badArgument(`model spec convolution ${l} takes ${kernel[2]} channels but convolution ${l - 1} gives ${conv[l - 1].filters}`);
+    }
+    conv.push({ kh: kernel[0], kw: kernel[1], filters: kernel[3] });
+  }
+  if (conv.length === 0) throw badArgument("model spec must start with its convolution layers (kernels of rank 4)");
+  const dense = spec.slice(p);
+  if (dense.length === 0 || dense.some((t) => t.shape.length === 4)) {
+    throw badArgument("model spec must follow its convolutions with dense layers only, at least one");
+  }
+  const widths = layerWidths(dense);
+  const lastFilters = conv[conv.length - 1].filters;
+  const area = widths[0] / lastFilters;
+  const side = Math.round(Math.sqrt(area));
+  if (!Number.isInteger(area) || side * side !== area) {
+    throw badArgument(
+      `model spec's first dense layer takes ${widths[0]} inputs, not a square number of ${lastFilters}-channel pixels after the convolutions`,
+    );
+  }
+  const inputSide = side * 2 ** conv.length;
+  return { kind: "cnn", inputShape: [inputSide, inputSide, spec[0].shape[2]], conv, widths };
+}
+
+/** Input features and output classes of the network a spec describes. */
+function modelIo(spec: readonly TensorSpec[]): { inputs: number; classes: number; layout: Layout } {
+  const arch = layout(spec);
+  const inputs = arch.kind === "mlp" ? arch.widths[0] : arch.inputShape[0] * arch.inputShape[1] * arch.inputShape[2];
+  return { inputs, classes: arch.widths[arch.widths.length - 1], layout: arch };
+}
+
 function checkFlat(spec: readonly TensorSpec[], flat: Float32Array, what: string): void {
   if (!(flat instanceof Float32Array)) throw badArgument(`${what} must be a Float32Array`);
   const n = parameterCount(spec);
@@ -124,10 +242,32 @@ export function initialWeights(spec: readonly TensorSpec[], seed: number): Float
   return out;
 }
 
-/** Builds the network a dense spec describes (ReLU hidden layers, linear logits), weights zeroed. */
+/**
+ * Builds the network a spec describes (ReLU hidden layers, linear logits), weights zeroed: a dense
+ * chain (mlpSpec) or convolutions then a dense chain (cnnSpec). Either takes flat inputs of
+ * `features` values per sample; a CNN reshapes them to [height, width, channels] itself.
+ */
 export function buildModel(tf: Tf, spec: readonly TensorSpec[]): MlpModel {
-  const widths = layerWidths(spec);
+  const arch = layout(spec);
+  const widths = arch.widths;
   const net = tf.sequential();
+  if (arch.kind === "cnn") {
+    const [h, w, c] = arch.inputShape;
+    net.add(tf.layers.reshape({ targetShape: [h, w, c], inputShape: [h * w * c] }));
+    for (const conv of arch.conv) {
+      net.add(
+        tf.layers.conv2d({
+          filters: conv.filters,
+          kernelSize: [conv.kh, conv.kw],
+          padding: "same",
+          activation: "relu",
+          kernelInitializer: "zeros",
+        }),
+      );
+      net.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+    }
+    net.add(tf.layers.flatten());
+  }
   for (let l = 1; l < widths.length; l++) {
     net.add(
       tf.layers.dense({
@@ -135,7 +275,7 @@ export function buildModel(tf: Tf, spec: readonly TensorSpec[]): MlpModel {
         activation: l + 1 < widths.length ? "relu" : "linear",
         // Zeros avoid tf.random: every caller overwrites the weights with setFlatWeights anyway.
         kernelInitializer: "zeros",
-        ...(l === 1 ? { inputShape: [widths[0]] } : {}),
+        ...(l === 1 && net.layers.length === 0 ? { inputShape: [widths[0]] } : {}),
       }),
     );
   }
@@ -175,15 +315,16 @@ export function getFlatWeights(model: MlpModel): Float32Array {
 }
 
 /** Validates the pairing of spec, weights and data. */
-function checkModelData(spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): void {
-  const widths = layerWidths(spec);
+function checkModelData(spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): Layout {
+  const { inputs, classes, layout: arch } = modelIo(spec);
   checkFlat(spec, weights, "weight vector");
   checkDataset(data);
   if (data.y.length === 0) throw new DsainError(ErrorCode.EMPTY_INPUT, "the dataset has no samples");
-  if (data.features !== widths[0]) throw badArgument(`the data has ${data.features} features but the model takes ${widths[0]} inputs`);
-  if (data.classes !== widths[widths.length - 1]) {
-    throw badArgument(`the data has ${data.classes} classes but the model outputs ${widths[widths.length - 1]}`);
+  if (data.features !== inputs) throw badArgument(`the data has ${data.features} features but the model takes ${inputs} inputs`);
+  if (data.classes !== classes) {
+    throw badArgument(`the data has ${data.classes} classes but the model outputs ${classes}`);
   }
+  return arch;
 }
 
 /**
@@ -223,8 +364,12 @@ export async function trainLocal(
       const order = rng.permutation(n);
       for (let start = 0; start < n; start += batchSize) {
         const idx = tf.tensor1d(Int32Array.from(order.subarray(start, Math.min(start + batchSize, n))), "int32");
+        // The batch is gathered outside the gradient scope: inside it, tfjs would save (copy) the
+        // whole x and y for gather's backward pass on every step, though neither needs a gradient.
+        const xb = tf.gather(x, idx);
+        const yb = tf.gather(y, idx);
         const { value, grads } = tf.variableGrads(
-          () => tf.losses.softmaxCrossEntropy(tf.gather(y, idx), model.net.apply(tf.gather(x, idx)) as tfjs.Tensor2D) as tfjs.Scalar,
+          () => tf.losses.softmaxCrossEntropy(yb, model.net.apply(xb) as tfjs.Tensor2D) as tfjs.Scalar,
           variables,
         );
         // The update of tf.train.momentum (v <- m v + g; w <- w - lr v), written out because its
@@ -236,7 +381,7 @@ export async function trainLocal(
             w.assign(tf.add(tf.mul(c, v), w));
           });
         });
-        tf.dispose([idx, value, ...Object.values(grads)]);
+        tf.dispose([idx, xb, yb, value, ...Object.values(grads)]);
       }
       // One macrotask per epoch keeps timers and network peers in the same process responsive.
       await new Promise((resolve) => setImmediate(resolve));
@@ -257,10 +402,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /** Accuracy and mean softmax cross-entropy of `weights` on `data`. */
 export function evaluate(tf: Tf, spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): { accuracy: number; loss: number } {
-  checkModelData(spec, weights, data);
+  const arch = checkModelData(spec, weights, data);
   const model = buildModel(tf, spec);
   try {
     setFlatWeights(model, weights);
+    // A CNN's activations for a whole test set would take gigabytes: it goes through in batches.
+    if (arch.kind === "cnn") return evaluateInBatches(tf, model, data);
     const [accuracy, loss] = tf.tidy(() => {
       const labels = tf.tensor1d(Int32Array.from(data.y), "int32");
       const logits = model.net.apply(tf.tensor2d(data.x, [data.y.length, data.features])) as tfjs.Tensor2D;
@@ -269,6 +416,55 @@ export function evaluate(tf: Tf, spec: readonly TensorSpec[], weights: Float32Ar
       return [accT.dataSync()[0], lossT.dataSync()[0]];
     });
     return { accuracy, loss };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Samples per forward pass when a CNN evaluates or predicts. */
+const CNN_EVAL_BATCH = 256;
+
+/** Accuracy and mean loss accumulated over batches (sums in float64, divided once). */
+function evaluateInBatches(tf: Tf, model: MlpModel, data: Dataset): { accuracy: number; loss: number } {
+  const n = data.y.length;
+  let correct = 0;
+  let lossSum = 0;
+  for (let start = 0; start < n; start += CNN_EVAL_BATCH) {
+    const end = Math.min(n, start + CNN_EVAL_BATCH);
+    const [right, loss] = tf.tidy(() => {
+      const labels = tf.tensor1d(Int32Array.from(data.y.subarray(start, end)), "int32");
+      const x = tf.tensor2d(data.x.subarray(start * data.features, end * data.features), [end - start, data.features]);
+      const logits = model.net.apply(x) as tfjs.Tensor2D;
+      const lossT = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, data.classes), logits, undefined, undefined, tf.Reduction.SUM);
+      const rightT = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), "float32"));
+      return [rightT.dataSync()[0], lossT.dataSync()[0]];
+    });
+    correct += right;
+    lossSum += loss;
+  }
+  return { accuracy: correct / n, loss: lossSum / n };
+}
+
+/**
+ * The class each sample of `data` is assigned (argmax of the logits), e.g. to measure a backdoor's
+ * attack success rate on triggered images. Labels in `data` are only validated, not used.
+ */
+export function predictLabels(tf: Tf, spec: readonly TensorSpec[], weights: Float32Array, data: Dataset): Uint8Array {
+  checkModelData(spec, weights, data);
+  const model = buildModel(tf, spec);
+  const n = data.y.length;
+  const out = new Uint8Array(n);
+  try {
+    setFlatWeights(model, weights);
+    for (let start = 0; start < n; start += CNN_EVAL_BATCH) {
+      const end = Math.min(n, start + CNN_EVAL_BATCH);
+      const labels = tf.tidy(() => {
+        const x = tf.tensor2d(data.x.subarray(start * data.features, end * data.features), [end - start, data.features]);
+        return tf.argMax(model.net.apply(x) as tfjs.Tensor2D, 1).dataSync();
+      });
+      out.set(labels, start);
+    }
+    return out;
   } finally {
     model.dispose();
   }

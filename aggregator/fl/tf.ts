@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type * as tfjs from "@tensorflow/tfjs";
 import { DsainError, ErrorCode, ensureError } from "../errors.js";
+import { registerWasmKernels } from "./wasm-kernels.js";
 
 export type Tf = typeof tfjs;
 
@@ -97,5 +98,7 @@ async function activateWasm(tf: Tf): Promise<TfRuntime> {
   }
   if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
   await tf.ready();
+  // The missing Conv2DBackpropFilter (without it CNNs cannot train on wasm) and fast paths for slow built-ins.
+  registerWasmKernels(tf);
   return { tf, backend: "wasm" };
 }
