@@ -24,6 +24,7 @@ import { DsainError, ErrorCode } from "../aggregator/errors.js";
 import { Prng, syntheticClassification } from "../aggregator/fl/data.js";
 import { evaluate, initialWeights, mlpSpec, predictLabels, trainLocal } from "../aggregator/fl/model.js";
 import { initTf } from "../aggregator/fl/tf.js";
+import { expectClose } from "./helpers/close.js";
 
 function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
   let thrown: unknown;
@@ -130,15 +131,15 @@ describe("attacks: label flipping", function () {
 describe("attacks: A Little Is Enough", function () {
   it("should compute z_max from n and f with Baruch et al.'s formula", function () {
     // n = 50, f = 12: s = floor(26) - 12 = 14, Phi^{-1}(36/50) = Phi^{-1}(0.72).
-    expect(alieZ(50, 12)).to.be.closeTo(0.5828415072712162, 1e-12);
+    expectClose(alieZ(50, 12), 0.5828415072712162, 1e-12);
     // n = 20, f = 4 (DSAIN's 20%): s = 7, Phi^{-1}(0.65).
-    expect(alieZ(20, 4)).to.be.closeTo(0.38532046640756773, 1e-12);
+    expectClose(alieZ(20, 4), 0.38532046640756773, 1e-12);
     // Reference values from scipy.stats.norm.ppf.
-    expect(normalQuantile(0.975)).to.be.closeTo(1.959963984540054, 1e-12);
-    expect(normalQuantile(0.02)).to.be.closeTo(-2.053748910631823, 1e-12);
-    expect(normalQuantile(1e-10)).to.be.closeTo(-6.361340902404056, 1e-12);
-    expect(normalQuantile(1e-300)).to.be.closeTo(-37.0470962993612, 1e-12);
-    expect(normalQuantile(0.5)).to.be.closeTo(0, 1e-15);
+    expectClose(normalQuantile(0.975), 1.959963984540054, 1e-12);
+    expectClose(normalQuantile(0.02), -2.053748910631823, 1e-12);
+    expectClose(normalQuantile(1e-10), -6.361340902404056, 1e-12);
+    expectClose(normalQuantile(1e-300), -37.0470962993612, 1e-12);
+    expectClose(normalQuantile(0.5), 0, 1e-15);
   });
 
   it("should send mean - z * std (ddof 1) coordinate-wise", function () {
@@ -151,9 +152,9 @@ describe("attacks: A Little Is Enough", function () {
     // Assert
     expect(list(a)).to.deep.equal([1, 1]);
     expect(list(up)).to.deep.equal([3, 1]);
-    expect(pop[0]).to.be.closeTo(2 - 0.5 * Math.sqrt(8 / 3), 1e-15);
+    expectClose(pop[0], 2 - 0.5 * Math.sqrt(8 / 3), 1e-15);
     const fromNf = alie(honest, { n: 10, f: 2 });
-    expect(fromNf[0]).to.be.closeTo(2 - 2 * 0.2533471031357997, 1e-12);
+    expectClose(fromNf[0], 2 - 2 * 0.2533471031357997, 1e-12);
   });
 
   it("should stay inside every honest coordinate's range when z <= 1/sqrt(m) (Samuelson and Bhatia-Davis bounds)", function () {
@@ -178,7 +179,7 @@ describe("attacks: A Little Is Enough", function () {
         for (let j = 0; j < a.length; j++) {
           const mu = honest.reduce((s, h) => s + h[j], 0) / m;
           const sd = Math.sqrt(honest.reduce((s, h) => s + (h[j] - mu) ** 2, 0) / (m - 1));
-          expect(a[j]).to.be.closeTo(mu - z * sd, 1e-9 * (1 + Math.abs(mu) + z * sd));
+          expectClose(a[j], mu - z * sd, 1e-9 * (1 + Math.abs(mu) + z * sd));
         }
       }),
     );
@@ -229,24 +230,24 @@ describe("attacks: min-max and min-sum", function () {
     // (4/3 - gamma - 3)^2 <= 9  <=>  gamma <= 4/3, so the update is 0.
     const { update, gamma } = minMaxAttack(honest);
     expect(gamma).to.be.at.most(4 / 3);
-    expect(gamma).to.be.closeTo(4 / 3, 2e-5);
-    expect(update[0]).to.be.closeTo(0, 2e-5);
+    expectClose(gamma, 4 / 3, 2e-5);
+    expectClose(update[0], 0, 2e-5);
   });
 
   it("should find min-sum's gamma by hand, for the paper's max bound and the release's min bound", function () {
     // sum_i (m - g_i)^2 = 3 gamma^2 + 14/3 <= 13 gives gamma <= 5/3; <= 5 gives gamma <= 1/3.
-    expect(minSumAttack(honest).gamma).to.be.closeTo(5 / 3, 2e-5);
-    expect(minSumAttack(honest, { sumBound: "min" }).gamma).to.be.closeTo(1 / 3, 2e-5);
+    expectClose(minSumAttack(honest).gamma, 5 / 3, 2e-5);
+    expectClose(minSumAttack(honest, { sumBound: "min" }).gamma, 1 / 3, 2e-5);
   });
 
   it("should scale the inverse std and inverse sign perturbations", function () {
     const std = minMaxAttack(honest, { direction: "std" });
-    expect(std.perturbation[0]).to.be.closeTo(-Math.sqrt(7 / 3), 1e-15);
-    expect(std.gamma).to.be.closeTo(4 / 3 / Math.sqrt(7 / 3), 2e-5);
+    expectClose(std.perturbation[0], -Math.sqrt(7 / 3), 1e-15);
+    expectClose(std.gamma, 4 / 3 / Math.sqrt(7 / 3), 2e-5);
     const sign = minMaxAttack([vec(1, -2), vec(3, -4)], { direction: "sign" });
     expect(list(sign.perturbation)).to.deep.equal([-1, 1]);
     // Mean (2, -3), update (2 - g, -3 + g); farthest honest is (3, -4): 2 (1 + g)^2 <= 8 gives g <= 1.
-    expect(sign.gamma).to.be.closeTo(1, 2e-5);
+    expectClose(sign.gamma, 1, 2e-5);
   });
 
   it("should stop the search at 2 * gammaInit, the most the halving search can reach", function () {

@@ -27,6 +27,7 @@ import {
 } from "../aggregator/data/index.js";
 import { DsainError, ErrorCode } from "../aggregator/errors.js";
 import { Prng } from "../aggregator/fl/data.js";
+import { expectClose } from "./helpers/close.js";
 
 function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
   let thrown: unknown;
@@ -492,10 +493,10 @@ describe("data: Dirichlet label partition", function () {
   it("should score an IID-like split near 0 and one class per client near 1 - 1/C", function () {
     const labels = Uint8Array.from({ length: 100 }, (_, i) => i % 4);
     const byClass = [0, 1, 2, 3].map((k) => Uint32Array.from({ length: 25 }, (_, j) => 4 * j + k));
-    expect(labelSkew(labels, 4, byClass)).to.be.closeTo(0.75, 1e-12);
+    expectClose(labelSkew(labels, 4, byClass), 0.75, 1e-12);
     // Runs of 20 consecutive samples hold 5 of each class: the pool's mix exactly.
     const runs = [0, 1, 2, 3, 4].map((c) => Uint32Array.from({ length: 20 }, (_, j) => 20 * c + j));
-    expect(labelSkew(labels, 4, runs)).to.be.closeTo(0, 1e-12);
+    expectClose(labelSkew(labels, 4, runs), 0, 1e-12);
   });
 
   it("should refuse too few samples, bad alpha, bad labels, and a skew that leaves a client empty", function () {

@@ -28,6 +28,7 @@ import {
 } from "../aggregator/fl/fedsov/index.js";
 import { initialWeights, mlpSpec } from "../aggregator/fl/model.js";
 import { initTf } from "../aggregator/fl/tf.js";
+import { expectClose } from "./helpers/close.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "fixtures", "vectors", "dsain");
 
@@ -260,7 +261,7 @@ describe("fedsov: clipping and noise", function () {
           expect(scaled).to.equal(norm > c);
           if (!scaled) expect([...values]).to.deep.equal(v);
           else {
-            expect(l2Norm(values)).to.be.closeTo(c, c * 1e-12);
+            expectClose(l2Norm(values), c, c * 1e-12);
             for (let i = 0; i < v.length; i++) expect(values[i]).to.equal(v[i] * (c / norm));
           }
         },
@@ -339,7 +340,7 @@ describe("fedsov: fedsovEncode", function () {
     if (r.update.encoding !== "sparse" || r0.update.encoding !== "sparse") throw new Error("support mode must send a sparse update");
     expect([...r.update.indices]).to.deep.equal(slowTopK([...delta], 20));
     expect([...r.update.indices]).to.deep.equal([...r0.update.indices]);
-    expect(l2Norm(r0.update.values)).to.be.closeTo(1, 1e-12);
+    expectClose(l2Norm(r0.update.values), 1, 1e-12);
     expect(r.update.values.every((x, i) => x !== r0.update.values[i])).to.equal(true);
     expect(r.bytes).to.equal(20 * 8);
   });
@@ -359,7 +360,7 @@ describe("fedsov: fedsovEncode", function () {
 
   it("should save 80% of FedAvg's bytes at ratio 0.1 with float32 values, and count float64 values too", function () {
     const r = fedsovEncode(new Float64Array(1000).fill(1), new TopKCompressor(0.1), 0, { valueBytes: 4 });
-    expect(1 - r.bytes / r.denseBytes).to.be.closeTo(0.8, 1e-12);
+    expectClose(1 - r.bytes / r.denseBytes, 0.8, 1e-12);
     expect(wireBytes(r.update, 8)).to.equal(100 * 12);
     expectDsainError(() => wireBytes(r.update, 2), ErrorCode.BAD_ARGUMENT, /valueBytes is 2/);
   });
@@ -401,8 +402,8 @@ describe("fedsov: linearLocalUpdate", function () {
     const w1 = w0.map((w, j) => w + first.delta[j]);
     const second = linearLocalUpdate(x, y, w1, first.momentum, { ...options, localEpochs: 3 });
     for (let j = 0; j < d; j++) {
-      expect(first.delta[j] + second.delta[j]).to.be.closeTo(whole.delta[j], 1e-14);
-      expect(second.momentum[j]).to.be.closeTo(whole.momentum[j], 1e-12);
+      expectClose(first.delta[j] + second.delta[j], whole.delta[j], 1e-14);
+      expectClose(second.momentum[j], whole.momentum[j], 1e-12);
     }
   });
 

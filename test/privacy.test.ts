@@ -21,6 +21,7 @@ import {
 } from "../aggregator/privacy/index.js";
 import { erfc, logErfc } from "../aggregator/privacy/special.js";
 import { privacyTables } from "../scripts/privacy-table.js";
+import { expectClose } from "./helpers/close.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const REFERENCE = JSON.parse(readFileSync(path.join(ROOT, "test", "fixtures", "privacy", "opacus-rdp-reference.json"), "utf8"));
@@ -233,17 +234,17 @@ describe("privacy: Theorem 8 of the DSAIN paper", function () {
   it("should evaluate epsilon' = sqrt(2T ln(1/delta')) q eps + T q eps (e^eps - 1) and the total delta", function () {
     const r = theorem8({ epsilon: 4, delta: 1e-5, q: 0.1, rounds: 100, deltaPrime: 1e-5 });
     expect(r.epsilon).to.equal(Math.sqrt(200 * Math.log(100000)) * 0.4 + 100 * 0.4 * Math.expm1(4));
-    expect(r.totalDelta).to.be.closeTo(1e-5 + 100 * 0.1 * 1e-5, 1e-18);
+    expectClose(r.totalDelta, 1e-5 + 100 * 0.1 * 1e-5, 1e-18);
   });
 
   it("should coincide with proven advanced composition at q = 1, which amplifies by ln(1 + q (e^eps - 1)) below", function () {
     const p = { epsilon: 1, delta: 1e-5, rounds: 50, deltaPrime: 1e-6 };
-    expect(theorem8({ ...p, q: 1 }).epsilon).to.be.closeTo(advancedCompositionSubsampled({ ...p, q: 1 }).epsilon, 1e-9);
+    expectClose(theorem8({ ...p, q: 1 }).epsilon, advancedCompositionSubsampled({ ...p, q: 1 }).epsilon, 1e-9);
     const e0 = Math.log1p(0.1 * Math.expm1(1));
     expect(e0).to.be.above(0.1); // the amplified loss exceeds the theorem's q * epsilon
     const proven = advancedCompositionSubsampled({ ...p, q: 0.1 });
-    expect(proven.epsilon).to.be.closeTo(Math.sqrt(100 * Math.log(1e6)) * e0 + 50 * e0 * Math.expm1(e0), 1e-12);
-    expect(proven.totalDelta).to.be.closeTo(1e-6 + 50 * 0.1 * 1e-5, 1e-18);
+    expectClose(proven.epsilon, Math.sqrt(100 * Math.log(1e6)) * e0 + 50 * e0 * Math.expm1(e0), 1e-12);
+    expectClose(proven.totalDelta, 1e-6 + 50 * 0.1 * 1e-5, 1e-18);
   });
 
   it("should refuse invalid parameters by name", function () {
@@ -270,7 +271,7 @@ describe("privacy: RdpAccountant", function () {
     ]);
     const want = computeRdp({ q: 0.1, sigma: 1, steps: 6 });
     const b = computeRdp({ q: 0.2, sigma: 1, steps: 3 });
-    acc.rdp().forEach((v, i) => expect(v).to.be.closeTo(want[i] + b[i], 1e-12 * (want[i] + b[i])));
+    acc.rdp().forEach((v, i) => expectClose(v, want[i] + b[i], 1e-12 * (want[i] + b[i])));
   });
 
   it("should report nothing spent before any step and preview without changing", function () {
