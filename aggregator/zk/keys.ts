@@ -396,6 +396,20 @@ async function truncatedPtau(source: PtauSource, power: number, log: (m: string)
   return target;
 }
 
+/**
+ * A prepared development powers of tau of exactly 2^power (the shared or local one of resolvePtau,
+ * truncated and cached): what tests use as the "external" file of a ceremony. Not for production.
+ */
+export async function developmentPtau(power: number, options: EnsureOptions = {}): Promise<string> {
+  const log = options.log ?? ((m: string) => console.error(m));
+  const cacheDir = path.resolve(options.cacheDir ?? ZK_CACHE_DIR);
+  try {
+    return await truncatedPtau(await resolvePtau(power, log, cacheDir), power, log, cacheDir);
+  } finally {
+    await releaseZkWorkers();
+  }
+}
+
 // --- the key pipeline ---------------------------------------------------------------------------
 
 export interface CircuitKeys {
@@ -576,9 +590,25 @@ export function decorateVerifier(raw: string, instance: CircuitInstance, version
   return header + raw.replace("contract Groth16Verifier {", `contract ${instance.verifier} {`);
 }
 
-async function buildCircuitKeys(instanceName: string, log: (m: string) => void, cacheDir: string): Promise<CircuitKeys> {
-  const instance = await loadCircuitInstance(instanceName);
-  const version = await snarkjsVersion();
+/** A compiled circuit instance in the cache: r1cs, witness generator and its size. */
+export interface CompiledCircuit {
+  instance: CircuitInstance;
+  compileKey: string;
+  compileDir: string;
+  r1csPath: string;
+  wasmPath: string;
+  sources: Record<string, string>;
+  circomVersion: string;
+  info: { constraints: number; publicInputs: number; privateInputs: number; wires: number };
+  /** Set when this call compiled (rather than found the cache). */
+  compileMs?: number;
+}
+
+async function compileCached(
+  instance: CircuitInstance,
+  log: (m: string) => void,
+  cacheDir: string,
+): Promise<{ compiled: CompiledCircuit; usedSnarkjs: boolean }> {
   const circom = await circomVersion();
   const sources = await circuitSources(instance);
   const compileKey = sha256Hex(
@@ -587,37 +617,66 @@ async function buildCircuitKeys(instanceName: string, log: (m: string) => void, 
   const compileDir = path.join(cacheDir, `${instance.name}-${compileKey}`);
   const r1csPath = path.join(compileDir, "main.r1cs");
   const wasmPath = path.join(compileDir, "main.wasm");
+  let usedSnarkjs = false;
+  let compileMs: number | undefined;
+
+  if (!(await exists(path.join(compileDir, "keys.json")))) {
+    compileMs = (await compileCircuit(instance, compileDir, log)).ms;
+    log(`  compiled in ${(compileMs / 1000).toFixed(1)} s`);
+  }
+
+  // Circuit size from the r1cs header (snarkjs r1cs info); cached beside it.
+  const infoPath = path.join(compileDir, "r1cs-info.json");
+  let info: CompiledCircuit["info"];
+  if (await exists(infoPath)) {
+    info = JSON.parse(await fs.readFile(infoPath, "utf8"));
+  } else {
+    const snarkjs = await loadSnarkjs();
+    usedSnarkjs = true;
+    const r = await snarkjs.r1cs.info(r1csPath);
+    info = { constraints: r.nConstraints, publicInputs: r.nPubInputs + r.nOutputs, privateInputs: r.nPrvInputs, wires: r.nVars };
+    await writeAtomic(infoPath, JSON.stringify(info, null, 2) + "\n");
+    log(
+      `  ${instance.name}: ${info.constraints} constraints, ${info.publicInputs} public inputs, ${info.privateInputs} private inputs, ${info.wires} wires`,
+    );
+  }
+  const expectedPublics = instance.pubs.length; // sanity: arrays expand, so only a lower bound
+  if (info.publicInputs < expectedPublics) {
+    throw new DsainError(
+      ErrorCode.ZK_SETUP_FAILED,
+      `${instance.name}: r1cs has ${info.publicInputs} public inputs, fewer than its ${expectedPublics} public signals`,
+    );
+  }
+  return {
+    compiled: { instance, compileKey, compileDir, r1csPath, wasmPath, sources, circomVersion: circom, info, compileMs },
+    usedSnarkjs,
+  };
+}
+
+/** Compiles an instance of circuits/circuits.json (cached, shared with ensureCircuitKeys) without any setup. */
+export async function compileInstance(instanceName: string, options: EnsureOptions = {}): Promise<CompiledCircuit> {
+  const instance = await loadCircuitInstance(instanceName);
+  const { compiled, usedSnarkjs } = await compileCached(
+    instance,
+    options.log ?? ((m) => console.error(m)),
+    path.resolve(options.cacheDir ?? ZK_CACHE_DIR),
+  );
+  if (usedSnarkjs) await releaseZkWorkers();
+  return compiled;
+}
+
+async function buildCircuitKeys(instanceName: string, log: (m: string) => void, cacheDir: string): Promise<CircuitKeys> {
+  const instance = await loadCircuitInstance(instanceName);
+  const version = await snarkjsVersion();
   const timingsMs: Record<string, number> = {};
   let usedSnarkjs = false;
 
   try {
-    if (!(await exists(path.join(compileDir, "keys.json")))) {
-      timingsMs.compile = (await compileCircuit(instance, compileDir, log)).ms;
-      log(`  compiled in ${(timingsMs.compile / 1000).toFixed(1)} s`);
-    }
-
-    // Circuit size from the r1cs header (snarkjs r1cs info); cached beside it.
-    const infoPath = path.join(compileDir, "r1cs-info.json");
-    let info: { constraints: number; publicInputs: number; privateInputs: number; wires: number };
-    if (await exists(infoPath)) {
-      info = JSON.parse(await fs.readFile(infoPath, "utf8"));
-    } else {
-      const snarkjs = await loadSnarkjs();
-      usedSnarkjs = true;
-      const r = await snarkjs.r1cs.info(r1csPath);
-      info = { constraints: r.nConstraints, publicInputs: r.nPubInputs + r.nOutputs, privateInputs: r.nPrvInputs, wires: r.nVars };
-      await writeAtomic(infoPath, JSON.stringify(info, null, 2) + "\n");
-      log(
-        `  ${instance.name}: ${info.constraints} constraints, ${info.publicInputs} public inputs, ${info.privateInputs} private inputs, ${info.wires} wires`,
-      );
-    }
-    const expectedPublics = instance.pubs.length; // sanity: arrays expand, so only a lower bound
-    if (info.publicInputs < expectedPublics) {
-      throw new DsainError(
-        ErrorCode.ZK_SETUP_FAILED,
-        `${instance.name}: r1cs has ${info.publicInputs} public inputs, fewer than its ${expectedPublics} public signals`,
-      );
-    }
+    const { compiled, usedSnarkjs: compileUsedSnarkjs } = await compileCached(instance, log, cacheDir);
+    usedSnarkjs = compileUsedSnarkjs;
+    const { compileKey, compileDir, r1csPath, wasmPath, sources, info } = compiled;
+    const circom = compiled.circomVersion;
+    if (compiled.compileMs !== undefined) timingsMs.compile = compiled.compileMs;
 
     const power = requiredPower(info.constraints, info.publicInputs);
     const ptau = await resolvePtau(power, log, cacheDir);
