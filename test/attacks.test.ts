@@ -20,23 +20,12 @@ import {
   stampTrigger,
   triggerPositions,
 } from "../aggregator/attacks/index.js";
-import { DsainError, ErrorCode } from "../aggregator/errors.js";
+import { ErrorCode } from "../aggregator/errors.js";
 import { Prng, syntheticClassification } from "../aggregator/fl/data.js";
 import { evaluate, initialWeights, mlpSpec, predictLabels, trainLocal } from "../aggregator/fl/model.js";
 import { initTf } from "../aggregator/fl/tf.js";
 import { expectClose } from "./helpers/close.js";
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
-}
+import { expectDsainError } from "./helpers/errors.js";
 
 const vec = (...v: number[]) => Float64Array.from(v);
 const list = (a: Float64Array) => Array.from(a);

@@ -19,18 +19,7 @@ import {
 } from "../aggregator/fl/model.js";
 import { type Tf, initTf } from "../aggregator/fl/tf.js";
 import { conv2dBackpropFilterIm2col, registerWasmKernels } from "../aggregator/fl/wasm-kernels.js";
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
-}
+import { expectDsainError } from "./helpers/errors.js";
 
 /**
  * max_i |a_i - b_i| / max(|b_i|, rms(b)): element-wise relative error, except that entries smaller

@@ -28,18 +28,7 @@ import {
 import { DsainError, ErrorCode } from "../aggregator/errors.js";
 import { Prng } from "../aggregator/fl/data.js";
 import { expectClose } from "./helpers/close.js";
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
-}
+import { expectDsainError } from "./helpers/errors.js";
 
 /** An IDX file: magic 0x0000 <type> <rank>, big-endian dimensions, then `payload`. */
 function idxBytes(type: number, dims: number[], payload: Uint8Array): Uint8Array {

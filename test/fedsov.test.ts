@@ -3,7 +3,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { DsainError, ErrorCode } from "../aggregator/errors.js";
+import { ErrorCode } from "../aggregator/errors.js";
 import { Prng, syntheticClassification } from "../aggregator/fl/data.js";
 import {
   type FedsovVectorSchema,
@@ -29,23 +29,12 @@ import {
 import { initialWeights, mlpSpec } from "../aggregator/fl/model.js";
 import { initTf } from "../aggregator/fl/tf.js";
 import { expectClose } from "./helpers/close.js";
+import { expectDsainError } from "./helpers/errors.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "fixtures", "vectors", "dsain");
 
 function readVectors(name: string): { meta: Record<string, any>; cases: Record<string, any>[] } {
   return JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8"));
-}
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
 }
 
 /** A noise source that always draws 0: the pipeline without its randomness. */

@@ -13,18 +13,7 @@ import {
   trainLocal,
 } from "../aggregator/fl/model.js";
 import { type Tf, initTf } from "../aggregator/fl/tf.js";
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
-}
+import { expectDsainError } from "./helpers/errors.js";
 
 async function expectRejection(promise: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
   let thrown: unknown;

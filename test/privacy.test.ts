@@ -22,21 +22,10 @@ import {
 import { erfc, logErfc } from "../aggregator/privacy/special.js";
 import { privacyTables } from "../scripts/privacy-table.js";
 import { expectClose } from "./helpers/close.js";
+import { expectDsainError } from "./helpers/errors.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const REFERENCE = JSON.parse(readFileSync(path.join(ROOT, "test", "fixtures", "privacy", "opacus-rdp-reference.json"), "utf8"));
-
-function expectDsainError(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, "expected a DsainError").to.be.instanceOf(DsainError);
-  expect((thrown as DsainError).code).to.equal(code);
-  expect((thrown as DsainError).message).to.match(message);
-}
 
 /** |a - b| <= rel |b|, with the order's failure message. */
 function expectRel(a: number, b: number, rel: number, what: string): void {
