@@ -3,46 +3,16 @@
 import { expect } from "chai";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../aggregator/demo/demo.js";
 import { blockFilePath, openCheckpointStore } from "../aggregator/ipfs/checkpoint-store.js";
 import { PROJECT_ROOT } from "../aggregator/zk/keys.js";
+import { freePort, waitForRpc } from "./helpers/processes.js";
 
 const run = promisify(execFile);
 const DSAIN = path.join(PROJECT_ROOT, "bin", "dsain.js");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForRpc(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`hardhat node did not answer at ${url} within ${timeoutMs} ms`);
-}
 
 /** Runs `dsain …` in its own process; resolves with exit code and output, never throws on exit 1. */
 async function dsain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,18 +1,11 @@
 // Builds the witness input of circuits/round_chunk.circom from a round's encoded vectors, and
 // proves and verifies one challenged chunk with snarkjs (Groth16) under the keys of keys.ts.
-import { DsainError, ErrorCode, ensureError } from "../errors.js";
+import { DsainError, ErrorCode } from "../errors.js";
 import { checkWeights } from "../protocol/aggregation.js";
 import { CHUNK_SIZE, WEIGHT_TOTAL } from "../protocol/constants.js";
 import { chunkCount, chunkFields, merklePath, vectorTree, type VectorTree } from "../protocol/vector-root.js";
-import {
-  ensureCircuitKeys,
-  loadSnarkjs,
-  releaseZkWorkers,
-  type CircuitSignals,
-  type EnsureOptions,
-  type Groth16Proof,
-  type VerificationKey,
-} from "./keys.js";
+import { ensureCircuitKeys, type CircuitSignals, type EnsureOptions, type Groth16Proof, type VerificationKey } from "./keys.js";
+import { calculateWitness, proveInstance, verifyInstance, type InstanceProof, type InstanceProveOptions } from "./sampled.js";
 
 /** The circuit's input signals, as decimal strings of field elements (negative q becomes q + p). */
 export interface RoundChunkInput extends CircuitSignals {
@@ -137,10 +130,7 @@ export async function buildRoundChunkInput(args: RoundChunkArgs): Promise<RoundC
   return { input, publicInputs, publicSignals: publicSignalsOf(publicInputs), depth: prevTree.depth };
 }
 
-export interface ProveOptions extends EnsureOptions {
-  /** Keep snarkjs' worker threads alive for further calls; then call releaseZkWorkers() at the end. */
-  keepWorkers?: boolean;
-}
+export type ProveOptions = InstanceProveOptions;
 
 /** Checks that the input's shape matches the instance's (K, DEPTH) before circom sees it. */
 async function keysFor(instanceName: string, input: RoundChunkInput, options: EnsureOptions) {
@@ -170,45 +160,16 @@ export async function calculateRoundChunkWitness(
   input: RoundChunkInput,
   options: EnsureOptions = {},
 ): Promise<Uint8Array> {
-  const keys = await keysFor(instanceName, input, options);
-  const snarkjs = await loadSnarkjs();
-  const wtns: { type: "mem"; data?: Uint8Array } = { type: "mem" };
-  try {
-    await snarkjs.wtns.calculate(input, keys.wasmPath, wtns);
-  } catch (e) {
-    throw new DsainError(
-      ErrorCode.ZK_WITNESS_FAILED,
-      `the ${instanceName} witness does not satisfy the circuit: ${ensureError(e).message}`,
-      { cause: e },
-    );
-  }
-  return wtns.data!;
+  await keysFor(instanceName, input, options);
+  return calculateWitness(instanceName, input, options);
 }
 
-export interface RoundChunkProof {
-  proof: Groth16Proof;
-  publicSignals: string[];
-  witnessMs: number;
-  proveMs: number;
-}
+export type RoundChunkProof = InstanceProof;
 
-/**
- * Proves one chunk: witness generation then Groth16 proving (what snarkjs groth16.fullProve
- * does, split in two so each step is timed and a failing witness gets its own error code).
- */
+/** Proves one chunk: witness generation then Groth16 proving, each timed (sampled.ts's proveInstance). */
 export async function proveRoundChunk(instanceName: string, input: RoundChunkInput, options: ProveOptions = {}): Promise<RoundChunkProof> {
-  const keys = await keysFor(instanceName, input, options);
-  const snarkjs = await loadSnarkjs();
-  try {
-    const t0 = performance.now();
-    const witness = await calculateRoundChunkWitness(instanceName, input, options);
-    const t1 = performance.now();
-    const { proof, publicSignals } = await snarkjs.groth16.prove(keys.zkeyPath, { type: "mem", data: witness });
-    const t2 = performance.now();
-    return { proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 };
-  } finally {
-    if (!options.keepWorkers) await releaseZkWorkers();
-  }
+  await keysFor(instanceName, input, options);
+  return proveInstance(instanceName, input, options);
 }
 
 /** Verifies a proof against public signals with the instance's verifying key (or a given one). */
@@ -218,17 +179,7 @@ export async function verifyRoundChunk(
   proof: Groth16Proof,
   options: ProveOptions = {},
 ): Promise<boolean> {
-  const vkey = typeof instanceOrVkey === "string" ? (await ensureCircuitKeys(instanceOrVkey, options)).vkey : instanceOrVkey;
-  const snarkjs = await loadSnarkjs();
-  try {
-    return await snarkjs.groth16.verify(
-      vkey,
-      publicSignals.map((s) => BigInt(s).toString()),
-      proof,
-    );
-  } finally {
-    if (!options.keepWorkers) await releaseZkWorkers();
-  }
+  return verifyInstance(instanceOrVkey, publicSignals, proof, options);
 }
 
 export interface SolidityProof {
