@@ -2,7 +2,7 @@
 // circuit test suites all read (docs/protocol.md). Deterministic: same code, same bytes.
 import { writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { Wallet, keccak256, toUtf8Bytes, hexlify, TypedDataEncoder } from "ethers";
+import { Wallet, keccak256, toUtf8Bytes, hexlify, getBytes, TypedDataEncoder } from "ethers";
 import {
   ATTESTATION_TYPE,
   ATTESTATION_TYPES,
@@ -17,6 +17,7 @@ import {
   challengeChunk,
   challengeSeed,
   encodeCheckpoint,
+  encodeUpdateFile,
   encodeValue,
   encodedDelta,
   fieldToBytes32,
@@ -37,6 +38,8 @@ import {
   type RollbackMessage,
   type RoundRecordMessage,
 } from "../aggregator/protocol/index.js";
+import { checkpointCid } from "../aggregator/protocol/cid.js";
+import { byzFedExactRound } from "../aggregator/robust/byzfed-exact.js";
 
 export const VECTORS_DIR = path.resolve(import.meta.dirname, "..", "test", "vectors");
 
@@ -101,7 +104,9 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   const sampleCounts = [120, 80, 333, 1];
   const weights = integerWeights(sampleCounts);
   const aggregation = {
-    meta: meta("integerWeights (Hamilton, total 65536) and aggregateExact: q' = q + floor(sum a_i delta_i / 65536)"),
+    meta: meta(
+      "integerWeights (Hamilton, total 65536) and aggregateExact: q' = q + floor(sum a_i delta_i / 65536); byzFedCases: ByzFed rounds on the exact path",
+    ),
     weightCases: [[1], [1, 1], [1, 1, 1], [120, 80, 333, 1], [7, 7, 7, 7, 7, 7, 7], [1, 2 ** 40]].map((n) => ({
       sampleCounts: n.map(String),
       weights: integerWeights(n),
@@ -115,6 +120,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
         result: ints(aggregateExact(base, deltas, weights)),
       },
     ],
+    byzFedCases: byzFedVectors(),
   };
 
   // §4-5 participants, commitment, challenge.
@@ -243,7 +249,9 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
   // §7 checkpoint bytes.
   const ckValues = lcgInts(21, 6, 70_000);
   const checkpoint = {
-    meta: meta("DSAINCK1 checkpoint file bytes"),
+    meta: meta(
+      "DSAINCK1 files: a version-1 checkpoint (top level), a version-2 checkpoint listing its published updates (withUpdates) and an update file (update); CIDs with the pinned UnixFS parameters",
+    ),
     round: 2,
     modelId: "vector-model",
     tensors: [
@@ -264,6 +272,50 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     ),
   };
 
+  // §7 a version-2 checkpoint listing its published updates, and one update file.
+  const ckTensors = [
+    { name: "dense/kernel", shape: [2, 2] },
+    { name: "dense/bias", shape: [2] },
+  ];
+  const updateValues = lcgInts(22, 6, 70_000);
+  const updateBytes = encodeUpdateFile({
+    round: 2,
+    participant: sorted[0],
+    modelId: "vector-model",
+    tensors: ckTensors,
+    values: updateValues,
+  });
+  const updateCid = (await checkpointCid(updateBytes)).toString();
+  const otherCid = (
+    await checkpointCid(
+      encodeUpdateFile({ round: 2, participant: sorted[1], modelId: "vector-model", tensors: ckTensors, values: lcgInts(23, 6, 70_000) }),
+    )
+  ).toString();
+  const listed = [
+    { participant: sorted[0], cid: updateCid },
+    { participant: sorted[1], cid: otherCid },
+  ];
+  const withUpdatesBytes = encodeCheckpoint({ round: 2, modelId: "vector-model", tensors: ckTensors, values: ckValues, updates: listed });
+  Object.assign(checkpoint, {
+    cid: (await checkpointCid(getBytes(checkpoint.bytes))).toString(),
+    withUpdates: {
+      round: 2,
+      modelId: "vector-model",
+      values: ints(ckValues),
+      updates: listed,
+      bytes: hexlify(withUpdatesBytes),
+      cid: (await checkpointCid(withUpdatesBytes)).toString(),
+    },
+    update: {
+      round: 2,
+      participant: sorted[0],
+      modelId: "vector-model",
+      values: ints(updateValues),
+      bytes: hexlify(updateBytes),
+      cid: updateCid,
+    },
+  });
+
   return {
     "fixed-point.json": fixedPoint,
     "vector-roots.json": vectorRoots,
@@ -274,6 +326,40 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     "quorum.json": quorum,
     "checkpoint.json": checkpoint,
   };
+}
+
+/** §3 ByzFed rounds: the float path's kept set, then integer reputations and weights. */
+function byzFedVectors() {
+  const model = lcgInts(31, 40, 50_000);
+  const honest = [32, 33, 34, 35].map((seed) => encodedDelta(lcgInts(seed, 40, 3_000), new Int32Array(40)));
+  const outlier = honest[0].map((x) => -5 * x);
+  const cases = [
+    {
+      name: "one outlier dropped",
+      deltas: [...honest, outlier],
+      before: [1_000_000, 900_000, 1_000_000, 123_456, 1_000_000],
+      tau: 3_000_000,
+    },
+    { name: "tau 0: nobody kept, every update used", deltas: honest.slice(0, 3), before: [1_000_000, 500_000, 250_000], tau: 0 },
+  ];
+  return cases.map((c) => {
+    const ids = c.deltas.map((_, i) => `participant ${i}`);
+    const r = byzFedExactRound(c.deltas, ids, c.before, { tauMicros: c.tau, reputationDecayMicros: 900_000 });
+    const { weights } = r;
+    return {
+      name: c.name,
+      tauMicros: String(c.tau),
+      reputationDecayMicros: "900000",
+      base: ints(model),
+      deltas: c.deltas.map(ints),
+      reputationsBefore: c.before,
+      kept: r.kept,
+      fallback: r.fallback,
+      reputationsAfter: r.reputationsAfter,
+      weights,
+      result: ints(aggregateExact(model, c.deltas, weights)),
+    };
+  });
 }
 
 export function serialise(value: unknown): string {

@@ -1,5 +1,6 @@
 // The `dsain` command as a user runs it: a demo against a real `hardhat node` process on
-// 127.0.0.1, then `dsain audit` in a separate process — passing, then failing on a corrupted block.
+// 127.0.0.1, then `dsain audit` in a separate process — passing, failing on a missing update unless
+// --allow-missing-updates, then failing on a corrupted block.
 import { expect } from "chai";
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -58,7 +59,28 @@ describe("dsain command line", function () {
     const out = await dsain(["audit", "--rpc", rpcUrl, "--summary", path.join(dir, "summary.json")]);
     expect(out.code, out.stdout + out.stderr).to.equal(0);
     expect(out.stdout).to.contain("verdict: PASS");
-    expect(out.stdout).to.match(/round 2: ok/);
+    expect(out.stdout).to.match(/round 2: ok \(.*deadlines.*4 published updates, aggregation recomputed exactly, proof; final\)/);
+    expect(out.stdout).to.contain("2 of 2 aggregation(s) recomputed exactly from the published updates");
+  });
+
+  it("should exit 1 when a published update is missing, and 0 with a warning under --allow-missing-updates", async function () {
+    const store = await openCheckpointStore({ directory: result.ipfsDir });
+    const file = blockFilePath(store, result.rounds[1].updateCids[3]);
+    await store.stop();
+    const original = await readFile(file);
+    await rm(file);
+    try {
+      const args = ["audit", "--rpc", rpcUrl, "--summary", path.join(dir, "summary.json")];
+      const strict = await dsain(args);
+      expect(strict.code, strict.stdout + strict.stderr).to.equal(1);
+      expect(strict.stdout).to.match(/✗ round 2: updates: update of 0x[0-9a-fA-F]{40} \(\w+\) is not available/);
+      const lenient = await dsain([...args, "--allow-missing-updates"]);
+      expect(lenient.code, lenient.stdout + lenient.stderr).to.equal(0);
+      expect(lenient.stdout).to.match(/⚠ round 2: updates: .*\(allowed by --allow-missing-updates\)/);
+      expect(lenient.stdout).to.contain("verdict: PASS with 1 warning(s)");
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   it("should exit 1 naming round 1 and its checkpoint when one of its block bytes is corrupted", async function () {

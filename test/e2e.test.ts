@@ -1,6 +1,6 @@
 // The main job end to end on Hardhat's in-process network (round 1 batched, round 2 direct), then the
-// auditor against tampering: each altered link (checkpoint byte, commitment, signature, quorum,
-// selection, budget, lifecycle, proof) fails with round and link named.
+// auditor against tampering: each altered link (checkpoint byte, published update, commitment,
+// signature, quorum, selection, budget, deadline, lifecycle, proof) fails with round and link named.
 import { expect } from "chai";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -9,6 +9,8 @@ import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../aggregator/demo/demo
 import { auditEvidence } from "../aggregator/audit/run.js";
 import { RoundStatus, type FederationEvidence } from "../aggregator/chain/ledger.js";
 import { blockFilePath } from "../aggregator/ipfs/checkpoint-store.js";
+import { decodeCheckpoint, encodeCheckpoint, roundCommitment } from "../aggregator/protocol/index.js";
+import { cidToOnchain } from "../aggregator/protocol/cid.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/zk/keys.js";
 import { DEMO_INSTANCE } from "../aggregator/demo/demo.js";
 
@@ -32,11 +34,23 @@ describe("end to end: demo then audit", function () {
   });
 
   /** Audits a tampered deep copy of the chain's evidence. */
-  async function auditWith(tamper: (e: FederationEvidence) => void) {
+  async function auditWith(tamper: (e: FederationEvidence) => void, allowMissingUpdates = false) {
     const copy = structuredClone(evidence);
     tamper(copy);
     const keys = await ensureCircuitKeys(DEMO_INSTANCE);
-    return auditEvidence({ evidence: copy, store: result.session!.store, vkey: keys.vkey, vkeyHash: keys.vkeyHash });
+    return auditEvidence({ evidence: copy, store: result.session!.store, vkey: keys.vkey, vkeyHash: keys.vkeyHash, allowMissingUpdates });
+  }
+
+  /** Runs `body` with the block file of `cid` changed by `edit`, then puts the original bytes back. */
+  async function withBlock<T>(cid: string, edit: (file: string, bytes: Buffer) => Promise<void>, body: () => Promise<T>): Promise<T> {
+    const file = blockFilePath(result.session!.store, cid);
+    const original = await readFile(file);
+    await edit(file, Buffer.from(original));
+    try {
+      return await body();
+    } finally {
+      await writeFile(file, original);
+    }
   }
 
   it("should record two rounds, one batched and one direct, each proven on-chain and finalized", async function () {
@@ -61,6 +75,93 @@ describe("end to end: demo then audit", function () {
     expect(result.audit?.ok, result.audit?.lines.join("\n")).to.equal(true);
     expect(result.audit?.report.proven).to.equal(2);
     expect(result.audit?.report.finalized).to.equal(2);
+  });
+
+  it("should publish every update and list their CIDs in the round's checkpoint, and recompute both rounds from them", async function () {
+    for (const r of result.rounds) {
+      const ck = decodeCheckpoint(await result.session!.store.getVerified(r.cid));
+      expect(ck.updates?.map((u) => u.participant)).to.deep.equal(r.selected);
+      expect(ck.updates?.map((u) => u.cid)).to.deep.equal(r.updateCids);
+    }
+    expect(result.audit?.report.recomputed).to.equal(2);
+    expect(result.audit?.lines.join("\n")).to.match(
+      /round 2: ok \(.*deadlines.*4 published updates, aggregation recomputed exactly, proof; final\)/,
+    );
+  });
+
+  it("should fail, naming round 1, the updates link and the participant, when one coordinate of a published update is changed on disk", async function () {
+    const who = result.rounds[0].selected[2];
+    const out = await withBlock(
+      result.rounds[0].updateCids[2],
+      async (file, bytes) => {
+        const payload = 12 + bytes.readUInt32LE(8); // magic, header length, header (§7)
+        bytes.writeInt32LE(bytes.readInt32LE(payload + 4 * 100) + 1, payload + 4 * 100);
+        await writeFile(file, bytes);
+      },
+      () => auditWith(() => undefined),
+    );
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["1:updates"]);
+    expect(out.lines.join("\n")).to.contain(`round 1: updates: update of ${who} (${result.rounds[0].updateCids[2]})`);
+  });
+
+  it("should fail when a published update is missing, and pass with a warning when missing updates are allowed", async function () {
+    const cid = result.rounds[1].updateCids[0];
+    const [strict, lenient] = await withBlock(
+      cid,
+      (file) => rm(file),
+      async () => [await auditWith(() => undefined), await auditWith(() => undefined, true)],
+    );
+    expect(strict.ok).to.equal(false);
+    expect(strict.report.findings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["2:updates"]);
+    expect(strict.report.findings[0].message).to.contain("is not available");
+    expect(lenient.ok, lenient.lines.join("\n")).to.equal(true);
+    expect(lenient.report.warnings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["2:updates"]);
+    expect(lenient.report.recomputed).to.equal(1);
+    expect(lenient.lines.join("\n")).to.match(/⚠ round 2: updates: .*allowed by --allow-missing-updates/);
+    expect(lenient.lines.join("\n")).to.contain("verdict: PASS with 1 warning(s)");
+  });
+
+  it("should not pass a round whose checkpoint lists no published updates (version 1), unless missing updates are allowed", async function () {
+    const store = result.session!.store;
+    const { updates: _listed, ...model } = decodeCheckpoint(await store.getVerified(result.rounds[1].cid));
+    const v1 = cidToOnchain(await store.put(encodeCheckpoint(model)));
+    const asVersion1 = (e: FederationEvidence) => {
+      const r = e.rounds[1];
+      Object.assign(r, { cidCodec: v1.codec, cidDigest: v1.digest });
+      r.commitment = roundCommitment({ ...r, round: r.round });
+    };
+    const strict = await auditWith(asVersion1);
+    const missing = strict.report.findings.filter((f) => f.link === "updates");
+    expect(missing.map((f) => f.round)).to.deep.equal([2]);
+    expect(missing[0].message).to.contain("lists no published updates, so the aggregation cannot be recomputed");
+    const lenient = await auditWith(asVersion1, true);
+    expect(lenient.report.findings.map((f) => f.link)).to.not.include("updates");
+    expect(lenient.report.warnings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["2:updates"]);
+  });
+
+  it("should fail, naming round 2 and the deadline, when an attestation was posted after the round's deadline", async function () {
+    const out = await auditWith((e) => {
+      const opened = e.events.find((x) => x.kind === "opened" && x.round === 2)!;
+      const attestation = e.events.find((x) => x.kind === "attestation" && x.round === 2)!;
+      attestation.timestamp = opened.timestamp + e.config.roundDeadline + 1;
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["2:deadline"]);
+    expect(out.lines.join("\n")).to.match(
+      /round 2: deadline: the attestation of 0x[0-9a-fA-F]{40} is in block \d+ at time \d+, after the deadline/,
+    );
+  });
+
+  it("should fail, naming round 1 and the deadline, when the proof was posted one second after the deadline", async function () {
+    const out = await auditWith((e) => {
+      const opened = e.events.find((x) => x.kind === "opened" && x.round === 1)!;
+      const proven = e.events.find((x) => x.kind === "proven" && x.round === 1)!;
+      const finalized = e.events.find((x) => x.kind === "finalized" && x.round === 1)!;
+      proven.timestamp = opened.timestamp + e.config.roundDeadline + 1;
+      finalized.timestamp = proven.timestamp; // finalityDelay 0: finalization may follow at once
+    });
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["1:deadline"]);
   });
 
   it("should fail, naming round 1 and the quorum, when a committee signature is altered", async function () {

@@ -13,8 +13,10 @@ import {
   challengeChunk,
   challengeSeed,
   decodeCheckpoint,
+  decodeUpdateFile,
   decodeVector,
   encodeCheckpoint,
+  encodeUpdateFile,
   encodeValue,
   encodeVector,
   fieldToBytes32,
@@ -37,6 +39,8 @@ import {
   vectorTree,
   type Attestation,
 } from "../aggregator/protocol/index.js";
+import { checkpointCid } from "../aggregator/protocol/cid.js";
+import { byzFedExactRound } from "../aggregator/robust/byzfed-exact.js";
 import { buildVectors, serialise, VECTORS_DIR } from "../scripts/gen-vectors.js";
 import { readVector, toInt32 } from "./helpers/vectors.js";
 
@@ -143,6 +147,49 @@ describe("protocol", function () {
       expectCode(() => aggregateExact(base, [new Int32Array(2)], [65536]), ErrorCode.VECTOR_LENGTH_MISMATCH);
       expectCode(() => integerWeights([3, 0]), ErrorCode.BAD_SAMPLE_COUNT);
       expectCode(() => integerWeights([]), ErrorCode.EMPTY_INPUT);
+    });
+
+    it("should reproduce the vector ByzFed rounds: kept set, reputations, weights and aggregate", function () {
+      for (const c of v.byzFedCases) {
+        const deltas = c.deltas.map(toInt32);
+        const r = byzFedExactRound(
+          deltas,
+          deltas.map((_: Int32Array, i: number) => `participant ${i}`),
+          c.reputationsBefore,
+          { tauMicros: BigInt(c.tauMicros), reputationDecayMicros: BigInt(c.reputationDecayMicros) },
+        );
+        expect(r.kept, c.name).to.deep.equal(c.kept);
+        expect(r.fallback, c.name).to.equal(c.fallback);
+        expect(r.reputationsAfter, c.name).to.deep.equal(c.reputationsAfter);
+        expect(r.weights, c.name).to.deep.equal(c.weights);
+        expect(Array.from(aggregateExact(toInt32(c.base), deltas, r.weights), String), c.name).to.deep.equal(c.result);
+      }
+    });
+
+    it("should give a dropped update weight 0 and decay its reputation, and keep integer reputations within 1 µ of the float path", function () {
+      const c = v.byzFedCases[0];
+      const dropped = c.deltas.length - 1; // the boosted sign flip of update 0
+      expect(c.kept).to.not.include(dropped);
+      expect(c.weights[dropped]).to.equal(0);
+      const alpha = Number(c.reputationDecayMicros) / 1e6;
+      for (const [i, before] of c.reputationsBefore.entries()) {
+        const float = 1e6 * (alpha * (before / 1e6) + (1 - alpha) * (c.kept.includes(i) ? 1 : 0));
+        expect(Math.abs(c.reputationsAfter[i] - float), `participant ${i}`).to.be.below(1);
+      }
+    });
+
+    it("should refuse ByzFed parameters and reputations outside their domain", function () {
+      const d = [new Int32Array([1, 2]), new Int32Array([2, 1])];
+      expectCode(
+        () => byzFedExactRound(d, ["a", "b"], [1e6], { tauMicros: 3e6, reputationDecayMicros: 9e5 }),
+        ErrorCode.BAD_PARTICIPANT_SET,
+      );
+      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, -1], { tauMicros: 3e6, reputationDecayMicros: 9e5 }), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, 1e6], { tauMicros: 3e6, reputationDecayMicros: 0 }), ErrorCode.BAD_ARGUMENT);
+      expectCode(
+        () => byzFedExactRound(d, ["a", "a"], [1e6, 1e6], { tauMicros: 3e6, reputationDecayMicros: 9e5 }),
+        ErrorCode.BAD_PARTICIPANT_SET,
+      );
     });
   });
 
@@ -283,6 +330,65 @@ describe("protocol", function () {
       expect(back.round).to.equal(v.round);
       expect(back.tensors).to.deep.equal(v.tensors);
       expect(Array.from(back.values, String)).to.deep.equal(v.values);
+    });
+
+    it("should give the vector files the vector CIDs (pinned UnixFS parameters)", async function () {
+      expect((await checkpointCid(getBytes(v.bytes))).toString()).to.equal(v.cid);
+      expect((await checkpointCid(getBytes(v.withUpdates.bytes))).toString()).to.equal(v.withUpdates.cid);
+      expect((await checkpointCid(getBytes(v.update.bytes))).toString()).to.equal(v.update.cid);
+      expect(v.withUpdates.updates[0].cid).to.equal(v.update.cid);
+    });
+
+    it("should encode a version-2 checkpoint listing its published updates to its reference bytes and back", function () {
+      const w = v.withUpdates;
+      const bytes = encodeCheckpoint({
+        round: w.round,
+        modelId: w.modelId,
+        tensors: v.tensors,
+        values: toInt32(w.values),
+        updates: w.updates,
+      });
+      expect(hexlify(bytes)).to.equal(w.bytes);
+      const back = decodeCheckpoint(bytes);
+      expect(back.updates).to.deep.equal(w.updates);
+      expect(Array.from(back.values, String)).to.deep.equal(w.values);
+      expect(decodeCheckpoint(getBytes(v.bytes)).updates).to.equal(undefined); // version 1: no list
+    });
+
+    it("should encode an update file to its reference bytes and back", function () {
+      const u = v.update;
+      const bytes = encodeUpdateFile({
+        round: u.round,
+        participant: u.participant,
+        modelId: u.modelId,
+        tensors: v.tensors,
+        values: toInt32(u.values),
+      });
+      expect(hexlify(bytes)).to.equal(u.bytes);
+      const back = decodeUpdateFile(bytes);
+      expect(back.participant).to.equal(u.participant);
+      expect(back.round).to.equal(u.round);
+      expect(Array.from(back.values, String)).to.deep.equal(u.values);
+    });
+
+    it("should refuse an update file read as a checkpoint and the reverse, and malformed update lists", function () {
+      expectCode(() => decodeCheckpoint(getBytes(v.update.bytes)), ErrorCode.CHECKPOINT_MALFORMED);
+      expectCode(() => decodeUpdateFile(getBytes(v.bytes)), ErrorCode.CHECKPOINT_MALFORMED);
+      const base = { round: 1, modelId: "m", tensors: v.tensors, values: toInt32(v.values) };
+      const good = v.withUpdates.updates[0];
+      expectCode(
+        () => encodeCheckpoint({ ...base, updates: [{ ...good, participant: good.participant.toLowerCase() }] }),
+        ErrorCode.BAD_ARGUMENT,
+      );
+      expectCode(() => encodeCheckpoint({ ...base, updates: [{ ...good, cid: good.cid.toUpperCase() }] }), ErrorCode.CID_UNSUPPORTED);
+      expectCode(
+        () => encodeUpdateFile({ round: 1, participant: "0x12", modelId: "m", tensors: v.tensors, values: toInt32(v.values) }),
+        ErrorCode.BAD_ARGUMENT,
+      );
+      // A version-2 header whose list is tampered with (lower-case address) no longer parses.
+      const text = new TextDecoder().decode(getBytes(v.withUpdates.bytes));
+      const tampered = new TextEncoder().encode(text.replace(good.participant, good.participant.toLowerCase()));
+      expectCode(() => decodeCheckpoint(tampered), ErrorCode.CHECKPOINT_MALFORMED);
     });
 
     it("should refuse a wrong magic, a truncated payload and a shape that does not match", function () {

@@ -1,15 +1,19 @@
 // The auditor: from the ledger's events and IPFS alone, replays a federation's lifecycle, recomputes
-// every hash and selection, checks every signature, quorum, budget, checkpoint and proof, and names
+// every hash and selection, checks every signature, quorum, budget, deadline, checkpoint and proof,
+// recomputes every round's aggregation (and ByzFed decision) from the published updates, and names
 // the round and link that breaks.
 import { getAddress } from "ethers";
 import { byzFedRule, fedAvgRule, type WeightRule } from "./rules.js";
 import {
   accountingDigest,
+  aggregateExact,
   attestationDomain,
   challengeChunk,
   challengeSeed,
   chunkCount,
+  CHUNK_SIZE,
   decodeCheckpoint,
+  decodeUpdateFile,
   fieldToBytes32,
   isSelected,
   participantsRoot,
@@ -23,8 +27,11 @@ import {
   updatesDigest,
   vectorRoot,
   WEIGHT_TOTAL,
+  type Checkpoint,
+  type TensorSpec,
 } from "../protocol/index.js";
 import { cidFromOnchain } from "../protocol/cid.js";
+import { byzFedExactRound, INITIAL_REPUTATION_MICROS } from "../robust/byzfed-exact.js";
 import {
   AggregationRule,
   type FederationEvidence,
@@ -33,11 +40,11 @@ import {
   type RoundStatusName,
   type SolidityProof,
 } from "../chain/ledger.js";
-import { ensureError } from "../errors.js";
+import { DsainError, ensureError, ErrorCode } from "../errors.js";
 
-/** Reads checkpoint bytes by CID and refuses bytes that do not hash to it. */
+/** Reads checkpoint and update files by CID and refuses bytes that do not hash to it. */
 export interface CheckpointSource {
-  getVerified(cid: ReturnType<typeof cidFromOnchain>): Promise<Uint8Array>;
+  getVerified(cid: ReturnType<typeof cidFromOnchain> | string): Promise<Uint8Array>;
 }
 
 /** Verifies a Groth16 proof in Solidity form against public signals, off-chain. */
@@ -51,7 +58,25 @@ export interface AuditOptions {
   verifyingKeyHash: string;
   /** Overrides the rule the federation's parameters name. */
   weightRule?: WeightRule;
-  onRound?: (round: number, findings: Finding[], status: RoundStatusName | "genesis") => void;
+  /**
+   * Rounds whose updates were not published (a version-1 checkpoint) or cannot be fetched are
+   * warnings instead of findings: the audit then vouches for everything but their aggregation.
+   */
+  allowMissingUpdates?: boolean;
+  onRound?: (round: number, findings: Finding[], status: RoundStatusName | "genesis", checks: RoundChecks) => void;
+}
+
+/** What the audit could check of one round beyond its record (for the report's "ok" lines). */
+export interface RoundChecks {
+  /** Published updates fetched and verified against the record's update roots. */
+  updates: number;
+  /** w_{t+1} recomputed with aggregateExact and equal to the checkpoint. */
+  recomputed: boolean;
+  /** ByzFed's kept set, weights and reputations re-derived and equal to the record's. */
+  byzFed: boolean;
+  proofVerified: boolean;
+  /** Missing updates tolerated by allowMissingUpdates. */
+  warnings: Finding[];
 }
 
 export interface Finding {
@@ -65,6 +90,10 @@ export interface Finding {
     | "budget"
     | "commitment"
     | "checkpoint"
+    | "updates"
+    | "aggregation"
+    | "reputation"
+    | "deadline"
     | "proof"
     | "sequence"
     | "lifecycle"
@@ -81,7 +110,11 @@ export interface AuditReport {
   rejected: number;
   /** Posted rounds not yet proven or finalized (not a failure). */
   pending: number;
+  /** Rounds whose aggregation was recomputed from the published updates and matched. */
+  recomputed: number;
   findings: Finding[];
+  /** Missing updates, when allowMissingUpdates turned them from findings into warnings. */
+  warnings: Finding[];
 }
 
 /** Renders a finding as the one line a user reads: round, broken link, what is wrong. */
@@ -129,21 +162,36 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
   if (expectedGenesis !== genesis.commitment) {
     genesisFindings.push({ round: 0, link: "commitment", message: `genesis h_0 is ${genesis.commitment}, recomputed ${expectedGenesis}` });
   }
-  genesisFindings.push(...(await checkCheckpoint(opts, genesis, cfg.modelId, cfg.modelLength)));
-  findings.push(...genesisFindings);
-  opts.onRound?.(0, genesisFindings, "genesis");
+  const genesisCheckpoint = await checkCheckpoint(opts, genesis, cfg.modelId, cfg.modelLength);
+  genesisFindings.push(...genesisCheckpoint.findings);
+  // Models by round, once their checkpoint verified: the parents the recomputation starts from.
+  const models = new Map<number, Int32Array>();
+  if (genesisCheckpoint.checkpoint !== undefined && genesisCheckpoint.findings.length === 0)
+    models.set(0, genesisCheckpoint.checkpoint.values);
 
-  // Pass 1: replay the lifecycle in chain order.
-  const replay = replayLifecycle(evidence, findings);
+  // Pass 1: replay the lifecycle in chain order; its findings are reported with their round.
+  const replayFindings: Finding[] = [];
+  const replay = replayLifecycle(evidence, replayFindings);
+  const replayOf = (t: number) => replayFindings.filter((x) => x.round === t);
+  genesisFindings.push(...replayOf(0));
+  findings.push(...genesisFindings);
+  opts.onRound?.(0, genesisFindings, "genesis", { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] });
 
   // Pass 2: judge every posted record.
   const byRound = new Map(evidence.rounds.map((r) => [r.round, r]));
   // Spend carried over from a predecessor federation counts against the same budget (§13).
   const spent = new Map<string, bigint>(replay.carried);
+  // Each participant's reputation as the ledger holds it: the latest record's entry (rejected records
+  // included, as for budgets), else a non-zero value carried over from a predecessor (§13).
+  const reputations = new Map<string, number>(replay.carriedReputation);
+  const byzFed = cfg.aggregation.rule === AggregationRule.ByzFed;
+  const warnings: Finding[] = [];
   let proven = 0;
+  let recomputedRounds = 0;
   for (const r of evidence.rounds) {
-    const f: Finding[] = [];
     const t = r.round;
+    const f: Finding[] = replayOf(t);
+    const checks: RoundChecks = { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] };
     const parent = t > 0 && r.parentRound === 0 ? genesis : byRound.get(r.parentRound);
     if (parent === undefined) {
       f.push({ round: t, link: "sequence", message: `parent round ${r.parentRound} has no record` });
@@ -294,8 +342,42 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     // Aggregator quorum: f+1 distinct committee members signed this very record.
     f.push(...checkQuorum(domain, committee, cfg.quorum, t, r, aDigest, uDigest, evidence.federationId));
 
-    // Checkpoint and proof: required once the round counts.
-    if (r.status !== "Rejected") f.push(...(await checkCheckpoint(opts, r, cfg.modelId, cfg.modelLength)));
+    // Checkpoint, published updates and the recomputation: required once the round counts.
+    if (r.status !== "Rejected") {
+      const ck = await checkCheckpoint(opts, r, cfg.modelId, cfg.modelLength);
+      f.push(...ck.findings);
+      if (ck.checkpoint !== undefined && ck.findings.length === 0) {
+        models.set(t, ck.checkpoint.values);
+        const published = await checkUpdates(opts, r, ck.checkpoint, cfg.modelId, byzFed);
+        f.push(...published.findings);
+        const missing = published.missing;
+        if (opts.allowMissingUpdates === true) checks.warnings.push(...missing);
+        else f.push(...missing);
+        if (published.deltas !== undefined) {
+          checks.updates = published.deltas.length;
+          const before = addrs.map((a) => reputations.get(a) ?? INITIAL_REPUTATION_MICROS);
+          if (byzFed) {
+            const judged = checkByzFed(t, r, addrs, published.deltas, before, cfg.aggregation);
+            f.push(...judged);
+            checks.byzFed = judged.length === 0;
+          }
+          const parentModel = models.get(r.parentRound);
+          if (parentModel === undefined) {
+            f.push({
+              round: t,
+              link: "aggregation",
+              message: `not recomputed: the model of parent round ${r.parentRound} did not verify (see its checkpoint)`,
+            });
+          } else if (sum === WEIGHT_TOTAL) {
+            const judged = checkAggregation(t, r, parentModel, published.deltas, weights, ck.checkpoint, chunks);
+            f.push(...judged);
+            checks.recomputed = judged.length === 0;
+            if (checks.recomputed) recomputedRounds++;
+          }
+        }
+      }
+    }
+    for (const [i, a] of addrs.entries()) reputations.set(a, r.updates[i].reputationMicros);
     if (r.proof === undefined) {
       if (r.status === "Proven" || r.status === "Finalized") {
         f.push({ round: t, link: "proof", message: `the round is ${r.status} but no proof was recorded` });
@@ -315,8 +397,10 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       } catch (e) {
         why = ` (${ensureError(e).message})`;
       }
-      if (ok) proven++;
-      else f.push({ round: t, link: "proof", message: `the Groth16 proof does not verify against the round's public inputs${why}` });
+      if (ok) {
+        proven++;
+        checks.proofVerified = true;
+      } else f.push({ round: t, link: "proof", message: `the Groth16 proof does not verify against the round's public inputs${why}` });
     }
 
     const replayed = replay.statuses.get(t);
@@ -324,7 +408,15 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       f.push({ round: t, link: "lifecycle", message: `the events leave the round ${replayed ?? "unknown"}, the record says ${r.status}` });
     }
     findings.push(...f);
-    opts.onRound?.(t, f, r.status);
+    warnings.push(...checks.warnings);
+    opts.onRound?.(t, f, r.status, checks);
+  }
+  // Replay findings about rounds without a record (the open round, an unposted number).
+  const recorded = new Set([0, ...evidence.rounds.map((r) => r.round)]);
+  for (const t of [...new Set(replayFindings.map((x) => x.round))].filter((x) => !recorded.has(x)).sort((a, b) => a - b)) {
+    const f = replayOf(t);
+    findings.push(...f);
+    opts.onRound?.(t, f, "None", { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] });
   }
   const count = (s: RoundStatusName) => evidence.rounds.filter((r) => r.status === s).length;
   return {
@@ -334,7 +426,9 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     finalized: count("Finalized"),
     rejected: count("Rejected"),
     pending: count("Proposed") + count("Attested") + count("Proven"),
+    recomputed: recomputedRounds,
     findings,
+    warnings,
   };
 }
 
@@ -386,7 +480,8 @@ function checkQuorum(
 /**
  * Replays the events in chain order against the lifecycle rules (docs/protocol.md §11): roster
  * indices, revocations, openings and their selection seeds, postings, proofs, finalization,
- * rejections and rollbacks. Returns what pass 2 needs.
+ * rejections and rollbacks, and the deadlines and finality delays the ledger enforced, from the
+ * events' block timestamps. Returns what pass 2 needs.
  */
 function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
   const cfg = evidence.config;
@@ -396,7 +491,10 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
   const rosterIndex = new Map<string, number>();
   const revokedFrom = new Map<string, number>();
   const carried = new Map<string, bigint>();
+  const carriedReputation = new Map<string, number>();
   const openings = new Map<number, Opening>();
+  const openedAt = new Map<number, number>();
+  const provenAt = new Map<number, number>();
   const openingByTx = new Map<string, Opening>();
   const statuses = new Map<number, RoundStatusName>([[0, "Genesis"]]);
   const commitments = new Map<number, string>([[0, evidence.genesisCommitment]]);
@@ -407,6 +505,19 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
   let txHeads = { tx: "", head: 0 };
   const head = () => Math.max(...[...statuses.entries()].filter(([, s]) => s !== "Rejected" && s !== "None").map(([t]) => t));
   const bad = (round: number, link: Finding["link"], message: string) => findings.push({ round, link, message });
+  // The ledger refuses a post, an attestation or a proof once block.timestamp > openedAt + roundDeadline.
+  const inTime = (round: number, e: LedgerEvent, what: string) => {
+    const opened = openedAt.get(round);
+    if (opened === undefined) return;
+    const deadline = opened + cfg.roundDeadline;
+    if (e.timestamp > deadline) {
+      bad(
+        round,
+        "deadline",
+        `${what} is in block ${e.blockNumber} at time ${e.timestamp}, after the deadline ${deadline} (opened at ${opened}, roundDeadline ${cfg.roundDeadline} s)`,
+      );
+    }
+  };
 
   for (const e of evidence.events as LedgerEvent[]) {
     if (e.transactionHash !== txHeads.tx) txHeads = { tx: e.transactionHash, head: head() };
@@ -424,6 +535,8 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
           bad(lastRound, "budget", `${e.participant} carries spend over, but the federation has no predecessor`);
         }
         carried.set(getAddress(e.participant), e.epsilonSpentMicros);
+        // 0 is what a ledger holds for a participant that never was in a record there.
+        if (e.reputationMicros > 0) carriedReputation.set(getAddress(e.participant), e.reputationMicros);
         break;
       case "revoked":
         if (e.effectiveFromRound !== lastRound + 2) {
@@ -442,10 +555,12 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         if (seed !== e.selectionSeed) bad(e.round, "selection", `selection seed ${e.selectionSeed} recorded, recomputed ${seed}`);
         open = { ...e, transactionHash: e.transactionHash };
         openings.set(e.round, open);
+        openedAt.set(e.round, e.timestamp);
         openingByTx.set(e.transactionHash, open);
         break;
       }
       case "attestation":
+        inTime(e.round, e, `the attestation of ${getAddress(e.participant)}`);
         if (open?.round !== e.round && statuses.get(e.round) !== "Proposed") {
           bad(e.round, "sequence", `${e.participant} attested for round ${e.round}, which is neither open nor awaiting attestations`);
         }
@@ -455,6 +570,7 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         }
         break;
       case "proposed": {
+        inTime(e.round, e, "the record");
         const r = rounds.get(e.round);
         if (open?.round !== e.round) bad(e.round, "sequence", `round ${e.round} was posted while round ${open?.round} was open`);
         if (r !== undefined && r.parentRound !== head()) {
@@ -469,10 +585,20 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         expectStatus(statuses, e.round, "Proposed", "Attested", bad);
         break;
       case "proven":
+        inTime(e.round, e, "the proof");
+        provenAt.set(e.round, e.timestamp);
         expectStatus(statuses, e.round, "Attested", "Proven", bad);
         break;
       case "finalized": {
         const r = rounds.get(e.round);
+        const proved = provenAt.get(e.round);
+        if (proved !== undefined && e.timestamp < proved + cfg.finalityDelay) {
+          bad(
+            e.round,
+            "lifecycle",
+            `finalized at time ${e.timestamp}, before the finality delay ended (proven at ${proved} + ${cfg.finalityDelay} s)`,
+          );
+        }
         if (r !== undefined && r.parentRound !== lastFinalized) {
           bad(e.round, "lifecycle", `round ${e.round} finalized before its parent ${r.parentRound}`);
         }
@@ -521,7 +647,7 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         break;
     }
   }
-  return { rosterIndex, revokedFrom, carried, openings, openingByTx, statuses };
+  return { rosterIndex, revokedFrom, carried, carriedReputation, openings, openingByTx, statuses };
 }
 
 /** The model root each round's attestations are signed over: its parent's model. */
@@ -580,48 +706,218 @@ function expectStatus(
   statuses.set(round, to);
 }
 
+/** Verifies a round's checkpoint (§7) and returns it when it parses. */
 async function checkCheckpoint(
   opts: AuditOptions,
   r: Pick<RoundEvidence, "round" | "modelRoot" | "cidCodec" | "cidDigest">,
   modelId: string,
   modelLength: number,
-): Promise<Finding[]> {
+): Promise<{ findings: Finding[]; checkpoint?: Checkpoint }> {
   const t = r.round;
   let cid;
   try {
     cid = cidFromOnchain(r.cidCodec, r.cidDigest);
   } catch (e) {
-    return [{ round: t, link: "checkpoint", message: ensureError(e).message }];
+    return { findings: [{ round: t, link: "checkpoint", message: ensureError(e).message }] };
   }
   let bytes: Uint8Array;
   try {
     bytes = await opts.checkpoints.getVerified(cid);
   } catch (e) {
-    return [{ round: t, link: "checkpoint", message: `${cid.toString()}: ${ensureError(e).message}` }];
+    return { findings: [{ round: t, link: "checkpoint", message: `${cid.toString()}: ${ensureError(e).message}` }] };
   }
+  let ck: Checkpoint;
   try {
-    const ck = decodeCheckpoint(bytes);
-    const out: Finding[] = [];
-    if (ck.round !== t) out.push({ round: t, link: "checkpoint", message: `${cid.toString()} is the checkpoint of round ${ck.round}` });
-    if (ck.modelId !== modelId)
-      out.push({ round: t, link: "checkpoint", message: `${cid.toString()} holds model ${ck.modelId}, not ${modelId}` });
-    if (ck.values.length !== modelLength) {
-      out.push({
-        round: t,
-        link: "checkpoint",
-        message: `${cid.toString()} has ${ck.values.length} parameters, the federation ${modelLength}`,
-      });
-      return out;
-    }
-    const root = fieldToBytes32(await vectorRoot(ck.values));
-    if (root !== r.modelRoot)
-      out.push({
-        round: t,
-        link: "checkpoint",
-        message: `${cid.toString()} commits to model root ${root}, the chain records ${r.modelRoot}`,
-      });
-    return out;
+    ck = decodeCheckpoint(bytes);
   } catch (e) {
-    return [{ round: t, link: "checkpoint", message: `${cid.toString()}: ${ensureError(e).message}` }];
+    return { findings: [{ round: t, link: "checkpoint", message: `${cid.toString()}: ${ensureError(e).message}` }] };
   }
+  const out: Finding[] = [];
+  if (ck.round !== t) out.push({ round: t, link: "checkpoint", message: `${cid.toString()} is the checkpoint of round ${ck.round}` });
+  if (ck.modelId !== modelId)
+    out.push({ round: t, link: "checkpoint", message: `${cid.toString()} holds model ${ck.modelId}, not ${modelId}` });
+  if (ck.values.length !== modelLength) {
+    out.push({
+      round: t,
+      link: "checkpoint",
+      message: `${cid.toString()} has ${ck.values.length} parameters, the federation ${modelLength}`,
+    });
+    return { findings: out, checkpoint: ck };
+  }
+  const root = fieldToBytes32(await vectorRoot(ck.values));
+  if (root !== r.modelRoot) {
+    out.push({
+      round: t,
+      link: "checkpoint",
+      message: `${cid.toString()} commits to model root ${root}, the chain records ${r.modelRoot}`,
+    });
+  }
+  return { findings: out, checkpoint: ck };
+}
+
+/**
+ * Fetches the round's published updates through the list in its (verified) checkpoint, and checks
+ * each one against the record (§7): listed for the record's participant in S_t order, bytes that
+ * hash to the listed CID, a header naming that participant, this round and this model, and a
+ * Poseidon root equal to the update root the participant attested. `deltas` only when all pass.
+ */
+async function checkUpdates(
+  opts: AuditOptions,
+  r: RoundEvidence,
+  ck: Checkpoint,
+  modelId: string,
+  byzFed: boolean,
+): Promise<{ findings: Finding[]; missing: Finding[]; deltas?: Int32Array[] }> {
+  const t = r.round;
+  const what = byzFed ? "the aggregation and ByzFed's weights and reputations" : "the aggregation";
+  if (ck.updates === undefined) {
+    return {
+      findings: [],
+      missing: [
+        { round: t, link: "updates", message: `the round's checkpoint lists no published updates, so ${what} cannot be recomputed` },
+      ],
+    };
+  }
+  const names = r.updates.map((u) => getAddress(u.participant));
+  const listed = ck.updates.map((u) => u.participant);
+  if (listed.join(",") !== names.join(",")) {
+    return {
+      findings: [
+        {
+          round: t,
+          link: "updates",
+          message: `the checkpoint lists updates of [${listed.join(", ")}], the record names [${names.join(", ")}]`,
+        },
+      ],
+      missing: [],
+    };
+  }
+  const findings: Finding[] = [];
+  const missing: Finding[] = [];
+  const deltas: Int32Array[] = [];
+  for (const [i, entry] of ck.updates.entries()) {
+    const who = `update of ${entry.participant} (${entry.cid})`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await opts.checkpoints.getVerified(entry.cid);
+    } catch (e) {
+      const err = ensureError(e);
+      if (err instanceof DsainError && err.code === ErrorCode.IPFS_NOT_FOUND) {
+        missing.push({ round: t, link: "updates", message: `${who} is not available (${err.message}), so ${what} cannot be recomputed` });
+      } else {
+        findings.push({ round: t, link: "updates", message: `${who}: ${err.message}` });
+      }
+      continue;
+    }
+    let file;
+    try {
+      file = decodeUpdateFile(bytes);
+    } catch (e) {
+      findings.push({ round: t, link: "updates", message: `${who}: ${ensureError(e).message}` });
+      continue;
+    }
+    const wrong: string[] = [];
+    if (file.participant !== entry.participant) wrong.push(`is the update of ${file.participant}`);
+    if (file.round !== t) wrong.push(`is an update for round ${file.round}`);
+    if (file.modelId !== modelId) wrong.push(`is an update of model ${file.modelId}`);
+    if (file.values.length !== ck.values.length) wrong.push(`has ${file.values.length} parameters, the model ${ck.values.length}`);
+    else {
+      const root = fieldToBytes32(await vectorRoot(file.values));
+      if (root !== r.updates[i].updateRoot) wrong.push(`commits to update root ${root}, the record names ${r.updates[i].updateRoot}`);
+    }
+    if (wrong.length > 0) findings.push({ round: t, link: "updates", message: `the file listed as the ${who} ${wrong.join("; ")}` });
+    deltas.push(file.values);
+  }
+  return findings.length + missing.length === 0 ? { findings, missing, deltas } : { findings, missing };
+}
+
+/** `dense/kernel[17]`: the tensor (§1) and flat offset inside it of coordinate j. */
+function coordinateName(tensors: readonly TensorSpec[], j: number): string {
+  let offset = j;
+  for (const t of tensors) {
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (offset < size) return `${t.name}[${offset}]`;
+    offset -= size;
+  }
+  return `#${j}`;
+}
+
+/** w_{t+1} = aggregateExact(w_t, Δ, recorded weights) (§3), byte for byte against the checkpoint. */
+function checkAggregation(
+  t: number,
+  r: RoundEvidence,
+  parent: Int32Array,
+  deltas: readonly Int32Array[],
+  weights: readonly number[],
+  ck: Checkpoint,
+  chunks: number,
+): Finding[] {
+  let expected: Int32Array;
+  try {
+    expected = aggregateExact(parent, deltas, weights);
+  } catch (e) {
+    return [{ round: t, link: "aggregation", message: `the exact aggregation cannot be recomputed: ${ensureError(e).message}` }];
+  }
+  let first = -1;
+  let differing = 0;
+  for (let j = 0; j < expected.length; j++) {
+    if (expected[j] !== ck.values[j]) {
+      if (first < 0) first = j;
+      differing++;
+    }
+  }
+  if (first < 0) return [];
+  const chunk = Math.floor(first / CHUNK_SIZE);
+  const challenged = challengeChunk(r.challengeSeed, chunks);
+  return [
+    {
+      round: t,
+      link: "aggregation",
+      message:
+        `coordinate ${first} (${coordinateName(ck.tensors, first)}) is ${ck.values[first]} in the checkpoint, the exact aggregation of the published updates gives ${expected[first]}; ` +
+        `${differing} coordinate(s) differ, the first in chunk ${chunk}${chunk === challenged ? " (the challenged chunk)" : `, not the challenged chunk ${challenged}`}`,
+    },
+  ];
+}
+
+/**
+ * ByzFed re-run (§3, "ByzFed rounds") from the published updates and the reputations the ledger
+ * held before the round: the kept set and integer weights against the record's weights, the
+ * reputations after the round against the record's.
+ */
+function checkByzFed(
+  t: number,
+  r: RoundEvidence,
+  addrs: readonly string[],
+  deltas: readonly Int32Array[],
+  before: readonly number[],
+  params: FederationEvidence["config"]["aggregation"],
+): Finding[] {
+  let decision;
+  try {
+    decision = byzFedExactRound(deltas, addrs, before, params);
+  } catch (e) {
+    return [{ round: t, link: "weights", message: `ByzFed cannot be re-run on the published updates: ${ensureError(e).message}` }];
+  }
+  const out: Finding[] = [];
+  const weights = r.updates.map((u) => u.weight);
+  if (decision.weights.join(",") !== weights.join(",")) {
+    const kept = decision.kept.map((i) => addrs[i]);
+    const weighted = addrs.filter((_, i) => weights[i] > 0);
+    out.push({
+      round: t,
+      link: "weights",
+      message: `weights [${weights}] differ from ByzFed's [${decision.weights}]; ByzFed keeps [${kept.join(", ")}]${decision.fallback ? " (nobody: every update is used)" : ""}, the record weights [${weighted.join(", ")}]`,
+    });
+  }
+  for (const [i, u] of r.updates.entries()) {
+    if (u.reputationMicros !== decision.reputationsAfter[i]) {
+      out.push({
+        round: t,
+        link: "reputation",
+        message: `${addrs[i]}'s reputation after the round is ${u.reputationMicros} µ in the record; ByzFed gives ${decision.reputationsAfter[i]} µ (from ${before[i]} µ, ${decision.kept.includes(i) ? "kept" : "not kept"})`,
+      });
+    }
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ export async function runAuditCommand(o: {
   federationId: bigint;
   ipfsDir: string;
   instance: string;
+  allowMissingUpdates?: boolean;
   log: (line: string) => void;
 }): Promise<boolean> {
   const artifactPath = path.join(PROJECT_ROOT, "artifacts", "contracts", "ProvenanceLedger.sol", "ProvenanceLedger.json");
@@ -29,9 +30,16 @@ export async function runAuditCommand(o: {
   const keys = await ensureCircuitKeys(o.instance, { log: (m) => o.log(`  ${m}`) });
   const store = await openCheckpointStore({ directory: o.ipfsDir });
   try {
-    o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints from ${o.ipfsDir}`);
+    o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints and updates from ${o.ipfsDir}`);
     const evidence = await new LedgerClient(o.ledger, abi, provider).readEvidence(o.federationId, provider);
-    const outcome = await auditEvidence({ evidence, store, vkey: keys.vkey, vkeyHash: keys.vkeyHash, log: o.log });
+    const outcome = await auditEvidence({
+      evidence,
+      store,
+      vkey: keys.vkey,
+      vkeyHash: keys.vkeyHash,
+      allowMissingUpdates: o.allowMissingUpdates,
+      log: o.log,
+    });
     return outcome.ok;
   } finally {
     await store.stop();

@@ -15,8 +15,9 @@ export const fedAvgRule: WeightRule = {
 };
 
 /**
- * ByzFed: weights come from the committee's robust aggregation and the reputations it records;
- * until that rule has an integer twin here, the auditor checks the sum and the quorum, not the split.
+ * ByzFed: weights depend on the updates themselves (distances to their geometric median), which the
+ * chain does not hold; the auditor re-runs ByzFed from the published updates instead
+ * (`checkByzFed` in audit.ts, docs/protocol.md §3), so this rule has nothing to say from sample counts.
  */
 export const byzFedRule: WeightRule = {
   name: "byzfed",

@@ -116,6 +116,8 @@ export interface EventPosition {
   blockHash: string;
   transactionHash: string;
   logIndex: number;
+  /** The block's timestamp (seconds): what the ledger compared with round deadlines. */
+  timestamp: number;
 }
 
 /** An update as the record names it, joined with its attestation (if one was seen). */
@@ -329,13 +331,22 @@ export class LedgerClient {
     const logs = (await Promise.all(names.map((n) => c.queryFilter(c.filters[n](federationId))))).flat() as EventLog[];
     logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
 
+    // One header read per block that holds an event: its timestamp is what deadlines were checked against.
+    const timestamps = new Map<number, number>();
+    for (const n of new Set(logs.map((l) => l.blockNumber))) {
+      const block = await provider.getBlock(n);
+      if (block === null)
+        throw new DsainError(ErrorCode.CHAIN_FAILURE, `block ${n} of federation ${federationId}'s history is not available`);
+      timestamps.set(n, block.timestamp);
+    }
+
     const events: LedgerEvent[] = [];
     const rounds = new Map<number, RoundEvidence>();
     const attestations = new Map<string, { updateRoot: string; sampleCount: bigint; signature: string }>();
     const participants: string[] = [];
     for (const log of logs) {
       const a = log.args as any;
-      const at = position(log);
+      const at = position(log, timestamps.get(log.blockNumber)!);
       switch (log.eventName) {
         case "ParticipantEnrolled":
           participants.push(a.participant);
@@ -487,8 +498,8 @@ export class LedgerClient {
   }
 }
 
-function position(log: Log): EventPosition {
-  return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index };
+function position(log: Log, timestamp: number): EventPosition {
+  return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index, timestamp };
 }
 
 function setStatus(rounds: Map<number, RoundEvidence>, round: number, status: RoundStatusName): void {

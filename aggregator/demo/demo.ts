@@ -1,5 +1,6 @@
 // The main job: a real federation end to end in one process — chain, IPFS, training, exact
-// aggregation, attestations, Groth16 proofs bound to the recorded round — then the audit.
+// aggregation (FedAvg or ByzFed), published updates, attestations, Groth16 proofs bound to the
+// recorded round — then the audit, which recomputes every round from the published updates.
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type Signer } from "ethers";
@@ -23,18 +24,28 @@ import { openCheckpointStore, type CheckpointStore } from "../ipfs/checkpoint-st
 import {
   aggregateExact,
   attestationDomain,
+  challengeChunk,
+  challengeSeed,
+  chunkCount,
+  CHUNK_SIZE,
   decodeVector,
   encodeCheckpoint,
+  encodeUpdateFile,
   encodeVector,
   encodedDelta,
   fieldToBytes32,
   integerWeights,
   MICROS,
+  participantsRoot,
+  roundCommitment,
+  SCALE,
   selectParticipants,
   signAttestation,
   vectorRoot,
+  type PublishedUpdate,
 } from "../protocol/index.js";
-import { cidToOnchain } from "../protocol/cid.js";
+import { checkpointCid, cidToOnchain } from "../protocol/cid.js";
+import { byzFedExactRound, INITIAL_REPUTATION_MICROS } from "../robust/byzfed-exact.js";
 import { ensureCircuitKeys, releaseZkWorkers, PROJECT_ROOT } from "../zk/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../zk/prover.js";
 import { auditEvidence, type AuditOutcome } from "../audit/run.js";
@@ -44,6 +55,24 @@ export const DEMO_MODEL_ID = "dsain-demo-mlp-8-16-4";
 
 /** How a round's attestations reach the chain: one transaction, one per participant, or both in turn. */
 export type PostMode = "batched" | "direct" | "alternate";
+
+/** The federation's aggregation rule (docs/protocol.md §3). */
+export type DemoRule = "fedavg" | "byzfed";
+
+/** ByzFed parameters of the demo federation: the authors' defaults, tau = 3 and alpha = 0.9, in millionths. */
+export const DEMO_BYZFED = { tauMicros: 3_000_000n, reputationDecayMicros: 900_000n } as const;
+
+/**
+ * A dishonest aggregator, for demonstrations and tests of the auditor:
+ * - "model-outside-challenge": the committed model differs from the exact aggregate in one
+ *   coordinate, ground (docs/proof-of-training.md §6) so that the chain's challenge misses its
+ *   chunk: the record's roots are those of the wrong model, so the proof verifies on-chain;
+ * - "swapped-updates": the checkpoint lists the first two participants' update files swapped.
+ */
+export interface DemoCheat {
+  round: number;
+  kind: "model-outside-challenge" | "swapped-updates";
+}
 
 export interface DemoOptions {
   rounds: number;
@@ -58,6 +87,15 @@ export interface DemoOptions {
   rpcUrl?: string;
   /** Batched, direct, or alternating (round 1 batched, round 2 direct, ...; the default). */
   postMode?: PostMode;
+  /** FedAvg (default) or ByzFed with DEMO_BYZFED. */
+  rule?: DemoRule;
+  /**
+   * Roster indices 0 … n-1 are Byzantine: whenever selected, they send DSAIN's boosted sign flip
+   * (-5 times their honest update; Table 2 of the paper). Default 0.
+   */
+  byzantine?: number;
+  /** Rounds in which the posting aggregator cheats (the audit must then fail). */
+  cheats?: DemoCheat[];
   /** Skip the audit at the end (tests run it themselves). */
   skipAudit?: boolean;
   /** Keep the chain and IPFS node open and return them (tests tamper with them). */
@@ -72,6 +110,16 @@ export interface RoundSummary {
   accuracy: number;
   loss: number;
   cid: string;
+  /** CIDs of the published update files, in S_t order (as the checkpoint lists them, unless cheating). */
+  updateCids: string[];
+  /** Integer weights of the record, in S_t order. */
+  weights: number[];
+  /** ByzFed: reputations after the round in millionths, in S_t order (FedAvg records 10^6). */
+  reputations: number[];
+  /** Participants whose update was poisoned (Byzantine) this round. */
+  byzantine: string[];
+  /** What the aggregator did wrong this round, if it cheated. */
+  cheat?: string;
   modelRoot: string;
   commitment: string;
   chunkIndex: number;
@@ -89,6 +137,7 @@ export interface DemoResult {
   ledger: string;
   verifier: string;
   federationId: bigint;
+  rule: DemoRule;
   genesisCid: string;
   initialAccuracy: number;
   rounds: RoundSummary[];
@@ -136,6 +185,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
   if (!Number.isInteger(options.epochs) || options.epochs < 1) {
     throw new DsainError(ErrorCode.BAD_ARGUMENT, `--epochs is ${options.epochs}; it must be a positive integer`);
+  }
+  const rule = options.rule ?? "fedavg";
+  if (rule !== "fedavg" && rule !== "byzfed")
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `--rule is ${String(rule)}; it must be fedavg or byzfed`);
+  const byzantine = options.byzantine ?? 0;
+  if (!Number.isInteger(byzantine) || byzantine < 0 || byzantine > options.participants + ROSTER_EXTRA) {
+    throw new DsainError(
+      ErrorCode.BAD_ARGUMENT,
+      `--byzantine is ${byzantine}; it must be an integer between 0 and the roster size ${options.participants + ROSTER_EXTRA}`,
+    );
   }
 
   await resetWorkDir(options.workDir);
@@ -213,7 +272,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         genesisCidCodec: genesisOnchain.codec,
         verifier: verifierAddress,
         epsilonBudgetMicros: 0n, // no DP noise in the demo, so no epsilon is spent
-        aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
+        aggregation:
+          rule === "byzfed"
+            ? { rule: AggregationRule.ByzFed, ...DEMO_BYZFED }
+            : { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
         dp: NO_DP,
         committee: committeeAddresses,
         verifyingKeyHash: keys.vkeyHash,
@@ -226,10 +288,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const initial = evaluate(tf, spec, decodeVector(model), test);
     log(`  federation ${federationId}: ${model.length} parameters, genesis ${genesisCid.toString()}, accuracy ${pct(initial.accuracy)}`);
     log(`  roster of ${rosterSize} (did:pkh), committee of 3 aggregators with quorum 2, ${k} participants selected per round`);
+    log(
+      rule === "byzfed"
+        ? `  aggregation: ByzFed (tau ${Number(DEMO_BYZFED.tauMicros) / MICROS}, reputation decay ${Number(DEMO_BYZFED.reputationDecayMicros) / MICROS}) on the exact path`
+        : "  aggregation: FedAvg on the exact path",
+    );
+    if (byzantine > 0) {
+      log(`  Byzantine: roster ${byzantine === 1 ? "index 0 sends" : `indices 0…${byzantine - 1} send`} -5 × its update whenever selected`);
+    }
 
     const domain = attestationDomain(chainId, ledgerAddress);
     const rosterAddresses = participants.map((w) => w.address);
     const rounds: RoundSummary[] = [];
+    // Reputations as the ledger holds them after each record (ByzFed); absent: never in a record.
+    const reputations = new Map<string, number>();
     let parentRound = 0n;
     for (let t = 1; t <= options.rounds; t++) {
       const mode = postModeOf(options.postMode ?? "alternate", t);
@@ -246,13 +318,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const base = model;
       const deltas: Int32Array[] = [];
       const updates: UpdateEntry[] = [];
+      const poisoned: string[] = [];
       for (const [i, address] of sorted.entries()) {
         const { wallet, data } = byAddress.get(address)!;
         const local = await trainLocal(tf, spec, decodeVector(base), data, {
           epochs: options.epochs,
           seed: options.seed * 100_003 + t * 101 + i,
         });
-        const delta = encodedDelta(encodeVector(local), base);
+        let delta = encodedDelta(encodeVector(local), base);
+        if (rosterAddresses.indexOf(address) < byzantine) {
+          // DSAIN's boosted sign flip (paper Table 2, lambda = 5), signed like any honest update.
+          delta = delta.map((x) => -5 * x);
+          poisoned.push(address);
+        }
         const updateRoot = fieldToBytes32(await vectorRoot(delta));
         const sampleCount = BigInt(data.y.length);
         const signature = await signAttestation(wallet, domain, {
@@ -269,7 +347,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         deltas.push(delta);
         updates.push({ participant: address, updateRoot, sampleCount, weight: 0, epsilonMicros: 0n, reputationMicros: MICROS, signature });
       }
-      log(`  ${updates.length} participants trained ${options.epochs} local epoch(s) and signed their updates`);
+      log(
+        `  ${updates.length} participants trained ${options.epochs} local epoch(s) and signed their updates${poisoned.length > 0 ? ` (${poisoned.length} poisoned)` : ""}`,
+      );
       let attestGas = 0n;
       if (mode === "direct") {
         for (const u of updates) {
@@ -280,10 +360,64 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         log(`  each participant sent its own attestation transaction (${attestGas} gas in all)`);
       }
 
-      const weights = integerWeights(updates.map((u) => u.sampleCount));
+      // The updates are published beside the checkpoint, which lists their CIDs (docs/protocol.md §7);
+      // here the aggregator puts them in its store on the participants' behalf.
+      const published: PublishedUpdate[] = [];
+      for (const [i, u] of updates.entries()) {
+        const file = encodeUpdateFile({ round: t, participant: u.participant, modelId: DEMO_MODEL_ID, tensors: spec, values: deltas[i] });
+        published.push({ participant: u.participant, cid: (await store.put(file)).toString() });
+      }
+      log(`  ${published.length} updates published to IPFS`);
+
+      let weights: number[];
+      if (rule === "byzfed") {
+        const before = updates.map((u) => reputations.get(u.participant) ?? INITIAL_REPUTATION_MICROS);
+        const decision = byzFedExactRound(
+          deltas,
+          updates.map((u) => u.participant),
+          before,
+          DEMO_BYZFED,
+        );
+        weights = decision.weights;
+        updates.forEach((u, i) => (u.reputationMicros = decision.reputationsAfter[i]));
+        const dropped = updates.filter((_, i) => !decision.kept.includes(i)).map((u) => rosterAddresses.indexOf(u.participant));
+        log(
+          `  ByzFed keeps ${decision.kept.length} of ${updates.length}${dropped.length > 0 ? ` (drops roster index ${dropped.join(", ")})` : ""}; reputations ${decision.reputationsAfter.map((r) => (r / MICROS).toFixed(2)).join("/")}`,
+        );
+      } else {
+        weights = integerWeights(updates.map((u) => u.sampleCount));
+      }
       updates.forEach((u, i) => (u.weight = weights[i]));
-      const next = aggregateExact(base, deltas, weights);
-      const bytes = encodeCheckpoint({ round: t, modelId: DEMO_MODEL_ID, tensors: spec, values: next });
+      const exact = aggregateExact(base, deltas, weights);
+      const cheat = options.cheats?.find((c) => c.round === t)?.kind;
+      const listed = published.slice();
+      if (cheat === "swapped-updates") {
+        [listed[0], listed[1]] = [
+          { participant: published[0].participant, cid: published[1].cid },
+          { participant: published[1].participant, cid: published[0].cid },
+        ];
+      }
+      const checkpointOf = (values: Int32Array) =>
+        encodeCheckpoint({ round: t, modelId: DEMO_MODEL_ID, tensors: spec, values, updates: listed });
+      let next = exact;
+      let cheatNote: string | undefined;
+      let cheatedChunk: number | undefined;
+      if (cheat === "model-outside-challenge") {
+        const ground = await grindOutsideChallenge({
+          provider: chain.ethers.provider,
+          exact,
+          round: t,
+          participants: updates.map((u) => u.participant),
+          checkpointOf,
+        });
+        next = ground.model;
+        cheatedChunk = Math.floor(ground.coordinate / CHUNK_SIZE);
+        cheatNote = `coordinate ${ground.coordinate} committed as ${next[ground.coordinate]} instead of ${exact[ground.coordinate]}; ${ground.tries} commitment(s) tried until the challenge missed chunk ${cheatedChunk}`;
+      } else if (cheat === "swapped-updates") {
+        cheatNote = `the checkpoint lists the update files of ${published[0].participant} and ${published[1].participant} swapped`;
+      }
+      if (cheatNote !== undefined) log(`  ✗ cheating aggregator: ${cheatNote}`);
+      const bytes = checkpointOf(next);
       const cid = await store.put(bytes);
       const onchain = cidToOnchain(cid);
       const nextRoot = fieldToBytes32(await vectorRoot(next));
@@ -300,12 +434,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
       const postReceipt = await ledger.postRound(federationId, record.post, updates, quorum);
       log(
-        `  FedAvg (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postReceipt.gasUsed} gas)`,
+        `  ${rule === "byzfed" ? "ByzFed" : "FedAvg"} (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postReceipt.gasUsed} gas)`,
       );
 
       // The proof's public inputs come from the contract, never from the aggregator's own state.
       const publicInputs = await ledger.publicInputs(federationId, BigInt(t), record.columns);
       const chunkIndex = Number(publicInputs[2]);
+      if (cheatedChunk !== undefined && cheatedChunk === chunkIndex) {
+        throw new DsainError(
+          ErrorCode.BAD_ARGUMENT,
+          `round ${t}: the chain challenged chunk ${chunkIndex}, the one the cheat corrupted: this chain's prevrandao is not keccak256 of the previous block's (the cheat needs Hardhat's in-process network)`,
+        );
+      }
       const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex });
       if (publicSignals.length !== publicInputs.length || publicSignals.some((s, i) => BigInt(s) !== publicInputs[i])) {
         throw new DsainError(ErrorCode.ZK_PROOF_INVALID, `round ${t}: the contract's public inputs differ from the aggregator's witness`);
@@ -330,6 +470,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         accuracy: metrics.accuracy,
         loss: metrics.loss,
         cid: cid.toString(),
+        updateCids: published.map((p) => p.cid),
+        weights,
+        reputations: updates.map((u) => u.reputationMicros),
+        byzantine: poisoned,
+        cheat: cheatNote,
         modelRoot: nextRoot,
         commitment,
         chunkIndex,
@@ -339,6 +484,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         witnessMs: Math.round(proved.witnessMs),
         proveMs: Math.round(proved.proveMs),
       });
+      for (const u of updates) reputations.set(u.participant, u.reputationMicros);
       model = next;
       modelRoot = nextRoot;
       parentRound = BigInt(t);
@@ -349,6 +495,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ledger: ledgerAddress,
       verifier: verifierAddress,
       federationId,
+      rule,
       genesisCid: genesisCid.toString(),
       initialAccuracy: initial.accuracy,
       rounds,
@@ -386,6 +533,46 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
+/**
+ * The cheating aggregator's grinding (docs/proof-of-training.md §6): the challenge seed is
+ * keccak256(h_t, prevrandao, block number) of the posting block, and Hardhat's in-process network
+ * sets each block's prevrandao to keccak256 of the previous one's, so the poster knows the next
+ * block's. It corrupts the model's last coordinate by +1.0, +1.0 + 2^-16, … and computes each
+ * variant's h_t and challenge until the challenged chunk is not the corrupted one.
+ */
+async function grindOutsideChallenge(o: {
+  provider: { send(method: string, params: unknown[]): Promise<any> };
+  exact: Int32Array;
+  round: number;
+  participants: string[];
+  checkpointOf: (values: Int32Array) => Uint8Array;
+}): Promise<{ model: Int32Array; coordinate: number; tries: number }> {
+  const latest = await o.provider.send("eth_getBlockByNumber", ["latest", false]);
+  const prevrandao = BigInt(keccak256(latest.mixHash));
+  const blockNumber = BigInt(latest.number) + 1n;
+  const coordinate = o.exact.length - 1;
+  const chunks = chunkCount(o.exact.length);
+  const pRoot = participantsRoot(o.participants);
+  for (let tries = 1; tries <= 64; tries++) {
+    const model = o.exact.slice();
+    model[coordinate] += SCALE + tries - 1;
+    const onchain = cidToOnchain(await checkpointCid(o.checkpointOf(model)));
+    const commitment = roundCommitment({
+      modelRoot: fieldToBytes32(await vectorRoot(model)),
+      cidCodec: onchain.codec,
+      cidDigest: onchain.digest,
+      participantsRoot: pRoot,
+      round: o.round,
+    });
+    const chunk = challengeChunk(challengeSeed(commitment, prevrandao, blockNumber), chunks);
+    if (chunk !== Math.floor(coordinate / CHUNK_SIZE)) return { model, coordinate, tries };
+  }
+  throw new DsainError(
+    ErrorCode.BAD_ARGUMENT,
+    `round ${o.round}: 64 variants all drew the corrupted chunk; the challenge is not what grinding predicts`,
+  );
+}
+
 function postModeOf(mode: PostMode, t: number): "batched" | "direct" {
   if (mode === "alternate") return t % 2 === 1 ? "batched" : "direct";
   return mode;
@@ -417,7 +604,7 @@ export function formatSummary(r: DemoResult): string {
     "",
     "Summary",
     `  chain ${r.chainId}, ledger ${r.ledger}, federation ${r.federationId}`,
-    `  genesis ${r.genesisCid}, accuracy ${pct(r.initialAccuracy)}`,
+    `  genesis ${r.genesisCid}, accuracy ${pct(r.initialAccuracy)}; aggregation ${r.rule === "byzfed" ? "ByzFed" : "FedAvg"}, updates published to IPFS`,
     "  round  mode     accuracy  attest gas  post gas  prove gas  witness+prove  checkpoint CID",
   ];
   for (const x of r.rounds) {
@@ -428,7 +615,7 @@ export function formatSummary(r: DemoResult): string {
   lines.push(`  circuit ${DEMO_INSTANCE}: ${r.constraints} constraints (development key ${r.vkeyHash.slice(0, 18)}…, not for production)`);
   if (r.audit)
     lines.push(
-      `  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.proven} proofs verified, ${r.audit.report.finalized} finalized)`,
+      `  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.recomputed} aggregations recomputed from the published updates, ${r.audit.report.proven} proofs verified, ${r.audit.report.finalized} finalized)`,
     );
   return lines.join("\n");
 }

@@ -1,4 +1,5 @@
-// An embedded, offline Helia node that stores, pins and reads checkpoint files under one directory.
+// An embedded, offline Helia node that stores, pins and reads checkpoint and update files (docs/protocol.md
+// §7) under one directory.
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
@@ -151,16 +152,16 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
       if (e.name === "BlockNotFoundWhileOfflineError" || e.name === "NotFoundError") {
         throw new DsainError(
           ErrorCode.IPFS_NOT_FOUND,
-          `checkpoint ${cid} is not (completely) in the local IPFS store ${directory}; put it there or fetch it from its publisher`,
+          `${cid} is not (completely) in the local IPFS store ${directory}; put it there or fetch it from its publisher`,
           { cause: error },
         );
       }
       if (e.name === "TimeoutError" || e.name === "AbortError") {
-        throw new DsainError(ErrorCode.IPFS_NOT_FOUND, `reading checkpoint ${cid} from ${directory} did not finish (${e.message})`, {
+        throw new DsainError(ErrorCode.IPFS_NOT_FOUND, `reading ${cid} from ${directory} did not finish (${e.message})`, {
           cause: error,
         });
       }
-      throw new DsainError(ErrorCode.IPFS_FAILURE, `could not read checkpoint ${cid} from ${directory}: ${e.message}`, { cause: error });
+      throw new DsainError(ErrorCode.IPFS_FAILURE, `could not read ${cid} from ${directory}: ${e.message}`, { cause: error });
     }
     return concat(chunks);
   }

@@ -22,9 +22,14 @@ export const WEIGHT_TOTAL = 65536;
 export const EIP712_NAME = "DSAIN";
 export const EIP712_VERSION = "1";
 
-/** First eight bytes of every checkpoint file. */
+/** First eight bytes of every checkpoint file and of every published update file. */
 export const CHECKPOINT_MAGIC = "DSAINCK1";
+/** A model checkpoint without the list of the round's published updates (genesis, older rounds). */
 export const CHECKPOINT_VERSION = 1;
+/** A model checkpoint whose header lists the CIDs of the updates it aggregates. */
+export const CHECKPOINT_VERSION_WITH_UPDATES = 2;
+/** A participant's published update Δ_i (docs/protocol.md §7). */
+export const UPDATE_FILE_VERSION = 1;
 
 /** Multicodec codes a checkpoint CID may carry on-chain, and its only hash function. */
 export const CODEC_RAW = 0x55;

@@ -18,3 +18,4 @@ export * from "./arc.js";
 export * from "./pipeline.js";
 export * from "./byzfed.js";
 export * from "./integer-weights.js";
+export * from "./byzfed-exact.js";

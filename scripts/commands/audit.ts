@@ -7,13 +7,20 @@ import { DsainError, ErrorCode, ensureError } from "../../aggregator/errors.js";
 export function register(program: Command): void {
   program
     .command("audit")
-    .description("verify a federation's whole history from chain events and IPFS alone; exits 1 on any broken link")
+    .description(
+      "verify a federation's whole history from chain events and IPFS alone, recomputing every round from its published updates; exits 1 on any broken link",
+    )
     .option("--rpc <url>", "JSON-RPC URL of the chain", "http://127.0.0.1:8545")
     .option("--ledger <address>", "ProvenanceLedger address (default: from --summary)")
     .option("--federation <id>", "federation id (default: from --summary)")
     .option("--ipfs <dir>", "directory of the Helia node holding the checkpoints (default: from --summary)")
     .option("--summary <file>", "summary.json written by `dsain demo`", ".dsain/demo/summary.json")
     .addOption(new Option("--instance <name>", "circuit instance whose verifying key to use").default("RoundChunk_4-4_test"))
+    .option(
+      "--allow-missing-updates",
+      "report rounds whose updates are unpublished or unavailable as warnings, not failures (their aggregation is then not recomputed)",
+      false,
+    )
     .action(async (o) => {
       const { runAuditCommand } = await import("../../aggregator/audit/command.js");
       let summary: Record<string, string> = {};
@@ -33,6 +40,7 @@ export function register(program: Command): void {
         federationId: BigInt(o.federation ?? summary.federationId),
         ipfsDir: path.resolve(o.ipfs ?? summary.ipfsDir),
         instance: o.instance,
+        allowMissingUpdates: o.allowMissingUpdates,
         log: (l) => console.log(l),
       });
       process.exitCode = ok ? 0 : 1;

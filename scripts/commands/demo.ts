@@ -1,18 +1,27 @@
 // `dsain demo`: a federation end to end (chain, IPFS, training, proofs) followed by its audit.
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { nonNegativeInt, positiveInt } from "./args.js";
 
 export function register(program: Command): void {
   program
     .command("demo")
-    .description("run a federation end to end: Hardhat chain + Ignition, Helia, tfjs training, exact FedAvg, attestations, proofs, audit")
+    .description(
+      "run a federation end to end: Hardhat chain + Ignition, Helia, tfjs training, exact FedAvg or ByzFed, published updates, attestations, proofs, audit",
+    )
     .option("--rounds <n>", "training rounds", positiveInt("--rounds"), 2)
     .option("--participants <n>", "participants per round (the demo circuit takes 4)", positiveInt("--participants"), 4)
     .option("--epochs <n>", "local epochs per round", positiveInt("--epochs"), 2)
     .option("--seed <n>", "seed of data, model and training", nonNegativeInt("--seed"), 1)
     .option("--rpc <url>", "JSON-RPC URL of an external chain (default: Hardhat's in-process network)")
     .option("--work-dir <dir>", "where IPFS blocks and summary.json go (cleared first)", ".dsain/demo")
+    .addOption(new Option("--rule <rule>", "aggregation rule of the federation").choices(["fedavg", "byzfed"]).default("fedavg"))
+    .option("--byzantine <n>", "roster indices 0…n-1 send -5 × their update (boosted sign flip)", nonNegativeInt("--byzantine"), 0)
+    .option(
+      "--cheat-round <t>",
+      "demonstration: the aggregator of round t commits a model wrong in one coordinate the proof does not sample; the audit must fail",
+      positiveInt("--cheat-round"),
+    )
     .action(async (o) => {
       const { runDemo, formatSummary } = await import("../../aggregator/demo/demo.js");
       const started = Date.now();
@@ -22,6 +31,9 @@ export function register(program: Command): void {
         epochs: o.epochs,
         seed: o.seed,
         rpcUrl: o.rpc,
+        rule: o.rule,
+        byzantine: o.byzantine,
+        cheats: o.cheatRound === undefined ? undefined : [{ round: o.cheatRound, kind: "model-outside-challenge" }],
         workDir: path.resolve(o.workDir),
         log: (line) => console.log(line),
       });
