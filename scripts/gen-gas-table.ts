@@ -1,7 +1,9 @@
 // Writes docs/gas.md: gas per round of ProvenanceLedger measured on Hardhat's in-process network for
 // K = 4, 16, 64 in batched mode (one transaction) and direct mode (K attestation transactions, then
-// the record), with each transaction split into intrinsic, calldata, log and execution gas.
-// Run: `npm run generate:gas` (npx tsx scripts/gen-gas-table.ts). Generated, never typed.
+// the record), with each transaction split into intrinsic, calldata, log and execution gas, and
+// proveRound with the real snarkjs verifier and a real Groth16 proof where the project has a
+// RoundChunk instance of that K. Run: `npm run generate:gas` (npx tsx scripts/gen-gas-table.ts).
+// Generated, never typed.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type TransactionReceipt, type TransactionResponse } from "ethers";
@@ -10,21 +12,46 @@ import { deployLedger } from "../aggregator/chain/deploy.js";
 import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig, type UpdateEntry } from "../aggregator/chain/ledger.js";
 import { buildRecord, signRecord } from "../aggregator/chain/records.js";
 import {
-  FIELD_MODULUS,
+  aggregateExact,
   attestationDomain,
   fieldToBytes32,
   integerWeights,
   selectParticipants,
   signAttestation,
+  vectorTree,
+  type VectorTree,
 } from "../aggregator/protocol/index.js";
+import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/zk/keys.js";
+import { buildRoundChunkInput, proveRoundChunk, toSolidityProof, type SolidityProof } from "../aggregator/zk/prover.js";
 
 export const GAS_DOC = path.resolve(import.meta.dirname, "..", "docs", "gas.md");
 export const SIZES = [4, 16, 64] as const;
+/** The circuit instance whose snarkjs verifier every federation of the table names (circuits/circuits.json). */
+export const PROOF_INSTANCE = "RoundChunk_4-4_test";
+/** The demo model's length: 14 chunks, the tree depth RoundChunk(4, 4) opens. */
+const MODEL_LENGTH = 212;
 /** Goal of issue 3 for a batched round, signature checks included. */
 export const goal = (k: number): number => 120_000 + 8_000 * k;
 
-const root = (label: string) => fieldToBytes32(BigInt(keccak256(toUtf8Bytes(label))) % FIELD_MODULUS);
 const key = (label: string) => new Wallet(keccak256(toUtf8Bytes(`dsain gas table: ${label}`)));
+
+/** A deterministic encoded vector: entries in [-span, span] from a linear congruential sequence seeded by `seed`. */
+function vector(seed: number, span: number): Int32Array {
+  let s = seed >>> 0;
+  return Int32Array.from({ length: MODEL_LENGTH }, () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
+    return (s % (2 * span + 1)) - span;
+  });
+}
+
+interface Model {
+  values: Int32Array;
+  tree: VectorTree;
+}
+
+async function model(values: Int32Array): Promise<Model> {
+  return { values, tree: await vectorTree(values) };
+}
 const DP = { epsilonMicros: 1_000_000n, deltaPicos: 10_000n, clipMicros: 1_000_000n, noiseMicros: 1_100_000n };
 
 /** Where a transaction's gas goes: the protocol's fixed charges, and what execution leaves. */
@@ -45,8 +72,10 @@ export interface GasRow {
   /** The record in direct mode (entries without signatures). */
   directRecord: GasSplit;
   directTotal: number;
-  /** proveRound with a verifier that accepts at once: the ledger's own cost of a proof. */
-  proveOverhead: number;
+  /** proveRound of the batched round with the real verifier and a real proof; null without a RoundChunk instance of this K. */
+  prove: GasSplit | null;
+  /** The same proof sent to the verifier's verifyProof alone: the Groth16 pairing check's share of `prove`. */
+  verify: GasSplit | null;
 }
 
 function split(tx: TransactionResponse, receipt: TransactionReceipt): GasSplit {
@@ -56,6 +85,21 @@ function split(tx: TransactionResponse, receipt: TransactionReceipt): GasSplit {
   const logs = receipt.logs.reduce((sum, l) => sum + 375 + 375 * l.topics.length + 8 * ((l.data.length - 2) / 2), 0);
   const total = Number(receipt.gasUsed);
   return { total, intrinsic: 21_000, calldata, logs, execution: total - 21_000 - calldata - logs };
+}
+
+/**
+ * A transaction carrying a Groth16 proof, with the proof's 256 bytes priced at 16 gas each. Groth16
+ * proofs are randomized, and each zero byte a proof happens to hold (about one in 256) is 12 gas
+ * cheaper; pricing them all as non-zero keeps the table the same from one proof to the next.
+ */
+function splitWithProof(tx: TransactionResponse, receipt: TransactionReceipt, proof: SolidityProof): GasSplit {
+  const s = split(tx, receipt);
+  const words = [...proof.a, ...proof.b[0], ...proof.b[1], ...proof.c].map((x) => x.toString(16).padStart(64, "0"));
+  const zeros = words
+    .join("")
+    .match(/../g)!
+    .filter((byte) => byte === "00").length;
+  return { ...s, total: s.total + 12 * zeros, calldata: s.calldata + 12 * zeros };
 }
 
 function mean(splits: GasSplit[]): GasSplit {
@@ -69,20 +113,28 @@ function mean(splits: GasSplit[]): GasSplit {
   };
 }
 
-/** Deploys a fresh ledger, runs a warm-up round, then measures round 2 batched and round 3 direct. */
+/**
+ * Deploys a fresh ledger with the real verifier, runs a warm-up round, then measures round 2 batched
+ * and round 3 direct. Rounds aggregate real vectors (Poseidon roots, exact aggregation), so where
+ * the circuit's K equals `k` each round is proven with a real Groth16 proof and finalized; other
+ * rounds are posted on their unproven parents, which the ledger allows (docs/protocol.md §11).
+ */
 export async function measure(ethers: any, k: number, rosterFactor = 2): Promise<GasRow> {
   const [admin] = await ethers.getSigners();
+  const keys = await ensureCircuitKeys(PROOF_INSTANCE, { log: () => {} });
+  const provable = keys.instance.params[0] === k;
   const ledger = await deployLedger(ethers, admin.address, [admin.address]);
-  const verifier = await ethers.deployContract("MockRoundVerifier");
+  const verifier = await ethers.deployContract(keys.instance.verifier);
   const chainId: bigint = (await ethers.provider.getNetwork()).chainId;
   const domain = attestationDomain(chainId, await ledger.getAddress());
   const rosterSize = rosterFactor * k; // 2K: the selection leaves half the roster out, so the shuffle runs
   const roster = Array.from({ length: rosterSize }, (_, i) => key(`participant ${k}/${i}`));
   const committee = [key("aggregator 0"), key("aggregator 1"), key("aggregator 2")];
   const byAddress = new Map(roster.map((w) => [w.address, w]));
+  let parent = await model(vector(k, 50_000));
   const config: FederationConfig = {
     modelId: `gas-table-k${k}`,
-    modelLength: 1_000_000,
+    modelLength: MODEL_LENGTH,
     participantsPerRound: k,
     minUpdates: k,
     quorum: 2,
@@ -94,8 +146,8 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
     aggregation: { rule: AggregationRule.ByzFed, tauMicros: 500_000n, reputationDecayMicros: 900_000n },
     dp: DP,
     committee: committee.map((w) => w.address),
-    verifyingKeyHash: keccak256(toUtf8Bytes("vk")),
-    genesisModelRoot: root("genesis"),
+    verifyingKeyHash: keys.vkeyHash,
+    genesisModelRoot: fieldToBytes32(parent.tree.root),
     genesisCidDigest: keccak256(toUtf8Bytes("genesis checkpoint")),
     predecessor: NO_PREDECESSOR,
   };
@@ -108,21 +160,23 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
   await (await ledger.rejectRound(1n, 1n, "roster complete")).wait();
 
   let parentRound = 0n;
-  let parentModel = config.genesisModelRoot;
   async function round(direct: boolean) {
     const [, state] = await ledger.federation(1n);
     const t = state.lastRound + 1n;
     const members = selectParticipants(await ledger.roster(1n), Number(state.rosterSize), k, state.selectionSeed);
     const sampleCounts = members.map((_, i) => BigInt(500 + i));
     const weights = integerWeights(sampleCounts);
+    const deltas = members.map((_, i) => vector(1_000 * Number(t) + i, 3_000));
+    const deltaTrees = await Promise.all(deltas.map((d) => vectorTree(d)));
+    const next = await model(aggregateExact(parent.values, deltas, weights));
     const entries: UpdateEntry[] = [];
     const attests: GasSplit[] = [];
     for (const [i, a] of members.entries()) {
-      const updateRoot = root(`update ${k} ${t} ${a}`);
+      const updateRoot = fieldToBytes32(deltaTrees[i].root);
       const signature = await signAttestation(byAddress.get(a)!, domain, {
         federationId: 1n,
         round: t,
-        baseModelRoot: parentModel,
+        baseModelRoot: fieldToBytes32(parent.tree.root),
         updateRoot,
         sampleCount: sampleCounts[i],
         dpEpsilonMicros: DP.epsilonMicros,
@@ -144,12 +198,11 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
         signature: direct ? "0x" : signature,
       });
     }
-    const modelRoot = root(`model ${k} ${t}`);
     const record = buildRecord({
       federationId: 1n,
       round: t,
       parentRound,
-      modelRoot,
+      modelRoot: fieldToBytes32(next.tree.root),
       cidCodec: 0x70,
       cidDigest: keccak256(toUtf8Bytes(`checkpoint ${k} ${t}`)),
       entries,
@@ -157,42 +210,57 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
     const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
     const tx = await ledger.postRound(1n, record.post, entries, quorum);
     const post = split(tx, await tx.wait());
-    const proveTx = await ledger.proveRound(
-      1n,
-      t,
-      record.columns,
-      [0n, 0n],
-      [
-        [0n, 0n],
-        [0n, 0n],
-      ],
-      [0n, 0n],
-    );
-    const prove = Number((await proveTx.wait()).gasUsed);
-    await (await ledger.finalizeRound(1n, t)).wait();
+    let prove: GasSplit | null = null;
+    let verify: GasSplit | null = null;
+    if (provable) {
+      // As the aggregator proves: the public inputs the ledger builds, the challenged chunk, a real proof.
+      const inputs: bigint[] = [...(await ledger.publicInputs(1n, t, record.columns))];
+      const built = await buildRoundChunkInput({
+        prev: parent.values,
+        next: next.values,
+        deltas,
+        weights,
+        chunkIndex: Number(inputs[2]),
+        trees: { prev: parent.tree, next: next.tree, deltas: deltaTrees },
+      });
+      if (built.publicSignals.join(",") !== inputs.join(","))
+        throw new Error(`round ${t}: the ledger's public inputs are not the circuit's`);
+      const proof = toSolidityProof((await proveRoundChunk(PROOF_INSTANCE, built.input, { keepWorkers: true })).proof);
+      const proveTx = await ledger.proveRound(1n, t, record.columns, proof.a, proof.b, proof.c);
+      prove = splitWithProof(proveTx, await proveTx.wait(), proof);
+      // verifyProof is a view; sent as a transaction it reports the pairing check's exact gas.
+      const verifyTx = await verifier.verifyProof.send(proof.a, proof.b, proof.c, inputs);
+      verify = splitWithProof(verifyTx, await verifyTx.wait(), proof);
+      await (await ledger.finalizeRound(1n, t)).wait();
+    }
     parentRound = t;
-    parentModel = modelRoot;
-    return { post, attests, prove };
+    parent = next;
+    return { post, attests, prove, verify };
   }
-  await round(false); // warm-up: first debits and reputations of this roster
-  const batched = await round(false);
-  const direct = await round(true);
-  return {
-    k,
-    rosterSize,
-    batched: batched.post,
-    directAttest: mean(direct.attests),
-    directRecord: direct.post,
-    directTotal: direct.attests.reduce((a, s) => a + s.total, 0) + direct.post.total,
-    proveOverhead: batched.prove,
-  };
+  try {
+    await round(false); // warm-up: first debits and reputations of this roster
+    const batched = await round(false);
+    const direct = await round(true);
+    return {
+      k,
+      rosterSize,
+      batched: batched.post,
+      directAttest: mean(direct.attests),
+      directRecord: direct.post,
+      directTotal: direct.attests.reduce((a, s) => a + s.total, 0) + direct.post.total,
+      prove: batched.prove,
+      verify: batched.verify,
+    };
+  } finally {
+    await releaseZkWorkers();
+  }
 }
 
 const n = (x: number) => x.toLocaleString("en-US");
 
 export function renderRow(r: GasRow): string {
   const within = r.batched.total <= goal(r.k);
-  return `| ${r.k} | ${r.rosterSize} | ${n(r.batched.total)} | ${n(goal(r.k))} | ${within ? "yes" : `no (×${(r.batched.total / goal(r.k)).toFixed(2)})`} | ${n(Math.round(r.batched.total / r.k))} | ${n(r.directAttest.total)} | ${n(r.directRecord.total)} | ${n(r.directTotal)} | ${n(r.proveOverhead)} |`;
+  return `| ${r.k} | ${r.rosterSize} | ${n(r.batched.total)} | ${n(goal(r.k))} | ${within ? "yes" : `no (×${(r.batched.total / goal(r.k)).toFixed(2)})`} | ${n(Math.round(r.batched.total / r.k))} | ${n(r.directAttest.total)} | ${n(r.directRecord.total)} | ${n(r.directTotal)} | ${r.prove === null ? "—" : n(r.prove.total)} |`;
 }
 
 function splitRow(what: string, k: number, s: GasSplit): string {
@@ -211,26 +279,45 @@ export function renderDoc(rows: GasRow[], noShuffle: GasRow, hardfork: string): 
   };
   const fixed = b.batched.total - perK.total * b.k;
   const selection = Math.round((b.batched.total - noShuffle.batched.total) / b.k);
+  const proven = rows.filter((r) => r.prove !== null && r.verify !== null);
+  const unproven = rows.filter((r) => r.prove === null).map((r) => r.k);
+  const ks = (xs: number[]) => xs.join(" and ");
+  const proofText = proven
+    .map((r) => {
+      const inputs = 3 + 2 * r.k;
+      return `At K = ${r.k} (${inputs} public inputs) proveRound costs ${n(r.prove!.total)} gas, ${n(r.prove!.execution)} of it execution.
+The same proof sent to \`verifyProof\` alone takes ${n(r.verify!.execution)} execution gas, the pairing check
+(shared/TOOLCHAIN.md's rule of about 189,800 + 6,650 gas per public input gives ${n(189_800 + 6_650 * inputs)}); the
+ledger's own work (the columns against the record, the public inputs, the call) is the other
+${n(r.prove!.execution - r.verify!.execution)}.`;
+    })
+    .join("\n");
   return `# Gas per round
 
 <!-- Generated by scripts/gen-gas-table.ts (npm run generate:gas); do not edit by hand. -->
 
 Measured on Hardhat's in-process network (EDR, hardfork \`${hardfork}\`, solc 0.8.28 with viaIR and
-200 optimizer runs) by deploying \`ProvenanceLedger\` and posting real rounds: K participants
+200 optimizer runs) by deploying \`ProvenanceLedger\` and posting real rounds over real encoded
+vectors (a ${MODEL_LENGTH}-parameter model, Poseidon roots, exact aggregation): K participants
 selected from a roster of 2K (so the swap-or-not selection runs for every entry), a committee of
 2f+1 = 3 aggregators of which f+1 = 2 sign each record, non-zero DP parameters, epsilon debits and
 reputations. Each K is measured in its second round, when every participant slot is already warm
 in the sense of holding non-zero values. Goal of issue 3 for batched mode: 120,000 + 8,000·K gas,
 signature checks included.
 
-| K | roster | batched round | goal | within goal | batched per participant | direct: one attest tx | direct: record tx | direct: whole round | proveRound overhead |
+| K | roster | batched round | goal | within goal | batched per participant | direct: one attest tx | direct: record tx | direct: whole round | proveRound |
 | -: | -: | -: | -: | :-: | -: | -: | -: | -: | -: |
 ${rows.map(renderRow).join("\n")}
 
-"proveRound overhead" is the ledger's own cost of a proof (checking the columns against the
-record, building the public inputs, the call) with a verifier that answers at once; the Groth16
-verifier adds its pairing check, about 189,800 + 6,650 gas per public input (docs/protocol.md §8
-has 3 + 2K inputs), which the demo measures with the real \`RoundChunkVerifier_4_4\`.
+"proveRound" carries a real Groth16 proof of the round's challenged chunk, made from the public
+inputs the ledger builds (docs/protocol.md §8: 3 + 2K of them), to the snarkjs verifier of
+\`${PROOF_INSTANCE}\` that every federation here names.
+${proofText}
+Calldata prices the proof's 256 bytes at 16 gas each: a random proof has a zero byte about once in
+256 bytes, 12 gas cheaper, so a receipt may show a few dozen gas less.
+The project has a RoundChunk instance for K = ${ks(proven.map((r) => r.k))} only (circuits/circuits.json), so at
+K = ${ks(unproven)} rounds are posted on unproven parents, as the ledger allows (§11), and no proof is
+measured ("—").
 
 ## Where the gas goes
 
@@ -243,6 +330,8 @@ hashing and signature recovery.
 ${rows.map((r) => splitRow("batched record", r.k, r.batched)).join("\n")}
 ${rows.map((r) => splitRow("direct attest (mean)", r.k, r.directAttest)).join("\n")}
 ${rows.map((r) => splitRow("direct record", r.k, r.directRecord)).join("\n")}
+${proven.map((r) => splitRow("proveRound", r.k, r.prove!)).join("\n")}
+${proven.map((r) => splitRow("verifyProof alone (same proof)", r.k, r.verify!)).join("\n")}
 
 Between K = ${a.k} and K = ${b.k} a batched round grows by ${n(perK.total)} gas per participant: ${n(perK.calldata)}
 calldata, ${n(perK.logs)} logs, ${n(perK.execution)} execution; the fixed part is about ${n(fixed)} gas.

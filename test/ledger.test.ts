@@ -1,12 +1,14 @@
 // ProvenanceLedger on Hardhat's network: federations, roster, verifiable selection, batched and
-// direct rounds with quorum signatures, budgets, reputations, proofs (mock verifier), the lifecycle
-// and migration. Every refusal reverts with its exact custom error and leaves state and events untouched.
+// direct rounds with quorum signatures, budgets, reputations, real Groth16 proofs checked by the
+// snarkjs verifier of RoundChunk(4, 4), the lifecycle and migration. Every refusal reverts with its
+// exact custom error and leaves state and events untouched.
 import { expect } from "chai";
 import { network } from "hardhat";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
-import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo } from "../aggregator/chain/ledger.js";
+import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo, type SolidityProof } from "../aggregator/chain/ledger.js";
 import {
+  FIELD_MODULUS,
   attestationDigest,
   attestationDomain,
   isSelected,
@@ -17,18 +19,21 @@ import {
   selectionSeed,
   signRollback,
 } from "../aggregator/protocol/index.js";
+import { releaseZkWorkers } from "../aggregator/zk/keys.js";
 import {
   attestFrom,
   buildRound,
   fakeRoot,
   federationFixture,
   post,
+  proofOf,
   prove,
+  proveChunk,
   selectedWallets,
   snapshot,
   stateOf,
+  submitProof,
   wallet,
-  ZERO_PROOF,
   type BuiltRound,
   type Fixture,
   type FixtureOptions,
@@ -41,6 +46,9 @@ const BASE8: [bigint, bigint] = [
   5299619240641551281634865583518297030282874472190772894086521144482721001553n,
   16950150798460657717958625567821834550301663161624707787222815936182638968203n,
 ];
+
+/** The order of BN254's base field, in which proof coordinates live (the scalar field is FIELD_MODULUS). */
+const BN254_BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 
 const setup = (o: FixtureOptions = {}) => federationFixture(ethers, o);
 
@@ -79,6 +87,10 @@ async function status(f: Fixture, round: bigint): Promise<bigint> {
 }
 
 describe("ProvenanceLedger", function () {
+  after(async function () {
+    await releaseZkWorkers();
+  });
+
   describe("constructor", function () {
     it("should refuse a zero admin", async function () {
       const logic = await ethers.deployContract("FederationLogic");
@@ -652,29 +664,27 @@ describe("ProvenanceLedger", function () {
   });
 
   describe("proveRound", function () {
-    it("should verify the proof against the public inputs the contract builds, in the circuit's order", async function () {
+    it("should verify a real proof against exactly the public inputs the contract builds, in the circuit's order", async function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      const inputs: bigint[] = await f.ledger.publicInputs(1n, 1n, r.columns);
+      const inputs: bigint[] = [...(await f.ledger.publicInputs(1n, 1n, r.columns))];
       const rec = await f.ledger.roundRecord(1n, 1n);
       expect(inputs.length).to.equal(11);
       expect(inputs[0]).to.equal(BigInt(f.config.genesisModelRoot));
       expect(inputs[1]).to.equal(BigInt(r.post.modelRoot));
-      expect(inputs[2]).to.equal(BigInt(rec.challengeSeed) % 3n); // 40 parameters = 3 chunks
+      expect(inputs[2]).to.equal(BigInt(rec.challengeSeed) % 14n); // 212 parameters = 14 chunks
       expect(inputs.slice(3, 7)).to.deep.equal(r.columns.updateRoots.map(BigInt));
       expect(inputs.slice(7)).to.deep.equal(r.columns.weights.map(BigInt));
-      await (
-        await f.verifier.expectInputs(
-          keccak256(
-            ethers.AbiCoder.defaultAbiCoder().encode(
-              inputs.map(() => "uint256"),
-              inputs,
-            ),
-          ),
-        )
-      ).wait();
-      await expect(prove(f, r)).to.emit(f.ledger, "RoundProven");
+      const { proof, publicSignals } = await proofOf(f, r);
+      expect(publicSignals, "snarkjs publicSignals vs the contract's publicInputs").to.deep.equal(inputs);
+      // The proof binds every input: the verifier accepts it with the contract's inputs and with no other.
+      expect(await f.verifier.verifyProof(proof.a, proof.b, proof.c, inputs)).to.equal(true);
+      for (const i of inputs.keys()) {
+        const other = inputs.map((x, j) => (j === i ? (x + 1n) % FIELD_MODULUS : x));
+        expect(await f.verifier.verifyProof(proof.a, proof.b, proof.c, other), `input ${i} changed`).to.equal(false);
+      }
+      await expect(prove(f, r)).to.emit(f.ledger, "RoundProven").withArgs(1n, 1n, proof.a, proof.b, proof.c);
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Proven));
     });
 
@@ -682,29 +692,43 @@ describe("ProvenanceLedger", function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      await expectRefused(
-        f,
-        () => f.ledger.connect(f.outsider).proveRound(1n, 1n, r.columns, ZERO_PROOF.a, ZERO_PROOF.b, ZERO_PROOF.c),
-        "AccessControlUnauthorizedAccount",
-      );
+      const { proof } = await proofOf(f, r);
+      const role = await f.ledger.AGGREGATOR_ROLE();
+      await expectRefused(f, () => submitProof(f, r, proof, 1n, f.outsider), "AccessControlUnauthorizedAccount", [
+        f.outsider.address,
+        role,
+      ]);
     });
 
-    it("should refuse a proof for other public inputs", async function () {
+    it("should refuse a real proof of the same round for another chunk than the challenged one", async function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      await (await f.verifier.expectInputs(keccak256(toUtf8Bytes("the inputs of some other round")))).wait();
-      await expectRefused(f, () => prove(f, r), "ProvenanceProofRejected", [1n, 1n]);
+      const challenged = Number((await f.ledger.publicInputs(1n, 1n, r.columns))[2]);
+      const other = await proveChunk(r, (challenged + 1) % 14);
+      const { a, b, c } = other.proof;
+      expect(await f.verifier.verifyProof(a, b, c, other.publicSignals), "valid for its own chunk").to.equal(true);
+      await expectRefused(f, () => submitProof(f, r, other.proof), "ProvenanceProofRejected", [1n, 1n]);
+    });
+
+    it("should refuse a real proof of another round", async function () {
+      const f = await setup();
+      const r1 = await completeRound(f);
+      const [accepted] = r1.proofs.values(); // round 1's proof, which the ledger accepted for round 1
+      const r2 = await buildRound(f);
+      await (await post(f, r2)).wait();
+      await expectRefused(f, () => submitProof(f, r2, accepted.proof), "ProvenanceProofRejected", [1n, 2n]);
     });
 
     it("should refuse columns that are not the recorded ones", async function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
+      const { proof } = await proofOf(f, r);
       const forged = { ...r.columns, weights: [...r.columns.weights].reverse() };
       await expectRefused(
         f,
-        () => f.ledger.connect(f.aggregator).proveRound(1n, 1n, forged, ZERO_PROOF.a, ZERO_PROOF.b, ZERO_PROOF.c),
+        () => f.ledger.connect(f.aggregator).proveRound(1n, 1n, forged, proof.a, proof.b, proof.c),
         "ProvenanceColumnsMismatch",
         [1n, 1n],
       );
@@ -714,29 +738,73 @@ describe("ProvenanceLedger", function () {
     it("should refuse a round that is not Attested (open, Proposed or already proven)", async function () {
       const f = await setup();
       const r = await buildRound(f, { direct: "all" });
-      await expectRefused(f, () => prove(f, r), "ProvenanceRoundNotAttested", [1n, 1n]);
+      const open = await networkHelpers.takeSnapshot();
+      await (await post(f, r)).wait(); // Proposed: the record exists, so a real proof of it can be made
+      const early = await proofOf(f, r);
+      await open.restore(); // round 1 open again, nothing recorded
+      await expectRefused(f, () => submitProof(f, r, early.proof), "ProvenanceRoundNotAttested", [1n, 1n]);
       await expect(f.ledger.publicInputs(1n, 1n, r.columns)).to.be.revertedWithCustomError(f.ledger, "ProvenanceRoundNotAttested");
       await (await post(f, r)).wait();
-      await expectRefused(f, () => prove(f, r), "ProvenanceRoundNotAttested", [1n, 1n]);
+      const { proof } = await proofOf(f, r);
+      await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceRoundNotAttested", [1n, 1n]);
       for (const e of r.entries) await (await attestFrom(f, r, e.participant)).wait();
-      await (await prove(f, r)).wait();
-      await expectRefused(f, () => prove(f, r), "ProvenanceRoundNotAttested", [1n, 1n]);
+      await (await submitProof(f, r, proof)).wait();
+      await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceRoundNotAttested", [1n, 1n]);
     });
 
-    it("should refuse when the verifier call fails", async function () {
+    it("should refuse a real proof with one element altered, which the verifier answers false to", async function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      await (await f.verifier.setMode(2)).wait(); // Revert
-      await expectRefused(f, () => prove(f, r), "ProvenanceVerifierCallFailed", [1n, 1n]);
+      const { proof, inputs } = await proofOf(f, r);
+      const altered: [string, SolidityProof][] = [
+        ["A negated (still on the curve)", { ...proof, a: [proof.a[0], BN254_BASE_FIELD - proof.a[1]] }],
+        ["C off the curve", { ...proof, c: [proof.c[0] + 1n, proof.c[1]] }],
+        [
+          "B in snarkjs' coordinate order instead of EIP-197's",
+          {
+            ...proof,
+            b: [
+              [proof.b[0][1], proof.b[0][0]],
+              [proof.b[1][1], proof.b[1][0]],
+            ],
+          },
+        ],
+      ];
+      for (const [what, bad] of altered) {
+        expect(await f.verifier.verifyProof(bad.a, bad.b, bad.c, inputs), what).to.equal(false);
+        await expectRefused(f, () => submitProof(f, r, bad), "ProvenanceProofRejected", [1n, 1n]);
+      }
+      await (await submitProof(f, r, proof)).wait(); // the unaltered proof still passes
     });
 
-    it("should refuse a verifier that rejects the proof", async function () {
+    for (const [what, verifier] of [
+      ["a verifier of another arity (RoundChunksVerifier_1_0_0_1, 5 inputs)", "RoundChunksVerifier_1_0_0_1"],
+      ["an address without code", "0x000000000000000000000000000000000000dEaD"],
+    ] as const) {
+      it(`should refuse when the verifier call fails: ${what}`, async function () {
+        const f = await setup({ verifier });
+        const r = await buildRound(f);
+        await (await post(f, r)).wait();
+        const { proof } = await proofOf(f, r); // valid under RoundChunk(4, 4)'s key
+        await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceVerifierCallFailed", [1n, 1n]);
+      });
+    }
+
+    it("should refuse any proof of a round with fewer updates than the verifier's K", async function () {
+      // RoundChunk(4, 4) proves exactly 4 updates; a 3-update record has 9 public inputs, for which
+      // RoundChunkVerifier_4_4 has no verifyProof: such a round can only expire or be rejected.
       const f = await setup();
-      const r = await buildRound(f);
-      await (await post(f, r)).wait();
-      await (await f.verifier.setMode(1)).wait(); // Reject
-      await expectRefused(f, () => prove(f, r), "ProvenanceProofRejected", [1n, 1n]);
+      const r1 = await completeRound(f);
+      const [valid] = r1.proofs.values();
+      const r2 = await buildRound(f, { participants: (await selectedWallets(f)).slice(0, 3) });
+      await (await post(f, r2)).wait();
+      const refusal = await proofOf(f, r2).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(refusal?.message).to.match(/exactly K=4 updates; the input has 3/);
+      await expectRefused(f, () => submitProof(f, r2, valid.proof), "ProvenanceVerifierCallFailed", [1n, 2n]);
     });
 
     it("should refuse a proof after the round's deadline", async function () {
@@ -878,17 +946,20 @@ describe("ProvenanceLedger", function () {
   });
 
   describe("rollback", function () {
-    async function twoPending(f: Fixture) {
+    /** Round 1 finalized, round 2 attested, round 3 proven on it. Built once (two real proofs), then restored from a chain snapshot. */
+    async function twoPendingOnce(): Promise<Fixture> {
+      const f = await setup();
       await completeRound(f);
       await (await post(f, await buildRound(f))).wait();
       const r3 = await buildRound(f);
       await (await post(f, r3)).wait();
       await (await prove(f, r3)).wait();
+      return f;
     }
+    const twoPending = () => networkHelpers.loadFixture(twoPendingOnce);
 
     it("should roll back to the last finalized round, reject what followed and record why", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       const tx = f.ledger.rollback(1n, 1n, "poisoned model detected");
       await expect(tx).to.emit(f.ledger, "FederationRolledBack").withArgs(1n, 3n, 1n, f.admin.address, "poisoned model detected", []);
       await expect(tx).to.emit(f.ledger, "RoundRejected").withArgs(1n, 3n, "poisoned model detected");
@@ -899,8 +970,7 @@ describe("ProvenanceLedger", function () {
     });
 
     it("should roll back on the committee's quorum signatures", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       const m = { federationId: 1n, toRound: 1n, head: 3n, reasonHash: reasonHash("quorum says so") };
       const sigs = [await signRollback(f.committee[2], f.domain, m), await signRollback(f.committee[0], f.domain, m)];
       await expect(f.ledger.connect(f.outsider).rollbackByQuorum(1n, 1n, "quorum says so", sigs))
@@ -909,14 +979,12 @@ describe("ProvenanceLedger", function () {
     });
 
     it("should refuse a caller without the admin role", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       await expectRefused(f, () => f.ledger.connect(f.outsider).rollback(1n, 1n, "x"), "AccessControlUnauthorizedAccount");
     });
 
     it("should refuse a target other than the last finalized round", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       await expectRefused(f, () => f.ledger.rollback(1n, 0n, "too far"), "ProvenanceInvalidRollbackTarget", [1n, 0n, 1n]);
       await expectRefused(f, () => f.ledger.rollback(1n, 2n, "not final"), "ProvenanceInvalidRollbackTarget", [1n, 2n, 1n]);
     });
@@ -927,8 +995,7 @@ describe("ProvenanceLedger", function () {
     });
 
     it("should refuse a quorum rollback short by one", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       const m = { federationId: 1n, toRound: 1n, head: 3n, reasonHash: reasonHash("r") };
       await expectRefused(f, () => f.ledger.rollbackByQuorum(1n, 1n, "r", [signRollbackSync(f, 0, m)]), "ProvenanceQuorumNotReached", [
         1n,
@@ -938,8 +1005,7 @@ describe("ProvenanceLedger", function () {
     });
 
     it("should refuse quorum signatures made for another head", async function () {
-      const f = await setup();
-      await twoPending(f);
+      const f = await twoPending();
       const m = { federationId: 1n, toRound: 1n, head: 2n, reasonHash: reasonHash("r") };
       const sigs = [signRollbackSync(f, 0, m), signRollbackSync(f, 1, m)];
       await expectRefused(f, () => f.ledger.rollbackByQuorum(1n, 1n, "r", sigs), "ProvenanceNotCommitteeMember");

@@ -1,7 +1,8 @@
-// A federation on Hardhat's network for ledger tests: deterministic participants and committee,
-// a mock verifier, and builders for signed round records (batched or direct) with overrides that
-// let a test break exactly one thing.
-import { Wallet, keccak256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
+// A federation on Hardhat's network for ledger tests: deterministic participants and committee, the
+// real snarkjs verifier of RoundChunk(4, 4), rounds over real encoded vectors (so every round a test
+// posts can be proven with a real Groth16 proof), and builders for signed round records (batched or
+// direct) with overrides that let a test break exactly one thing.
+import { Wallet, getBytes, keccak256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
 import { deployLedger } from "../../aggregator/chain/deploy.js";
 import {
   AggregationRule,
@@ -12,23 +13,51 @@ import {
   type ParticipantInfo,
   type RoundColumns,
   type RoundPost,
+  type SolidityProof,
   type UpdateEntry,
 } from "../../aggregator/chain/ledger.js";
 import { buildRecord, signRecord } from "../../aggregator/chain/records.js";
 import {
   FIELD_MODULUS,
+  aggregateExact,
   attestationDomain,
   fieldToBytes32,
   integerWeights,
   selectParticipants,
   signAttestation,
+  treeDepth,
+  vectorTree,
   type RoundRecordMessage,
+  type VectorTree,
 } from "../../aggregator/protocol/index.js";
+import { ensureCircuitKeys } from "../../aggregator/zk/keys.js";
+import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/zk/prover.js";
 
-/** A bytes32 below the BN254 modulus derived from a label: stands in for a Poseidon root. */
+/** The circuit instance whose verifier the fixture deploys and whose keys prove its rounds. */
+export const PROOF_INSTANCE = "RoundChunk_4-4_test";
+
+/** The default model length: the demo model's 212 parameters, 14 chunks, a tree of depth 4 as RoundChunk(4, 4) opens. */
+export const MODEL_LENGTH = 212;
+
+/** A bytes32 below the BN254 modulus derived from a label: a root that no vector of the tests has. */
 export const fakeRoot = (label: string): string => fieldToBytes32(BigInt(keccak256(toUtf8Bytes(label))) % FIELD_MODULUS);
 
 export const wallet = (label: string): Wallet => new Wallet(keccak256(toUtf8Bytes(`dsain ledger test: ${label}`)));
+
+/** A deterministic encoded vector: `length` int32 entries in [-span, span] drawn from keccak256(label) (mulberry32). */
+export function labelVector(label: string, length: number, span: number): Int32Array {
+  const seed = getBytes(keccak256(toUtf8Bytes(label)));
+  let s = new DataView(seed.buffer, seed.byteOffset, 4).getUint32(0);
+  const out = new Int32Array(length);
+  for (let i = 0; i < length; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    out[i] = (((z ^ (z >>> 14)) >>> 0) % (2 * span + 1)) - span;
+  }
+  return out;
+}
 
 export interface FixtureOptions {
   rosterSize?: number;
@@ -38,15 +67,32 @@ export interface FixtureOptions {
   epsilonBudgetMicros?: bigint;
   roundDeadline?: number;
   finalityDelay?: number;
+  /** Must give a tree of the proof instance's depth (129 to 256 parameters for depth 4) for rounds to be provable. */
   modelLength?: number;
+  /** The federation's verifier: a contract name to deploy, or an address (default: the instance's snarkjs verifier). */
+  verifier?: string;
+}
+
+/** A committed model vector and its Poseidon tree. */
+export interface ModelVector {
+  values: Int32Array;
+  tree: VectorTree;
 }
 
 export type Fixture = Awaited<ReturnType<typeof federationFixture>>;
 
 export async function federationFixture(ethers: any, o: FixtureOptions = {}) {
   const [admin, aggregator, outsider] = await ethers.getSigners();
+  const keys = await ensureCircuitKeys(PROOF_INSTANCE);
+  const modelLength = o.modelLength ?? MODEL_LENGTH;
+  const [circuitK, depth] = keys.instance.params;
+  if (o.modelLength === undefined && treeDepth(modelLength) !== depth) {
+    throw new Error(`MODEL_LENGTH ${modelLength} gives a tree of depth ${treeDepth(modelLength)}; ${PROOF_INSTANCE} opens depth ${depth}`);
+  }
   const ledger = await deployLedger(ethers, admin.address, [aggregator.address]);
-  const verifier = await ethers.deployContract("MockRoundVerifier");
+  const verifierName = o.verifier ?? keys.instance.verifier;
+  const verifier = verifierName.startsWith("0x") ? null : await ethers.deployContract(verifierName);
+  const verifierAddress: string = verifier === null ? verifierName : await verifier.getAddress();
   const chainId: bigint = (await ethers.provider.getNetwork()).chainId;
   const ledgerAddress: string = await ledger.getAddress();
   const rosterWallets = Array.from({ length: o.rosterSize ?? 6 }, (_, i) => wallet(`participant ${i}`));
@@ -56,22 +102,26 @@ export async function federationFixture(ethers: any, o: FixtureOptions = {}) {
     did: pkhDid(chainId, w.address),
     babyJubJubKey: [0n, 0n],
   }));
+  const genesis = labelVector("genesis model", modelLength, 50_000);
+  const genesisTree = await vectorTree(genesis);
+  // Every model vector a round of this fixture committed to, by its on-chain root.
+  const models = new Map<string, ModelVector>([[fieldToBytes32(genesisTree.root), { values: genesis, tree: genesisTree }]]);
   const config: FederationConfig = {
     modelId: "test-model",
-    modelLength: o.modelLength ?? 40,
-    participantsPerRound: o.k ?? 4,
+    modelLength,
+    participantsPerRound: o.k ?? circuitK,
     minUpdates: o.minUpdates ?? 3,
     quorum: Math.floor(committee.length / 2) + 1,
     roundDeadline: o.roundDeadline ?? 3600,
     finalityDelay: o.finalityDelay ?? 60,
     genesisCidCodec: 0x55,
-    verifier: await verifier.getAddress(),
+    verifier: verifierAddress,
     epsilonBudgetMicros: o.epsilonBudgetMicros ?? 10_000_000n,
     aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
     dp: NO_DP,
     committee: committee.map((w) => w.address),
-    verifyingKeyHash: keccak256(toUtf8Bytes("vk")),
-    genesisModelRoot: fakeRoot("genesis"),
+    verifyingKeyHash: keys.vkeyHash,
+    genesisModelRoot: fieldToBytes32(genesisTree.root),
     genesisCidDigest: keccak256(toUtf8Bytes("genesis checkpoint")),
     predecessor: NO_PREDECESSOR,
   };
@@ -92,6 +142,7 @@ export async function federationFixture(ethers: any, o: FixtureOptions = {}) {
     committee,
     config,
     infos,
+    models,
   };
 }
 
@@ -128,12 +179,23 @@ export interface RoundOptions {
   domain?: TypedDataDomain;
   signRound?: bigint;
   signFederation?: bigint;
+  /** The model root the attestations are signed over (default: the parent's); the vectors stay the parent's. */
   baseModelRoot?: string;
   epsilonMicros?: (address: string) => bigint;
   reputationMicros?: (address: string) => number;
   /** Committee members who sign the record (default: the first `quorum` of them). */
   committeeSigners?: Signer[];
+  /** Varies the updates (and so the new model) and the checkpoint of a record with the same participants. */
   tag?: string;
+}
+
+/** A real proof and the public inputs it was made for. */
+export interface RoundProof {
+  /** The ledger's publicInputs(federation, round, columns) when the proof was made. */
+  inputs: bigint[];
+  /** What snarkjs reports as the proof's public signals. */
+  publicSignals: bigint[];
+  proof: SolidityProof;
 }
 
 export interface BuiltRound {
@@ -144,6 +206,10 @@ export interface BuiltRound {
   quorumSignatures: string[];
   /** Each participant's attestation signature, for attest() in direct mode. */
   attestations: Map<string, string>;
+  /** The round's encoded vectors: w_t (the parent's model), every Δ_i in entry order, w_{t+1}, the weights. */
+  vectors: { prev: ModelVector; next: ModelVector; deltas: Int32Array[]; deltaTrees: VectorTree[]; weights: number[] };
+  /** Proofs made for this record, by the exact public inputs they prove (see proofOf). */
+  proofs: Map<string, RoundProof>;
 }
 
 export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<BuiltRound> {
@@ -154,15 +220,24 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
   const participants = [...(o.participants ?? (await selectedWallets(f, federationId)).slice(0, f.config.participantsPerRound))].sort(
     (a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1),
   );
-  const base = o.baseModelRoot ?? ((await f.ledger.roundRecord(federationId, parentRound)).modelRoot as string);
+  const parentRoot = (await f.ledger.roundRecord(federationId, parentRound)).modelRoot as string;
+  const prev = f.models.get(parentRoot);
+  if (prev === undefined) throw new Error(`round ${parentRound}'s model root ${parentRoot} is not a vector this fixture committed to`);
+  const base = o.baseModelRoot ?? parentRoot;
   const tag = o.tag ?? "";
   // Per participant, not per position: a direct attestation matches any record that names it.
   const sampleCounts = participants.map((w) => 100n + (BigInt(w.address) % 900n));
   const weights = integerWeights(sampleCounts);
+  const deltas = participants.map((w) => labelVector(`update ${round} ${w.address} ${tag}`, f.config.modelLength, 3_000));
+  const deltaTrees = await Promise.all(deltas.map((d) => vectorTree(d)));
+  const nextValues = aggregateExact(prev.values, deltas, weights);
+  const next: ModelVector = { values: nextValues, tree: await vectorTree(nextValues) };
+  const modelRoot = fieldToBytes32(next.tree.root);
+  f.models.set(modelRoot, next);
   const entries: UpdateEntry[] = [];
   const attestations = new Map<string, string>();
   for (const [i, w] of participants.entries()) {
-    const updateRoot = fakeRoot(`update ${round} ${w.address} ${tag}`);
+    const updateRoot = fieldToBytes32(deltaTrees[i].root);
     const signer = o.signers?.get(w.address) ?? w;
     const signature = await signAttestation(signer, o.domain ?? f.domain, {
       federationId: o.signFederation ?? federationId,
@@ -191,13 +266,22 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
     federationId,
     round,
     parentRound,
-    modelRoot: fakeRoot(`model ${round} ${tag}`),
+    modelRoot,
     cidCodec: 0x70,
     cidDigest: keccak256(toUtf8Bytes(`checkpoint ${round} ${tag}`)),
     entries,
   });
   const quorumSignatures = await signRecord(o.committeeSigners ?? f.committee.slice(0, f.config.quorum), f.domain, record.message);
-  return { post: record.post, entries, columns: record.columns, message: record.message, quorumSignatures, attestations };
+  return {
+    post: record.post,
+    entries,
+    columns: record.columns,
+    message: record.message,
+    quorumSignatures,
+    attestations,
+    vectors: { prev, next, deltas, deltaTrees, weights },
+    proofs: new Map(),
+  };
 }
 
 /** Posts `r` as the aggregator. */
@@ -211,18 +295,56 @@ export async function attestFrom(f: Fixture, r: BuiltRound, address: string, fed
   return f.ledger.attest(federationId, address, r.post.round, e.updateRoot, e.sampleCount, r.attestations.get(address)!);
 }
 
-export const ZERO_PROOF = {
-  a: [0n, 0n] as [bigint, bigint],
-  b: [
-    [0n, 0n],
-    [0n, 0n],
-  ] as [[bigint, bigint], [bigint, bigint]],
-  c: [0n, 0n] as [bigint, bigint],
-};
+/**
+ * A real Groth16 proof of `r`'s aggregation at `chunkIndex`, whatever the ledger challenged. The proof
+ * is valid for the returned public signals; `inputs` is left empty (nothing was read from the chain).
+ */
+export async function proveChunk(r: BuiltRound, chunkIndex: number): Promise<RoundProof> {
+  const { prev, next, deltas, deltaTrees, weights } = r.vectors;
+  const { input, publicSignals } = await buildRoundChunkInput({
+    prev: prev.values,
+    next: next.values,
+    deltas,
+    weights,
+    chunkIndex,
+    trees: { prev: prev.tree, next: next.tree, deltas: deltaTrees },
+  });
+  // Workers stay up between proofs; each test file releases them in its after() hook.
+  const { proof } = await proveRoundChunk(PROOF_INSTANCE, input, { keepWorkers: true });
+  return { inputs: [], publicSignals: publicSignals.map(BigInt), proof: toSolidityProof(proof) };
+}
 
-/** Proves `r` with the mock verifier (which accepts whatever it is set to accept). */
+/**
+ * The real proof of `r` for the public inputs the ledger builds for it now (publicInputs view:
+ * its model roots, its challenged chunk, the recorded columns), as the aggregator makes it. Throws
+ * when the circuit's signals of `r`'s vectors are not those inputs, since no proof could then pass.
+ * Memoized on `r` by the exact inputs: a proof is valid for precisely the inputs it was made for.
+ */
+export async function proofOf(f: Fixture, r: BuiltRound, federationId = 1n): Promise<RoundProof> {
+  const inputs: bigint[] = [...(await f.ledger.publicInputs(federationId, r.post.round, r.columns))];
+  const key = inputs.join(",");
+  const known = r.proofs.get(key);
+  if (known !== undefined) return known;
+  const made = await proveChunk(r, Number(inputs[2]));
+  if (made.publicSignals.join(",") !== key) {
+    throw new Error(
+      `round ${r.post.round}: the ledger's public inputs [${key}] are not the circuit's signals [${made.publicSignals.join(",")}]`,
+    );
+  }
+  const proof = { ...made, inputs };
+  r.proofs.set(key, proof);
+  return proof;
+}
+
+/** Sends proveRound for `r` with `proof` (as the aggregator unless `from` is given). */
+export async function submitProof(f: Fixture, r: BuiltRound, proof: SolidityProof, federationId = 1n, from: Signer = f.aggregator) {
+  return f.ledger.connect(from).proveRound(federationId, r.post.round, r.columns, proof.a, proof.b, proof.c);
+}
+
+/** Proves `r` with a real proof against the ledger's own public inputs, and submits it. */
 export async function prove(f: Fixture, r: BuiltRound, federationId = 1n) {
-  return f.ledger.connect(f.aggregator).proveRound(federationId, r.post.round, r.columns, ZERO_PROOF.a, ZERO_PROOF.b, ZERO_PROOF.c);
+  const { proof } = await proofOf(f, r, federationId);
+  return submitProof(f, r, proof, federationId);
 }
 
 /** Everything observable about federation 1: state, every round record, every participant, the log count. */

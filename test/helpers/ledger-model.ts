@@ -25,6 +25,8 @@ export interface ModelParticipant {
 
 export interface ModelConfig {
   k: number;
+  /** The number of updates the federation's verifier proves (RoundChunk(K, DEPTH)'s K): it has no verifyProof for another count. */
+  verifierK: number;
   minUpdates: number;
   budget: bigint;
   roundDeadline: number;
@@ -172,10 +174,12 @@ export class LedgerModel {
     return OK;
   }
 
+  /** proveRound with a valid proof of `round`'s recorded aggregation (the only kind that can succeed). */
   prove(round: number, now: number): Outcome {
     const rec = this.rounds.get(round);
     if (rec?.status !== "Attested") return fail("ProvenanceRoundNotAttested");
     if (now > rec.openedAt + this.config.roundDeadline) return fail("ProvenanceDeadlinePassed");
+    if (rec.participants.length !== this.config.verifierK) return fail("ProvenanceVerifierCallFailed");
     rec.status = "Proven";
     rec.provenAt = now;
     return OK;
