@@ -5,6 +5,7 @@ import { register as audit } from "./commands/audit.js";
 import { register as conformance } from "./commands/conformance.js";
 import { register as demo } from "./commands/demo.js";
 import { register as privacy } from "./commands/privacy.js";
+import { register as simulate } from "./commands/simulate.js";
 import { register as zk } from "./commands/zk.js";
 
 const program = new Command()
@@ -13,7 +14,7 @@ const program = new Command()
   .showHelpAfterError();
 
 // One line per subcommand module, in the order `dsain --help` lists them.
-for (const register of [demo, audit, conformance, privacy, zk]) register(program);
+for (const register of [demo, audit, conformance, simulate, privacy, zk]) register(program);
 
 try {
   await program.parseAsync(process.argv);
