@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
+import {BatchedRounds} from "./libraries/BatchedRounds.sol";
 import {FederationLogic} from "./libraries/FederationLogic.sol";
 import {ProtocolHashes} from "./libraries/ProtocolHashes.sol";
 
@@ -17,6 +18,9 @@ import {ProtocolHashes} from "./libraries/ProtocolHashes.sol";
  * aggregator committee's quorum signatures, privacy-budget debits and reputations, the round's
  * Groth16 Proof-of-Training (public inputs built here, never passed in) and its lifecycle up to
  * finality or rejection. An auditor can rebuild and judge the whole history from the events.
+ * Federations created with {createBatchedFederation} also take batched rounds ({BatchedRounds},
+ * docs/protocol.md §14), whose participants' attestations are checked inside the round's proof
+ * against a key registry kept here, so that posting them costs no signature check per participant.
  *
  * NOTE: deployments are immutable. A new version is a new deployment to which a federation
  * migrates: the new federation names a finalized round of the old one as its predecessor and the
@@ -43,6 +47,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     uint256 private _federationCount;
     mapping(uint256 federationId => FederationLogic.Federation) private _federations;
+    mapping(uint256 federationId => BatchedRounds.Batched) private _batched;
 
     constructor(address admin) EIP712("DSAIN", "1") {
         if (admin == address(0)) revert ProvenanceZeroAddress("admin");
@@ -61,13 +66,33 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IProvenanceLedger
+    function createBatchedFederation(
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants,
+        BatchedProofConfig calldata batched
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 federationId) {
+        federationId = ++_federationCount;
+        FederationLogic.Federation storage fed = _federations[federationId];
+        fed.create(federationId, config, participants, _msgSender());
+        fed.createBatched(_batched[federationId], federationId, batched, participants);
+    }
+
+    /// @inheritdoc IProvenanceLedger
     function enrol(uint256 federationId, ParticipantInfo calldata info) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _liveFederation(federationId).enrol(federationId, info);
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        fed.enrol(federationId, info);
+        BatchedRounds.Batched storage b = _batched[federationId];
+        if (b.config.verifier != address(0)) {
+            fed.enrolKey(b, federationId, info.signer, info.babyJubJubKey);
+        }
     }
 
     /// @inheritdoc IProvenanceLedger
     function revoke(uint256 federationId, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _liveFederation(federationId).revoke(federationId, account);
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        fed.revoke(federationId, account);
+        BatchedRounds.Batched storage b = _batched[federationId];
+        if (b.config.verifier != address(0)) fed.revokeKey(b, federationId, account);
     }
 
     // ---------------------------------------------------------------- rounds
@@ -223,24 +248,55 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         _checkDeadline(federationId, round, rec.openedAt);
 
         uint256[] memory inputs = _publicInputs(fed, federationId, round, columns);
-        // snarkjs verifiers take a fixed-size array whose length is part of the selector.
-        bytes4 selector = bytes4(
-            keccak256(
-                bytes(
-                    string.concat(
-                        "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
-                        Strings.toString(inputs.length),
-                        "])"
-                    )
-                )
-            )
-        );
-        (bool ok, bytes memory ret) = fed.config.verifier.staticcall(abi.encodePacked(selector, a, b, c, inputs));
-        if (!ok || ret.length != 32) revert ProvenanceVerifierCallFailed(federationId, round);
-        if (!abi.decode(ret, (bool))) revert ProvenanceProofRejected(federationId, round);
+        _verifyProof(fed.config.verifier, federationId, round, a, b, c, inputs);
 
         rec.status = RoundStatus.Proven;
         rec.provenAt = uint64(block.timestamp);
+        emit RoundProven(federationId, round, a, b, c);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function postBatchedRound(
+        uint256 federationId,
+        RoundPost calldata post,
+        BatchedEntry[] calldata entries,
+        bytes32 updatesCommitment,
+        bytes[] calldata quorumSignatures
+    ) external onlyRole(AGGREGATOR_ROLE) {
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        bytes32 digest = fed.postBatched(
+            _batchedFederation(federationId),
+            federationId,
+            post,
+            entries,
+            updatesCommitment,
+            quorumSignatures,
+            _domainSeparatorV4()
+        );
+        _checkQuorum(fed, federationId, digest, quorumSignatures);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function proveBatchedRound(
+        uint256 federationId,
+        uint64 round,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c
+    ) external onlyRole(AGGREGATOR_ROLE) {
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        BatchedRounds.Batched storage batched = _batchedFederation(federationId);
+        (uint256[] memory inputs, bytes32 seed) = fed.batchedPublicInputs(batched, federationId, round);
+        RoundRecord storage rec = fed.rounds[round];
+        if (rec.status != RoundStatus.Proposed) revert ProvenanceRoundNotProposed(federationId, round);
+        _checkDeadline(federationId, round, rec.openedAt);
+        _verifyProof(batched.config.verifier, federationId, round, a, b, c, inputs);
+
+        rec.status = RoundStatus.Proven;
+        rec.provenAt = uint64(block.timestamp);
+        rec.pendingAttestations = 0;
+        rec.challengeSeed = seed;
+        emit BatchedRoundChallenged(federationId, round, seed, inputs);
         emit RoundProven(federationId, round, a, b, c);
     }
 
@@ -272,7 +328,13 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IProvenanceLedger
     function expireRound(uint256 federationId, uint64 round) external {
-        _liveFederation(federationId).reject(federationId, round, "deadline", true);
+        FederationLogic.Federation storage fed = _liveFederation(federationId);
+        // A batched round whose challenge block hash is out of reach can never be proven: no need to wait.
+        if (BatchedRounds.challengeLapsed(_batched[federationId], fed, round)) {
+            fed.reject(federationId, round, "challenge window", false);
+        } else {
+            fed.reject(federationId, round, "deadline", true);
+        }
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -317,6 +379,47 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         RoundColumns calldata columns
     ) external view returns (uint256[] memory) {
         return _publicInputs(_federation(federationId), federationId, round, columns);
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function batchedPublicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory inputs) {
+        (inputs, ) = _federation(federationId).batchedPublicInputs(
+            _batchedFederation(federationId),
+            federationId,
+            round
+        );
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function batchedChallenge(
+        uint256 federationId,
+        uint64 round
+    ) external view returns (bytes32 seed, uint256[] memory chunkIndices) {
+        uint256[] memory inputs;
+        (inputs, seed) = _federation(federationId).batchedPublicInputs(
+            _batchedFederation(federationId),
+            federationId,
+            round
+        );
+        chunkIndices = new uint256[](inputs.length - 6);
+        for (uint256 j = 0; j < chunkIndices.length; ++j) chunkIndices[j] = inputs[6 + j];
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function batchedFederation(
+        uint256 federationId
+    )
+        external
+        view
+        returns (BatchedProofConfig memory batched, bytes32 keyRegistryRoot, bytes32 openRoundRegistryRoot)
+    {
+        BatchedRounds.Batched storage b = _batchedFederation(federationId);
+        return (b.config, b.registryRoot, BatchedRounds.rootFor(b, _federations[federationId].state.lastRound + 1));
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function batchedRound(uint256 federationId, uint64 round) external view returns (BatchedRound memory) {
+        return _batchedFederation(federationId).rounds[round];
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -394,6 +497,28 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
                     commitment,
                     updatesDigest,
                     accountingDigest
+                )
+            );
+    }
+
+    /// @inheritdoc IProvenanceLedger
+    function batchedRoundRecordDigest(
+        uint256 federationId,
+        uint64 round,
+        uint64 parentRound,
+        bytes32 commitment,
+        bytes32 updatesCommitment,
+        bytes32 entriesDigest
+    ) external view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                ProtocolHashes.batchedRoundRecordStructHash(
+                    federationId,
+                    round,
+                    parentRound,
+                    commitment,
+                    updatesCommitment,
+                    entriesDigest
                 )
             );
     }
@@ -550,11 +675,37 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         }
     }
 
+    /**
+     * @dev Calls the snarkjs verifier with `inputs`; reverts unless it returns true. snarkjs verifiers
+     * take a fixed-size array whose length is part of the selector.
+     */
+    function _verifyProof(
+        address verifier,
+        uint256 federationId,
+        uint64 round,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c,
+        uint256[] memory inputs
+    ) private view {
+        bytes4 selector = bytes4(
+            keccak256(
+                bytes(
+                    string.concat(
+                        "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
+                        Strings.toString(inputs.length),
+                        "])"
+                    )
+                )
+            )
+        );
+        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(selector, a, b, c, inputs));
+        if (!ok || ret.length != 32) revert ProvenanceVerifierCallFailed(federationId, round);
+        if (!abi.decode(ret, (bool))) revert ProvenanceProofRejected(federationId, round);
+    }
+
     function _checkActive(uint256 federationId, address account, ParticipantState memory p, uint64 round) private pure {
-        if (p.id == 0) revert ProvenanceNotEnrolled(federationId, account);
-        if (p.revokedFrom != 0 && round >= p.revokedFrom) {
-            revert ProvenanceParticipantRevoked(federationId, account, p.revokedFrom);
-        }
+        FederationLogic.checkActive(federationId, account, p, round);
     }
 
     function _checkDeadline(uint256 federationId, uint64 round, uint64 openedAt) private view {
@@ -601,10 +752,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes32 seed,
         uint256[] memory pivots
     ) private pure returns (bool) {
-        if (index >= size) return false;
-        // With no more participants than places everyone is selected (the shuffle is a permutation).
-        if (size <= k) return true;
-        return ProtocolHashes.shuffledIndex(index, size, seed, pivots) < k;
+        return FederationLogic.isSelected(index, size, k, seed, pivots);
     }
 
     /// @dev What a direct attestation stores and a record entry must match.
@@ -615,6 +763,14 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {
         fed = _federation(federationId);
         if (fed.state.isSealed) revert ProvenanceFederationSealed(federationId);
+    }
+
+    function _batchedFederation(uint256 federationId) private view returns (BatchedRounds.Batched storage b) {
+        b = _batched[federationId];
+        if (b.config.verifier == address(0)) {
+            _federation(federationId);
+            revert ProvenanceNotBatched(federationId);
+        }
     }
 
     function _federation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {

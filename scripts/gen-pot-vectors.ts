@@ -1,10 +1,14 @@
 // Writes test/vectors/proof-of-training.json: the shared vectors of docs/proof-of-training.md (round
-// scope, challenge indices, batched attestations, key registry) that the TypeScript tests check and
-// the ledger's Solidity tests can read. Deterministic: same code, same bytes.
+// scope, challenge indices, batched attestations, key registry) and of the ledger's batched path
+// (docs/protocol.md §14: registry zero hashes, challenge seed, entries digest, BatchedRoundRecord)
+// that the TypeScript tests check and the ledger's Solidity tests read. Deterministic: same code, same bytes.
 // Usage: tsx scripts/gen-pot-vectors.ts [--check]   (--check: write nothing, exit 1 if stale)
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { challengeSeed } from "../aggregator/protocol/commitment.js";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { attestationDomain } from "../aggregator/protocol/attestation.js";
+import { batchedEntriesDigest, challengeSeed, type BatchedEntryFields } from "../aggregator/protocol/commitment.js";
+import { BATCHED_ROUND_RECORD_TYPE, batchedRoundRecordDigest } from "../aggregator/protocol/quorum.js";
 import {
   attestationMessage,
   attestationMeta,
@@ -12,6 +16,7 @@ import {
   entryHash,
   keyRegistry,
   registryPath,
+  registryZeroHashes,
   roundScope,
   ROUND_SCOPE_TAG,
   signMessage,
@@ -19,7 +24,7 @@ import {
   verifyMessage,
   type AttestedEntry,
 } from "../aggregator/zk/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../aggregator/zk/challenge.js";
+import { batchedChallengeSeed, challengeChunkCount, challengeIndices } from "../aggregator/zk/challenge.js";
 import { packParticipantSlots } from "../aggregator/zk/sampled.js";
 
 export const POT_VECTORS_FILE = path.resolve(import.meta.dirname, "..", "test", "vectors", "proof-of-training.json");
@@ -94,12 +99,46 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
     });
   }
 
+  // The ledger's batched path (docs/protocol.md §14).
+  const commitment = keccak256(toUtf8Bytes("dsain vector: h_t of a batched round"));
+  const nextBlockHash = keccak256(toUtf8Bytes("dsain vector: hash of the block after the posting one"));
+  const ledgerSeed = batchedChallengeSeed(commitment, nextBlockHash);
+  const ledgerChunks = challengeChunkCount(199_210, 0);
+  const batchedEntries: BatchedEntryFields[] = [
+    {
+      participant: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      updateRoot: "0x" + 1001n.toString(16).padStart(64, "0"),
+      sampleCount: 600n,
+      weight: 23831,
+      epsilonMicros: 150_000n,
+      reputationMicros: 1_000_000,
+    },
+    {
+      participant: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+      updateRoot: "0x" + 1002n.toString(16).padStart(64, "0"),
+      sampleCount: 2n ** 64n - 1n,
+      weight: 41705,
+      epsilonMicros: 2n ** 64n - 1n,
+      reputationMicros: 2 ** 32 - 1,
+    },
+  ];
+  const entriesDigest = batchedEntriesDigest(batchedEntries);
+  const recordDomain = attestationDomain(31337n, LEDGER);
+  const recordMessage = {
+    federationId: 1n,
+    round: 3n,
+    parentRound: 2n,
+    commitment,
+    updatesCommitment: "0x" + (await updatesCommitment(entries)).toString(16).padStart(64, "0"),
+    entriesDigest,
+  };
+
   return {
     meta: {
       generator: "scripts/gen-pot-vectors.ts",
       spec: "docs/proof-of-training.md",
       description:
-        "roundScope (§4), challengeIndices (§3), attestationMeta/attestationMessage/EdDSA-Poseidon signatures, entryHash, updatesCommitment, keyRegistry (§4) and participantSlots (§5)",
+        "roundScope (§4), challengeIndices (§3), attestationMeta/attestationMessage/EdDSA-Poseidon signatures, entryHash, updatesCommitment, keyRegistry (§4) and participantSlots (§5); ledger: the batched path of docs/protocol.md §14 (registry zero hashes, batchedChallengeSeed, batchedEntriesDigest, BatchedRoundRecord)",
     },
     roundScopeTag: ROUND_SCOPE_TAG,
     roundScope: scopes,
@@ -118,6 +157,33 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
       participantSlotsWide: { slots: [5, 17, 40, 63], depth: 6, packed: s(packParticipantSlots([5, 17, 40, 63], 6)) },
       attestations,
       updatesCommitment: s(await updatesCommitment(entries)),
+    },
+    ledger: {
+      zeroHashes: (await registryZeroHashes(32)).map(s),
+      challenge: {
+        commitment,
+        nextBlockHash,
+        seed: ledgerSeed,
+        modelLength: 199_210,
+        level: 0,
+        chunks: ledgerChunks,
+        samples: 3,
+        indices: challengeIndices(ledgerSeed, ledgerChunks, 3),
+      },
+      record: {
+        type: BATCHED_ROUND_RECORD_TYPE,
+        typeHash: keccak256(toUtf8Bytes(BATCHED_ROUND_RECORD_TYPE)),
+        entries: batchedEntries.map((e) => ({ ...e, sampleCount: s(e.sampleCount), epsilonMicros: s(e.epsilonMicros) })),
+        entriesDigest,
+        domain: { name: recordDomain.name, version: recordDomain.version, chainId: s(31337n), verifyingContract: LEDGER },
+        message: {
+          ...recordMessage,
+          federationId: s(recordMessage.federationId),
+          round: s(recordMessage.round),
+          parentRound: s(recordMessage.parentRound),
+        },
+        digest: batchedRoundRecordDigest(recordDomain, recordMessage),
+      },
     },
   };
 }

@@ -1,6 +1,7 @@
 // Chain adapter: typed calls into ProvenanceLedger and the event history an auditor rebuilds from.
 import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
+import type { BatchedEntryFields } from "../protocol/commitment.js";
 
 export interface DpParams {
   epsilonMicros: bigint;
@@ -101,6 +102,30 @@ export interface SolidityProof {
   a: [bigint, bigint];
   b: [[bigint, bigint], [bigint, bigint]];
   c: [bigint, bigint];
+}
+
+/**
+ * A federation's batched proof path (IProvenanceLedger.BatchedProofConfig, docs/protocol.md §14):
+ * the RoundAttested(K, DEPTH, C, S, R) verifier and its key hash, the Poseidon(2) hasher of the key
+ * registry, S = samples, C = chunkLevel, R = registryDepth (K is the config's participantsPerRound).
+ */
+export interface BatchedProofConfig {
+  verifier: string;
+  verifyingKeyHash: string;
+  poseidon2: string;
+  samples: number;
+  chunkLevel: number;
+  registryDepth: number;
+}
+
+/** One entry of a batched round record, in ascending roster index (IProvenanceLedger.BatchedEntry). */
+export type BatchedEntry = BatchedEntryFields;
+
+/** What the ledger stores of a batched round besides its RoundRecord. */
+export interface BatchedRoundInfo {
+  keyRegistryRoot: string;
+  participantSlots: bigint;
+  postedBlock: bigint;
 }
 
 /** A DID for an Ethereum account on this chain (did:pkh, CAIP-10). */
@@ -282,6 +307,74 @@ export class LedgerClient {
 
   async sealFederation(federationId: bigint, successorLedger: string, successorFederationId: bigint): Promise<TransactionReceipt> {
     return this.send("sealFederation", () => this.contract.sealFederation(federationId, successorLedger, successorFederationId));
+  }
+
+  /** createFederation plus the batched proof path; the initial roster's BabyJubJub keys fill the key registry. */
+  async createBatchedFederation(
+    config: FederationConfig,
+    participants: ParticipantInfo[],
+    batched: BatchedProofConfig,
+  ): Promise<{ federationId: bigint; receipt: TransactionReceipt }> {
+    const receipt = await this.send("createBatchedFederation", () => this.contract.createBatchedFederation(config, participants, batched));
+    for (const log of receipt.logs) {
+      const parsed = this.contract.interface.parseLog(log);
+      if (parsed?.name === "BatchedFederationCreated") return { federationId: parsed.args.federationId as bigint, receipt };
+    }
+    throw new DsainError(ErrorCode.CHAIN_FAILURE, "createBatchedFederation emitted no BatchedFederationCreated event");
+  }
+
+  /** Posts a batched record (entries in ascending roster index) with the committee's BatchedRoundRecord signatures. */
+  async postBatchedRound(
+    federationId: bigint,
+    post: RoundPost,
+    entries: BatchedEntry[],
+    updatesCommitment: string,
+    quorumSignatures: string[],
+  ): Promise<TransactionReceipt> {
+    return this.send(`postBatchedRound(round ${post.round})`, () =>
+      this.contract.postBatchedRound(federationId, post, entries, updatesCommitment, quorumSignatures),
+    );
+  }
+
+  /** Proves a batched round: from the block after next of its posting, within 256 blocks. */
+  async proveBatchedRound(federationId: bigint, round: bigint, proof: SolidityProof): Promise<TransactionReceipt> {
+    return this.send(`proveBatchedRound(round ${round})`, () =>
+      this.contract.proveBatchedRound(federationId, round, proof.a, proof.b, proof.c),
+    );
+  }
+
+  /** [scope, prevRoot, newRoot, keyRegistryRoot, participantSlots, updatesCommitment, chunkIndex_1..S]. */
+  async batchedPublicInputs(federationId: bigint, round: bigint): Promise<bigint[]> {
+    return [...((await this.contract.batchedPublicInputs(federationId, round)) as bigint[])];
+  }
+
+  /** The challenge of a batched round, once the block after its posting exists. */
+  async batchedChallenge(federationId: bigint, round: bigint): Promise<{ seed: string; chunkIndices: number[] }> {
+    const [seed, indices] = await this.contract.batchedChallenge(federationId, round);
+    return { seed, chunkIndices: (indices as bigint[]).map(Number) };
+  }
+
+  async batchedFederation(
+    federationId: bigint,
+  ): Promise<{ batched: BatchedProofConfig; keyRegistryRoot: string; openRoundRegistryRoot: string }> {
+    const [b, keyRegistryRoot, openRoundRegistryRoot] = await this.contract.batchedFederation(federationId);
+    return {
+      batched: {
+        verifier: b.verifier,
+        verifyingKeyHash: b.verifyingKeyHash,
+        poseidon2: b.poseidon2,
+        samples: Number(b.samples),
+        chunkLevel: Number(b.chunkLevel),
+        registryDepth: Number(b.registryDepth),
+      },
+      keyRegistryRoot,
+      openRoundRegistryRoot,
+    };
+  }
+
+  async batchedRound(federationId: bigint, round: bigint): Promise<BatchedRoundInfo> {
+    const r = await this.contract.batchedRound(federationId, round);
+    return { keyRegistryRoot: r.keyRegistryRoot, participantSlots: r.participantSlots, postedBlock: r.postedBlock };
   }
 
   async publicInputs(federationId: bigint, round: bigint, columns: RoundColumns): Promise<bigint[]> {

@@ -1,4 +1,5 @@
-// Round commitment h_t = keccak256(abi.encode(w_t, S_t, t)) and its parts (docs/protocol.md §4-5).
+// Round commitment h_t = keccak256(abi.encode(w_t, S_t, t)) and its parts (docs/protocol.md §4-5), and
+// the digest of a batched record's entries (§14).
 // Solidity twin: contracts/libraries/ProtocolHashes.sol (same function names).
 import { AbiCoder, concat, getAddress, keccak256, zeroPadValue } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
@@ -71,4 +72,32 @@ export function challengeSeed(commitment: string, prevrandao: bigint, blockNumbe
 /** The chunk the round's proof must open: uint256(seed) mod chunkCount. */
 export function challengeChunk(seed: string, chunks: number): number {
   return Number(BigInt(seed) % BigInt(chunks));
+}
+
+/** One entry of a batched round record (docs/protocol.md §14), as IProvenanceLedger.BatchedEntry. */
+export interface BatchedEntryFields {
+  participant: string;
+  updateRoot: string;
+  sampleCount: bigint;
+  weight: number;
+  epsilonMicros: bigint;
+  reputationMicros: number;
+}
+
+/** The ABI type of IProvenanceLedger.BatchedEntry[]. */
+export const BATCHED_ENTRIES_ABI =
+  "tuple(address participant, bytes32 updateRoot, uint64 sampleCount, uint32 weight, uint64 epsilonMicros, uint32 reputationMicros)[]";
+
+/**
+ * entriesDigest = keccak256(abi.encode(BatchedEntry[] entries)), the entries in the order posted
+ * (ascending roster index): what the committee's BatchedRoundRecord signature covers besides the
+ * Poseidon updatesCommitment (§14).
+ */
+export function batchedEntriesDigest(entries: readonly BatchedEntryFields[]): string {
+  return keccak256(
+    abi.encode(
+      [BATCHED_ENTRIES_ABI],
+      [entries.map((e) => [e.participant, e.updateRoot, e.sampleCount, e.weight, e.epsilonMicros, e.reputationMicros])],
+    ),
+  );
 }

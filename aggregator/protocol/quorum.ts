@@ -1,6 +1,7 @@
 // EIP-712 messages the aggregator committee signs (docs/protocol.md §12): a round record is
 // accepted with f+1 of 2f+1 signatures (Fantastyc's Proof of Availability & Integrity), and so is a rollback.
 // Same domain as attestations (§6); Solidity twin: ProtocolHashes.roundRecordStructHash / rollbackStructHash.
+// A batched round's record (§14) is a BatchedRoundRecord: ProtocolHashes.batchedRoundRecordStructHash.
 import { TypedDataEncoder, keccak256, toUtf8Bytes, verifyTypedData, type Signer, type TypedDataDomain } from "ethers";
 
 export const ROUND_RECORD_TYPES = {
@@ -40,6 +41,45 @@ export async function signRoundRecord(signer: Signer, domain: TypedDataDomain, m
 
 export function recoverRoundRecordSigner(domain: TypedDataDomain, message: RoundRecordMessage, signature: string): string {
   return verifyTypedData(domain, ROUND_RECORD_TYPES, message, signature);
+}
+
+export const BATCHED_ROUND_RECORD_TYPES = {
+  BatchedRoundRecord: [
+    { name: "federationId", type: "uint256" },
+    { name: "round", type: "uint64" },
+    { name: "parentRound", type: "uint64" },
+    { name: "commitment", type: "bytes32" },
+    { name: "updatesCommitment", type: "bytes32" },
+    { name: "entriesDigest", type: "bytes32" },
+  ],
+};
+
+/** The canonical type string, as Solidity's BATCHED_ROUND_RECORD_TYPEHASH spells it. */
+export const BATCHED_ROUND_RECORD_TYPE =
+  "BatchedRoundRecord(uint256 federationId,uint64 round,uint64 parentRound,bytes32 commitment,bytes32 updatesCommitment,bytes32 entriesDigest)";
+
+export interface BatchedRoundRecordMessage {
+  federationId: bigint;
+  round: bigint;
+  parentRound: bigint;
+  /** h_t (§5). */
+  commitment: string;
+  /** The Poseidon commitment to the entries the round's proof opens (docs/proof-of-training.md §4), as bytes32. */
+  updatesCommitment: string;
+  /** keccak256(abi.encode(BatchedEntry[])) of the entries as posted (§14). */
+  entriesDigest: string;
+}
+
+export function batchedRoundRecordDigest(domain: TypedDataDomain, message: BatchedRoundRecordMessage): string {
+  return TypedDataEncoder.hash(domain, BATCHED_ROUND_RECORD_TYPES, message);
+}
+
+export async function signBatchedRoundRecord(signer: Signer, domain: TypedDataDomain, message: BatchedRoundRecordMessage): Promise<string> {
+  return signer.signTypedData(domain, BATCHED_ROUND_RECORD_TYPES, message);
+}
+
+export function recoverBatchedRoundRecordSigner(domain: TypedDataDomain, message: BatchedRoundRecordMessage, signature: string): string {
+  return verifyTypedData(domain, BATCHED_ROUND_RECORD_TYPES, message, signature);
 }
 
 export const ROLLBACK_TYPES = {

@@ -177,6 +177,19 @@ export interface KeyRegistry {
   levels: bigint[][];
 }
 
+/**
+ * Z_0 .. Z_depth, the roots of empty registry subtrees: Z_0 = 0 (an unused slot), Z_{d+1} =
+ * Poseidon(Z_d, Z_d). The ledger keeps Z_1 .. Z_32 as constants (BatchedRounds.zeroHash).
+ */
+export async function registryZeroHashes(depth: number): Promise<bigint[]> {
+  if (!Number.isInteger(depth) || depth < 0 || depth > 32)
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry depth ${depth} is not in [0, 32]`);
+  const poseidon = await getPoseidon();
+  const out = [0n];
+  for (let d = 0; d < depth; d++) out.push(poseidon.hash([out[d], out[d]]));
+  return out;
+}
+
 export async function keyRegistry(keys: readonly (PublicKey | null)[], depth: number): Promise<KeyRegistry> {
   if (!Number.isInteger(depth) || depth < 0 || depth > 32)
     throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry depth ${depth} is not in [0, 32]`);

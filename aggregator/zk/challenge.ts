@@ -8,6 +8,15 @@ import { chunkCount } from "../protocol/vector-root.js";
 const abi = AbiCoder.defaultAbiCoder();
 
 /**
+ * Seed of a batched round's challenge (docs/protocol.md §14): keccak256(abi.encode(bytes32 h_t,
+ * bytes32 blockhash(postedBlock + 1))), the hash of the block after the one that recorded the round,
+ * which its poster could not know when it posted. Solidity twin: ProtocolHashes.batchedChallengeSeed.
+ */
+export function batchedChallengeSeed(commitment: string, nextBlockHash: string): string {
+  return keccak256(abi.encode(["bytes32", "bytes32"], [commitment, nextBlockHash]));
+}
+
+/**
  * Number of challengeable chunks at level `level` of a model of `modelLength` parameters: the
  * 16-coordinate leaves grouped in aligned runs of 2^level, ceil(ceil(D / 16) / 2^level).
  */

@@ -16,7 +16,8 @@ interface IProvenanceLedger {
     /**
      * @dev Lifecycle of a round (docs/protocol.md §11). `None`: the number is unused or the round
      * is open for attestations. `Proposed`: the record is on-chain with its quorum but some
-     * participants named in it have not attested yet. `Attested`: every update of the record is
+     * participants named in it have not attested yet (for a batched round: until its proof checks
+     * their attestations, which takes it straight to `Proven`). `Attested`: every update of the record is
      * attested. `Proven`: its Groth16 proof verified. `Finalized`: proven, parent finalized and
      * the finality delay elapsed; final forever. `Rejected`: rejected, expired or rolled back;
      * the record stays, the federation no longer builds on it.
@@ -158,6 +159,49 @@ interface IProvenanceLedger {
         bytes32 challengeSeed;
     }
 
+    /**
+     * @dev A federation's batched proof path (docs/protocol.md §14), fixed at creation beside its
+     * {FederationConfig}: rounds posted with {postBatchedRound} are proven by `verifier`, a
+     * RoundAttested(K, DEPTH, C, S, R) Groth16 verifier whose verifying key hashes (sha256) to
+     * `verifyingKeyHash`, with K = `participantsPerRound`, C = `chunkLevel`, S = `samples` and
+     * R = `registryDepth`; `poseidon2` is the Poseidon(2) hasher (circomlibjs' generated contract)
+     * that maintains the key registry on-chain.
+     */
+    struct BatchedProofConfig {
+        address verifier;
+        bytes32 verifyingKeyHash;
+        address poseidon2;
+        uint8 samples;
+        uint8 chunkLevel;
+        uint8 registryDepth;
+    }
+
+    /**
+     * @dev One participant's entry in a batched round record, in ascending roster-index order. The
+     * participant's EdDSA-Poseidon signature over (updateRoot, sampleCount and the federation's DP
+     * parameters) is checked inside the round's proof, not here; the committee supplies weight,
+     * epsilon debit and reputation.
+     */
+    struct BatchedEntry {
+        address participant;
+        bytes32 updateRoot;
+        uint64 sampleCount;
+        uint32 weight;
+        uint64 epsilonMicros;
+        uint32 reputationMicros;
+    }
+
+    /**
+     * @dev What the chain stores of a batched round besides its {RoundRecord}: the key-registry root in
+     * force for the round, the participants' registry slots packed as sum slot_i * 2^(R*i), and the
+     * block that recorded it (its successor's hash seeds the challenge).
+     */
+    struct BatchedRound {
+        bytes32 keyRegistryRoot;
+        uint192 participantSlots;
+        uint64 postedBlock;
+    }
+
     /// @dev A federation was created with `config`; its round 0 commits to the genesis model.
     event FederationCreated(
         uint256 indexed federationId,
@@ -265,6 +309,56 @@ interface IProvenanceLedger {
         uint64 lastFinalized
     );
 
+    /**
+     * @dev Federation `federationId` takes batched rounds proven by `batched.verifier`; its key
+     * registry starts at `keyRegistryRoot` (the initial roster's BabyJubJub keys).
+     */
+    event BatchedFederationCreated(uint256 indexed federationId, BatchedProofConfig batched, bytes32 keyRegistryRoot);
+
+    /**
+     * @dev Registry slot `slot` (the roster index of `participant`) now holds `leaf` (Poseidon of its
+     * key, or 0 once revoked); the root becomes `keyRegistryRoot` for the rounds opened from
+     * `effectiveFromRound` on.
+     */
+    event KeyRegistryUpdated(
+        uint256 indexed federationId,
+        address indexed participant,
+        uint32 slot,
+        uint256 leaf,
+        bytes32 keyRegistryRoot,
+        uint64 effectiveFromRound
+    );
+
+    /**
+     * @dev The committee's batched record of `round` was accepted: `post`, the recomputed
+     * participantsRoot, the Poseidon commitment to the entries the proof opens, the digest of the
+     * entries as posted, the key-registry root and participant slots of the proof's public inputs,
+     * the entries and the quorum signatures. Its participants' signatures are checked by the proof.
+     */
+    event BatchedRoundProposed(
+        uint256 indexed federationId,
+        uint64 indexed round,
+        RoundPost post,
+        bytes32 participantsRoot,
+        bytes32 updatesCommitment,
+        bytes32 entriesDigest,
+        bytes32 keyRegistryRoot,
+        uint256 participantSlots,
+        BatchedEntry[] entries,
+        bytes[] quorumSignatures
+    );
+
+    /**
+     * @dev The batched round's proof verified against `publicInputs` (docs/protocol.md §14), whose
+     * chunk indices derive from `challengeSeed`; {RoundProven} follows.
+     */
+    event BatchedRoundChallenged(
+        uint256 indexed federationId,
+        uint64 indexed round,
+        bytes32 challengeSeed,
+        uint256[] publicInputs
+    );
+
     /// @dev `field` must not be the zero address.
     error ProvenanceZeroAddress(string field);
     /// @dev Federation parameter `field` is empty or inconsistent.
@@ -293,7 +387,7 @@ interface IProvenanceLedger {
     error ProvenanceWrongParent(uint256 federationId, uint64 expected, uint64 given);
     /// @dev A record carries between `min` and `max` updates.
     error ProvenanceWrongUpdateCount(uint256 federationId, uint256 min, uint256 max, uint256 given);
-    /// @dev Participants of a record must be strictly ascending; position `index` is not.
+    /// @dev Participants of a record must be strictly ascending (by address; by roster index in a batched record); position `index` is not.
     error ProvenanceParticipantsNotAscending(uint256 federationId, uint256 index);
     /// @dev `participant` already attested in `round`.
     error ProvenanceDuplicateAttestation(uint256 federationId, uint64 round, address participant);
@@ -353,6 +447,20 @@ interface IProvenanceLedger {
     error ProvenanceRoundsPending(uint256 federationId, uint64 head, uint64 lastFinalized);
     /// @dev The successor federation does not name this federation's last finalized round.
     error ProvenanceInvalidSuccessor(address ledger, uint256 federationId);
+    /// @dev The federation was created without a batched proof path ({createBatchedFederation}).
+    error ProvenanceNotBatched(uint256 federationId);
+    /// @dev `round` was not posted with {postBatchedRound}.
+    error ProvenanceNotBatchedRound(uint256 federationId, uint64 round);
+    /// @dev The batched round is not Proposed (already proven, or rejected), so it takes no proof.
+    error ProvenanceRoundNotProposed(uint256 federationId, uint64 round);
+    /// @dev The challenge of `round` is fixed by the hash of the block after its posting: ask from block `readyAt`.
+    error ProvenanceChallengeNotReady(uint256 federationId, uint64 round, uint64 readyAt);
+    /// @dev The challenge block's hash is out of reach since block `lastBlock`: the round can only be expired.
+    error ProvenanceChallengeExpired(uint256 federationId, uint64 round, uint64 lastBlock);
+    /// @dev The key registry holds `capacity` = 2^R slots, all used by the roster.
+    error ProvenanceRegistryFull(uint256 federationId, uint256 capacity);
+    /// @dev `participant`'s BabyJubJub key is already in the federation's key registry.
+    error ProvenanceKeyAlreadyEnrolled(uint256 federationId, address participant);
 
     /**
      * @dev Creates a federation with `config` and its initial roster, and opens round 1.
@@ -408,13 +516,57 @@ interface IProvenanceLedger {
         uint256[2] calldata c
     ) external;
 
+    /**
+     * @dev Creates a federation like {createFederation} that also takes batched rounds
+     * ({postBatchedRound}), proven with `batched`, and builds its key registry from the initial roster.
+     * Requirements, besides {createFederation}'s: non-zero verifier, hasher and key hash; `samples` >= 1;
+     * `minUpdates` = `participantsPerRound` = K <= 16; 1 <= R <= 32 and K * R <= 192; the roster fits
+     * 2^R slots; the level-C chunks tile the model; `poseidon2` hashes like circomlib's Poseidon(2).
+     */
+    function createBatchedFederation(
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants,
+        BatchedProofConfig calldata batched
+    ) external returns (uint256 federationId);
+
+    /**
+     * @dev Posts the batched record of the open round with at least `quorum` committee signatures over
+     * its BatchedRoundRecord (docs/protocol.md §14): K entries in strictly ascending roster index, each
+     * enrolled, not revoked, selected and within budget, weights summing to 65536, h_t as posted; no
+     * participant signature is checked here (the proof does). The round stays Proposed until
+     * {proveBatchedRound}. AGGREGATOR_ROLE only.
+     */
+    function postBatchedRound(
+        uint256 federationId,
+        RoundPost calldata post,
+        BatchedEntry[] calldata entries,
+        bytes32 updatesCommitment,
+        bytes[] calldata quorumSignatures
+    ) external;
+
+    /**
+     * @dev Verifies the RoundAttested proof of a Proposed batched round against the public inputs of
+     * {batchedPublicInputs}, from the block after next of its posting up to 256 blocks later and before
+     * its deadline; the round becomes Proven. AGGREGATOR_ROLE only.
+     */
+    function proveBatchedRound(
+        uint256 federationId,
+        uint64 round,
+        uint256[2] calldata a,
+        uint256[2][2] calldata b,
+        uint256[2] calldata c
+    ) external;
+
     /// @dev Finalizes a Proven round whose parent is finalized, after the finality delay. Anyone.
     function finalizeRound(uint256 federationId, uint64 round) external;
 
     /// @dev Rejects a pending round (open, Proposed, Attested or Proven) and every round after it. Admin only.
     function rejectRound(uint256 federationId, uint64 round, string calldata reason) external;
 
-    /// @dev Rejects a round that missed its deadline (unposted, or posted and unproven). Anyone.
+    /**
+     * @dev Rejects a round that missed its deadline (unposted, or posted and unproven), or at once a
+     * batched round whose challenge block hash is out of reach (docs/protocol.md §14). Anyone.
+     */
     function expireRound(uint256 federationId, uint64 round) external;
 
     /// @dev Rolls the federation back to its last finalized round `toRound`, with a reason. Admin only.
@@ -437,6 +589,41 @@ interface IProvenanceLedger {
         uint64 round,
         RoundColumns calldata columns
     ) external view returns (uint256[] memory);
+
+    /**
+     * @dev Public inputs of batched round `round`'s proof, in the circuit's order: [scope, prevRoot,
+     * newRoot, keyRegistryRoot, participantSlots, updatesCommitment, chunkIndex_1..S]
+     * (docs/protocol.md §14). Reverts until the challenge is fixed and, for an unproven round, once
+     * it is out of reach.
+     */
+    function batchedPublicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory);
+
+    /// @dev The challenge of batched round `round`: its seed and the S chunk indices it opens.
+    function batchedChallenge(
+        uint256 federationId,
+        uint64 round
+    ) external view returns (bytes32 seed, uint256[] memory chunkIndices);
+
+    /**
+     * @dev The federation's batched proof path, its key-registry root with every enrolment and
+     * revocation so far, and the root in force for the open round.
+     */
+    function batchedFederation(
+        uint256 federationId
+    ) external view returns (BatchedProofConfig memory batched, bytes32 keyRegistryRoot, bytes32 openRoundRegistryRoot);
+
+    /// @dev What the chain stores of batched round `round` besides its {RoundRecord} (zero if none).
+    function batchedRound(uint256 federationId, uint64 round) external view returns (BatchedRound memory);
+
+    /// @dev EIP-712 digest the committee signs to accept a batched round record (docs/protocol.md §14).
+    function batchedRoundRecordDigest(
+        uint256 federationId,
+        uint64 round,
+        uint64 parentRound,
+        bytes32 commitment,
+        bytes32 updatesCommitment,
+        bytes32 entriesDigest
+    ) external view returns (bytes32);
 
     /// @dev The federation's parameters and state.
     function federation(

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+import {BatchedRounds} from "./BatchedRounds.sol";
 import {ProtocolHashes} from "./ProtocolHashes.sol";
 
 /**
@@ -10,7 +11,8 @@ import {ProtocolHashes} from "./ProtocolHashes.sol";
  * the EIP-170 code-size limit with room to grow: federation creation and its parameter checks,
  * enrolment and revocation, rejection and rollback, sealing. Its external functions run by
  * DELEGATECALL on the ledger's storage, so their events and errors are the ledger's (declared in
- * {IProvenanceLedger}). The round hot paths (attest, post, prove) stay in the ledger.
+ * {IProvenanceLedger}). The round hot paths (attest, post, prove) stay in the ledger; the batched
+ * path's ({BatchedRounds}, docs/protocol.md §14) live here too, through the wrappers at the end.
  */
 library FederationLogic {
     /// @dev BabyJubJub twisted Edwards curve over the BN254 scalar field: a x^2 + y^2 = 1 + d x^2 y^2.
@@ -219,6 +221,104 @@ library FederationLogic {
         st.successorLedger = successorLedger;
         st.successorFederationId = successorFederationId;
         emit IProvenanceLedger.FederationSealed(federationId, successorLedger, successorFederationId, st.lastFinalized);
+    }
+
+    // ---------------------------------------------------------------- batched path ({BatchedRounds})
+
+    /// @dev {BatchedRounds.create}: the batched proof path and key registry of a federation just created.
+    function createBatched(
+        Federation storage fed,
+        BatchedRounds.Batched storage b,
+        uint256 federationId,
+        IProvenanceLedger.BatchedProofConfig calldata cfg,
+        IProvenanceLedger.ParticipantInfo[] calldata participants
+    ) external {
+        BatchedRounds.create(b, fed, federationId, cfg, participants);
+    }
+
+    /// @dev {BatchedRounds.enrolKey}: the registry slot of the participant just enrolled.
+    function enrolKey(
+        Federation storage fed,
+        BatchedRounds.Batched storage b,
+        uint256 federationId,
+        address account,
+        uint256[2] calldata key
+    ) external {
+        BatchedRounds.enrolKey(b, fed, federationId, account, key);
+    }
+
+    /// @dev {BatchedRounds.revokeKey}: zeroes the registry slot of the participant just revoked.
+    function revokeKey(
+        Federation storage fed,
+        BatchedRounds.Batched storage b,
+        uint256 federationId,
+        address account
+    ) external {
+        BatchedRounds.revokeKey(b, fed, federationId, account);
+    }
+
+    /// @dev {BatchedRounds.post}: records a batched round; returns the digest its quorum must sign.
+    function postBatched(
+        Federation storage fed,
+        BatchedRounds.Batched storage b,
+        uint256 federationId,
+        IProvenanceLedger.RoundPost calldata roundPost,
+        IProvenanceLedger.BatchedEntry[] calldata entries,
+        bytes32 updatesCommitment,
+        bytes[] calldata quorumSignatures,
+        bytes32 domainSeparator
+    ) external returns (bytes32) {
+        return
+            BatchedRounds.post(
+                b,
+                fed,
+                federationId,
+                roundPost,
+                entries,
+                updatesCommitment,
+                quorumSignatures,
+                domainSeparator
+            );
+    }
+
+    /// @dev {BatchedRounds.publicInputs}: a batched round's public inputs and challenge seed.
+    function batchedPublicInputs(
+        Federation storage fed,
+        BatchedRounds.Batched storage b,
+        uint256 federationId,
+        uint64 round
+    ) external view returns (uint256[] memory inputs, bytes32 seed) {
+        return BatchedRounds.publicInputs(b, fed, federationId, round);
+    }
+
+    /// @dev Refuses a participant that is not enrolled, or revoked for `round`.
+    function checkActive(
+        uint256 federationId,
+        address account,
+        IProvenanceLedger.ParticipantState memory p,
+        uint64 round
+    ) internal pure {
+        if (p.id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
+        if (p.revokedFrom != 0 && round >= p.revokedFrom) {
+            revert IProvenanceLedger.ProvenanceParticipantRevoked(federationId, account, p.revokedFrom);
+        }
+    }
+
+    /**
+     * @dev Whether roster index `index` is in S_t: index < size and its shuffled position < k
+     * (docs/protocol.md §10); `pivots` are {ProtocolHashes.shufflePivots}(seed, size) when size > k.
+     */
+    function isSelected(
+        uint256 index,
+        uint256 size,
+        uint256 k,
+        bytes32 seed,
+        uint256[] memory pivots
+    ) internal pure returns (bool) {
+        if (index >= size) return false;
+        // With no more participants than places everyone is selected (the shuffle is a permutation).
+        if (size <= k) return true;
+        return ProtocolHashes.shuffledIndex(index, size, seed, pivots) < k;
     }
 
     /// @dev Opens round `round` on the current head: fixes its selection seed and roster snapshot.

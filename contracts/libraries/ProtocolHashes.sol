@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+
 /**
  * @title ProtocolHashes
  * @dev The on-chain twins of aggregator/protocol/commitment.ts, attestation.ts, quorum.ts and
- * selection.ts: same names, same byte layouts (docs/protocol.md), tied together by the vectors in
- * test/vectors/.
+ * selection.ts, and of aggregator/zk/attestation.ts and challenge.ts: same names, same byte layouts
+ * (docs/protocol.md, docs/proof-of-training.md), tied together by the vectors in test/vectors/.
  */
 library ProtocolHashes {
     /// @dev EIP-712 type of a participant attestation (docs/protocol.md §6).
@@ -22,6 +24,18 @@ library ProtocolHashes {
     bytes32 internal constant ROLLBACK_TYPEHASH = keccak256(
         "Rollback(uint256 federationId,uint64 toRound,uint64 head,bytes32 reasonHash)"
     );
+
+    /// @dev EIP-712 type the aggregator committee signs to accept a batched round record (docs/protocol.md §14).
+    bytes32 internal constant BATCHED_ROUND_RECORD_TYPEHASH = keccak256(
+        "BatchedRoundRecord(uint256 federationId,uint64 round,uint64 parentRound,bytes32 commitment,bytes32 updatesCommitment,bytes32 entriesDigest)"
+    );
+
+    /// @dev Domain tag of a batched round's scope: keccak256("DSAIN.roundScope.v1") (docs/proof-of-training.md §4).
+    bytes32 internal constant ROUND_SCOPE_TAG = keccak256("DSAIN.roundScope.v1");
+
+    /// @dev p, the order of the BN254 scalar field: every public input of a proof is below it.
+    uint256 internal constant FIELD_MODULUS =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
     /// @dev Integer aggregation weights of a round sum to this total (docs/protocol.md §3).
     uint256 internal constant WEIGHT_TOTAL = 65536;
@@ -137,6 +151,88 @@ library ProtocolHashes {
         bytes32 reasonHash
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(ROLLBACK_TYPEHASH, federationId, toRound, head, reasonHash));
+    }
+
+    /**
+     * @dev Seed of a batched round's challenge (docs/protocol.md §14): h_t and the hash of the block
+     * after the one that recorded it, which the poster could not know when it posted.
+     */
+    function batchedChallengeSeed(bytes32 commitment, bytes32 nextBlockHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, nextBlockHash));
+    }
+
+    /// @dev keccak256(abi.encode(entries)): a batched record's entries as posted (docs/protocol.md §14).
+    function batchedEntriesDigest(IProvenanceLedger.BatchedEntry[] memory entries) internal pure returns (bytes32) {
+        return keccak256(abi.encode(entries));
+    }
+
+    /// @dev EIP-712 struct hash of a batched round record the committee signs (the domain is applied by the caller).
+    function batchedRoundRecordStructHash(
+        uint256 federationId,
+        uint64 round,
+        uint64 parentRound,
+        bytes32 commitment,
+        bytes32 updatesCommitment,
+        bytes32 entriesDigest
+    ) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    BATCHED_ROUND_RECORD_TYPEHASH,
+                    federationId,
+                    round,
+                    parentRound,
+                    commitment,
+                    updatesCommitment,
+                    entriesDigest
+                )
+            );
+    }
+
+    /**
+     * @dev The scope a batched round's attestations sign and its proof takes as first public input:
+     * uint256(keccak256(abi.encode(ROUND_SCOPE_TAG, chainId, ledger, federationId, round))) mod p
+     * (docs/proof-of-training.md §4).
+     */
+    function roundScope(
+        uint256 chainId,
+        address ledger,
+        uint256 federationId,
+        uint64 round
+    ) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(ROUND_SCOPE_TAG, chainId, ledger, federationId, round))) % FIELD_MODULUS;
+    }
+
+    /// @dev Challengeable chunks of a model of `modelLength` parameters at level `level`: ceil(ceil(D / 16) / 2^level).
+    function challengeChunkCount(uint256 modelLength, uint256 level) internal pure returns (uint256) {
+        uint256 leaves = (modelLength + 15) / 16;
+        uint256 width = 1 << level;
+        return (leaves + width - 1) / width;
+    }
+
+    /**
+     * @dev The `s` chunk indices a proof opens, in draw order (docs/proof-of-training.md §3): every
+     * chunk (j mod chunks) when chunks <= s, else uint256(keccak256(abi.encode(seed, counter))) mod
+     * chunks for counter = 0, 1, ..., skipping repeats. Requires chunks >= 1.
+     */
+    function challengeIndices(bytes32 seed, uint256 chunks, uint256 s) internal pure returns (uint256[] memory idx) {
+        idx = new uint256[](s);
+        if (chunks <= s) {
+            for (uint256 j = 0; j < s; ++j) idx[j] = j % chunks;
+            return idx;
+        }
+        uint256 kept;
+        for (uint256 counter = 0; kept < s; ++counter) {
+            uint256 x = uint256(keccak256(abi.encode(seed, counter))) % chunks;
+            bool seen;
+            for (uint256 k = 0; k < kept; ++k) {
+                if (idx[k] == x) seen = true;
+            }
+            if (!seen) {
+                idx[kept] = x;
+                ++kept;
+            }
+        }
     }
 
     /**

@@ -1,0 +1,400 @@
+// Batched federations on Hardhat's network for ledger tests (docs/protocol.md §14): the real
+// RoundAttested_2-4-0-2-2_test verifier, circomlibjs' Poseidon(2) hasher deployed from its committed
+// bytecode, participants with ECDSA wallets and BabyJubJub keys, rounds over real encoded vectors and
+// real EdDSA-Poseidon signatures, so every round a test posts can be proven with a real Groth16 proof.
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { deployLedger, deployPoseidon2Hasher } from "../../aggregator/chain/deploy.js";
+import {
+  AggregationRule,
+  NO_DP,
+  NO_PREDECESSOR,
+  pkhDid,
+  type BatchedEntry,
+  type BatchedProofConfig,
+  type FederationConfig,
+  type ParticipantInfo,
+  type SolidityProof,
+} from "../../aggregator/chain/ledger.js";
+import { buildBatchedRecord, signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/chain/records.js";
+import {
+  aggregateExact,
+  attestationDomain,
+  fieldToBytes32,
+  integerWeights,
+  isSelected,
+  vectorRoot,
+} from "../../aggregator/protocol/index.js";
+import {
+  attestationMeta,
+  babyJubKeyFromSeed,
+  keyRegistry,
+  roundScope,
+  signAttestation,
+  updatesCommitment,
+  type AttestedEntry,
+  type BabyJubKeyPair,
+  type KeyRegistry,
+} from "../../aggregator/zk/attestation.js";
+import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/zk/keys.js";
+import { toSolidityProof } from "../../aggregator/zk/prover.js";
+import { buildRoundAttestedInput, proveInstance, type RoundAttestedInput } from "../../aggregator/zk/sampled.js";
+
+/** The circuit instance whose verifier batched federations of these tests use: K = 2, DEPTH = 4, C = 0, S = 2, R = 2. */
+export const BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+
+/** 212 parameters: 14 chunks, a tree of depth 4 as the instance opens. */
+export const MODEL_LENGTH = 212;
+
+/** A roster member: its ECDSA wallet (address, did:pkh) and its BabyJubJub key (null: EIP-712 only). */
+export interface Member {
+  wallet: Wallet;
+  key: BabyJubKeyPair | null;
+}
+
+export async function member(label: string, withKey = true): Promise<Member> {
+  return {
+    wallet: new Wallet(keccak256(toUtf8Bytes(`dsain batched test: ${label}`))),
+    key: withKey ? await babyJubKeyFromSeed(`dsain batched test: ${label}`) : null,
+  };
+}
+
+/** A deterministic int32 vector in [-span, span] (xorshift32). */
+export function seededVector(seed: number, length: number, span: number): Int32Array {
+  let x = seed >>> 0 || 1;
+  return Int32Array.from({ length }, () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return (x % (2 * span + 1)) - span;
+  });
+}
+
+export type Stack = Awaited<ReturnType<typeof deployStack>>;
+
+/** The ledger (with an aggregator), the hasher, the RoundAttested verifier and a RoundChunk verifier for the EIP-712 path. */
+export async function deployStack(ethers: any) {
+  const [admin, aggregator, outsider] = await ethers.getSigners();
+  const keys: CircuitKeys = await ensureCircuitKeys(BATCHED_INSTANCE);
+  const ledger = await deployLedger(ethers, admin.address, [aggregator.address]);
+  const hasher = await deployPoseidon2Hasher(ethers);
+  const verifier = await ethers.deployContract(keys.instance.verifier);
+  const chunkVerifier = await ethers.deployContract("RoundChunkVerifier_4_4");
+  const chainId: bigint = (await ethers.provider.getNetwork()).chainId;
+  const ledgerAddress: string = await ledger.getAddress();
+  const committee = [0, 1, 2].map((i) => new Wallet(keccak256(toUtf8Bytes(`dsain batched test: aggregator ${i}`))));
+  return {
+    ethers,
+    admin,
+    aggregator,
+    outsider,
+    keys,
+    ledger,
+    hasher,
+    hasherAddress: (await hasher.getAddress()) as string,
+    verifier,
+    verifierAddress: (await verifier.getAddress()) as string,
+    chunkVerifierAddress: (await chunkVerifier.getAddress()) as string,
+    chainId,
+    ledgerAddress,
+    domain: attestationDomain(chainId, ledgerAddress),
+    committee,
+  };
+}
+
+export interface FederationOptions {
+  k?: number;
+  registryDepth?: number;
+  samples?: number;
+  chunkLevel?: number;
+  modelLength?: number;
+  epsilonBudgetMicros?: bigint;
+  roundDeadline?: number;
+  finalityDelay?: number;
+  /** Genesis vector seed (the same seed gives the same genesis model in every federation). */
+  genesisSeed?: number;
+}
+
+/** The FederationConfig and BatchedProofConfig of a batched federation of `stack`. */
+export async function batchedConfigs(
+  stack: Stack,
+  o: FederationOptions = {},
+): Promise<{ config: FederationConfig; batched: BatchedProofConfig; genesis: Int32Array }> {
+  const k = o.k ?? 2;
+  const modelLength = o.modelLength ?? MODEL_LENGTH;
+  const genesis = seededVector(o.genesisSeed ?? 7, modelLength, 1 << 24);
+  const config: FederationConfig = {
+    modelId: "batched-test",
+    modelLength,
+    participantsPerRound: k,
+    minUpdates: k,
+    roundDeadline: o.roundDeadline ?? 3600,
+    finalityDelay: o.finalityDelay ?? 0,
+    aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
+    dp: NO_DP,
+    epsilonBudgetMicros: o.epsilonBudgetMicros ?? 1_000_000n,
+    committee: stack.committee.map((w) => w.address),
+    quorum: 2,
+    verifier: stack.chunkVerifierAddress,
+    verifyingKeyHash: keccak256(toUtf8Bytes("the RoundChunk path's key")),
+    genesisModelRoot: fieldToBytes32(await vectorRoot(genesis)),
+    genesisCidCodec: 0x55,
+    genesisCidDigest: keccak256(toUtf8Bytes("batched genesis checkpoint")),
+    predecessor: NO_PREDECESSOR,
+  };
+  const batched: BatchedProofConfig = {
+    verifier: stack.verifierAddress,
+    verifyingKeyHash: stack.keys.vkeyHash,
+    poseidon2: stack.hasherAddress,
+    samples: o.samples ?? 2,
+    chunkLevel: o.chunkLevel ?? 0,
+    registryDepth: o.registryDepth ?? 2,
+  };
+  return { config, batched, genesis };
+}
+
+export function participantInfo(chainId: bigint, m: Member): ParticipantInfo {
+  return {
+    signer: m.wallet.address,
+    did: pkhDid(chainId, m.wallet.address),
+    babyJubJubKey: m.key === null ? [0n, 0n] : [m.key.publicKey[0], m.key.publicKey[1]],
+  };
+}
+
+/** A batched federation as the tests drive it: the roster by slot and every model vector committed, by root. */
+export interface Federation {
+  id: bigint;
+  stack: Stack;
+  config: FederationConfig;
+  batched: BatchedProofConfig;
+  /** Roster in slot (= roster index) order; revoked members stay, as on-chain. */
+  roster: Member[];
+  revoked: Set<number>;
+  models: Map<string, Int32Array>;
+}
+
+export async function createBatchedFederation(stack: Stack, roster: Member[], o: FederationOptions = {}): Promise<Federation> {
+  const { config, batched, genesis } = await batchedConfigs(stack, o);
+  const tx = await stack.ledger.createBatchedFederation(
+    config,
+    roster.map((m) => participantInfo(stack.chainId, m)),
+    batched,
+  );
+  const receipt = await tx.wait();
+  const created = receipt.logs.map((l: any) => stack.ledger.interface.parseLog(l)).find((e: any) => e?.name === "BatchedFederationCreated");
+  return {
+    id: created.args.federationId as bigint,
+    stack,
+    config,
+    batched,
+    roster: [...roster],
+    revoked: new Set(),
+    models: new Map([[config.genesisModelRoot, genesis]]),
+  };
+}
+
+export async function enrolMember(f: Federation, m: Member): Promise<any> {
+  const receipt = await (await f.stack.ledger.enrol(f.id, participantInfo(f.stack.chainId, m))).wait();
+  f.roster.push(m);
+  return receipt;
+}
+
+export async function revokeMember(f: Federation, slot: number): Promise<any> {
+  const receipt = await (await f.stack.ledger.revoke(f.id, f.roster[slot].wallet.address)).wait();
+  f.revoked.add(slot);
+  return receipt;
+}
+
+/** The TypeScript key registry of the first `size` roster slots, with `revoked` slots emptied. */
+export function registryOf(f: Federation, size = f.roster.length, revoked: ReadonlySet<number> = f.revoked): Promise<KeyRegistry> {
+  return keyRegistry(
+    f.roster.slice(0, size).map((m, i) => (m.key === null || revoked.has(i) ? null : m.key.publicKey)),
+    f.batched.registryDepth,
+  );
+}
+
+/** Roster slots in S_t of the open round, from the contract's seed and snapshot. */
+export async function selectedSlots(f: Federation): Promise<number[]> {
+  const [, s] = await f.stack.ledger.federation(f.id);
+  const size = Number(s.rosterSize);
+  return Array.from({ length: size }, (_, i) => i).filter((i) => isSelected(i, size, f.config.participantsPerRound, s.selectionSeed));
+}
+
+export interface RoundOptions {
+  /** Roster slots of the entries, in the order posted (default: S_t ascending). */
+  slots?: number[];
+  round?: bigint;
+  parentRound?: bigint;
+  epsilonMicros?: bigint;
+  /** Varies the updates (and so the new model) of a record with the same participants. */
+  tag?: number;
+  /** Keys the committed entries name, by position (default: each participant's own): a dishonest commitment. */
+  committedKeys?: (BabyJubKeyPair | null)[];
+  /** Committee members who sign (default: the first two). */
+  committeeSigners?: Wallet[];
+}
+
+/** A batched round as the committee builds it: vectors, entries, the Poseidon commitment, the record and its signatures. */
+export interface BatchedRound {
+  federation: Federation;
+  round: bigint;
+  parentRound: bigint;
+  slots: number[];
+  prev: Int32Array;
+  next: Int32Array;
+  deltas: Int32Array[];
+  weights: number[];
+  metas: bigint[];
+  entries: BatchedEntry[];
+  attested: AttestedEntry[];
+  updatesCommitment: bigint;
+  record: BuiltBatchedRecord;
+  quorumSignatures: string[];
+}
+
+export async function buildBatchedRound(f: Federation, o: RoundOptions = {}): Promise<BatchedRound> {
+  const [, s] = await f.stack.ledger.federation(f.id);
+  const round = o.round ?? (s.lastRound as bigint) + 1n;
+  const parentRound = o.parentRound ?? (s.head as bigint);
+  const slots = o.slots ?? (await selectedSlots(f));
+  const parentRoot = (await f.stack.ledger.roundRecord(f.id, parentRound)).modelRoot as string;
+  const prev = f.models.get(parentRoot);
+  if (prev === undefined) throw new Error(`round ${parentRound}'s model root ${parentRoot} is not a vector this federation committed to`);
+  const counts = slots.map((slot) => BigInt(300 + 97 * slot));
+  const weights = integerWeights(counts);
+  const deltas = slots.map((slot) => seededVector(1000 * Number(round) + 10 * slot + (o.tag ?? 0) + 1, prev.length, 1 << 20));
+  const next = aggregateExact(prev, deltas, weights);
+  const modelRoot = fieldToBytes32(await vectorRoot(next));
+  f.models.set(modelRoot, next);
+  const dp = f.config.dp;
+  const metas = await Promise.all(
+    counts.map((n) =>
+      attestationMeta({
+        sampleCount: n,
+        dpEpsilonMicros: dp.epsilonMicros,
+        dpDeltaPicos: dp.deltaPicos,
+        dpClipMicros: dp.clipMicros,
+        dpNoiseMicros: dp.noiseMicros,
+      }),
+    ),
+  );
+  const updateRoots = await Promise.all(deltas.map((d) => vectorRoot(d)));
+  const entries: BatchedEntry[] = slots.map((slot, i) => ({
+    participant: f.roster[slot].wallet.address,
+    updateRoot: fieldToBytes32(updateRoots[i]),
+    sampleCount: counts[i],
+    weight: weights[i],
+    epsilonMicros: o.epsilonMicros ?? 100_000n,
+    reputationMicros: 1_000_000,
+  }));
+  const attested: AttestedEntry[] = slots.map((slot, i) => {
+    const key = o.committedKeys?.[i] ?? f.roster[slot].key;
+    if (key === null) throw new Error(`slot ${slot} has no BabyJubJub key`);
+    return { publicKey: key.publicKey, updateRoot: updateRoots[i], weight: weights[i], meta: metas[i] };
+  });
+  const commitment = await updatesCommitment(attested);
+  const record = buildBatchedRecord({
+    federationId: f.id,
+    round,
+    parentRound,
+    modelRoot,
+    cidCodec: 0x55,
+    cidDigest: keccak256(toUtf8Bytes(`batched round ${f.id}/${round}/${o.tag ?? 0}`)),
+    entries,
+    updatesCommitment: commitment,
+  });
+  const quorumSignatures = await signBatchedRecord(o.committeeSigners ?? f.stack.committee.slice(0, 2), f.stack.domain, record.message);
+  return {
+    federation: f,
+    round,
+    parentRound,
+    slots,
+    prev,
+    next,
+    deltas,
+    weights,
+    metas,
+    entries,
+    attested,
+    updatesCommitment: commitment,
+    record,
+    quorumSignatures,
+  };
+}
+
+export async function postBatchedRound(r: BatchedRound): Promise<any> {
+  const { ledger, aggregator } = r.federation.stack;
+  return (
+    await ledger
+      .connect(aggregator)
+      .postBatchedRound(r.federation.id, r.record.post, r.entries, r.record.updatesCommitment, r.quorumSignatures)
+  ).wait();
+}
+
+/** Mines blocks until the round's challenge is readable (the block after its posting exists); returns it. */
+export async function waitForChallenge(r: BatchedRound): Promise<{ seed: string; chunkIndices: number[] }> {
+  const { ledger, ethers } = r.federation.stack;
+  for (let tries = 0; ; tries++) {
+    try {
+      const [seed, indices] = await ledger.batchedChallenge(r.federation.id, r.round);
+      return { seed, chunkIndices: (indices as bigint[]).map(Number) };
+    } catch (e) {
+      if (tries >= 3) throw e;
+      await ethers.provider.send("hardhat_mine", ["0x1"]);
+    }
+  }
+}
+
+export interface ProofOptions {
+  chunkIndices: readonly number[];
+  /** The registry the proof opens keys against (default: the round's, the roster at its opening, nothing revoked since). */
+  registry: KeyRegistry;
+  /** Registry slots the proof uses, by position (default: the round's). */
+  keySlots?: number[];
+  /** Who signs each position's attestation (default: the slot's own key). */
+  signers?: BabyJubKeyPair[];
+  /** The scope signed and proven (default: the round's). */
+  scope?: bigint;
+}
+
+export interface BatchedProof {
+  proof: SolidityProof;
+  publicSignals: bigint[];
+  input: RoundAttestedInput;
+}
+
+/** The witness of a batched round's proof: each participant's EdDSA signature over its update, opened at the given chunks. */
+export async function batchedProofInput(r: BatchedRound, o: ProofOptions): Promise<RoundAttestedInput> {
+  const f = r.federation;
+  const scope = o.scope ?? roundScope(f.stack.chainId, f.stack.ledgerAddress, f.id, r.round);
+  const prevRoot = await vectorRoot(r.prev);
+  const keySlots = o.keySlots ?? r.slots;
+  const participants = await Promise.all(
+    keySlots.map(async (keyIndex, i) => {
+      const signer = o.signers?.[i] ?? f.roster[keyIndex].key!;
+      return {
+        keyIndex,
+        meta: r.metas[i],
+        signature: await signAttestation(signer.privateKey, { scope, prevRoot, updateRoot: r.attested[i].updateRoot, meta: r.metas[i] }),
+      };
+    }),
+  );
+  const build = await buildRoundAttestedInput({
+    prev: r.prev,
+    next: r.next,
+    deltas: r.deltas,
+    weights: r.weights,
+    chunkIndices: o.chunkIndices,
+    scope,
+    registry: o.registry,
+    participants,
+  });
+  return build.input;
+}
+
+export async function proveBatched(r: BatchedRound, o: ProofOptions): Promise<BatchedProof> {
+  const input = await batchedProofInput(r, o);
+  const proved = await proveInstance(BATCHED_INSTANCE, input, { keepWorkers: true });
+  return { proof: toSolidityProof(proved.proof), publicSignals: proved.publicSignals.map(BigInt), input };
+}
