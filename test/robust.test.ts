@@ -39,10 +39,18 @@ import {
   weightedMean,
   type Vec,
 } from "../aggregator/robust/index.js";
-import { weightedSumPlain } from "../aggregator/robust/common.js";
-import { weiszfeldPass } from "../aggregator/robust/byzfed.js";
+import { weightedSum, weightedSumPlain } from "../aggregator/robust/common.js";
 import { selectInPlace } from "../aggregator/robust/select.js";
-import { simdEnabled, weightedSumSimd, weiszfeldPassSimd } from "../aggregator/robust/simd.js";
+import { SimdWeiszfeld, simdEnabled, weightedSumSimd } from "../aggregator/robust/simd.js";
+import {
+  gamma,
+  KAPPA,
+  passDepth,
+  PlainWeiszfeld,
+  SquaredDistances,
+  weiszfeldEngine,
+  type WeiszfeldEngine,
+} from "../aggregator/robust/weiszfeld-pass.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "fixtures", "vectors");
 const readFixture = (name: string): any => JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8"));
@@ -646,38 +654,6 @@ describe("robust aggregation", function () {
       );
     });
 
-    it("should make the SIMD kernels equal the plain loops (iterates and sums to the bit, distances to 1e-14)", function () {
-      expect(simdEnabled(), "WebAssembly SIMD on this Node").to.equal(true);
-      const shape = fc.record({
-        k: fc.integer({ min: 1, max: 13 }),
-        d: fc.integer({ min: 1, max: 20_000 }),
-        f32: fc.boolean(),
-        seed: fc.integer(),
-      });
-      fc.assert(
-        fc.property(shape, ({ k, d, f32, seed }) => {
-          let x = seed | 1;
-          const rand = () => ((x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) ^ (x + 0x6d2b79f5)) >>> 0) / 2 ** 32 - 0.5;
-          const u: Vec[] = Array.from({ length: k }, () =>
-            f32 ? Float32Array.from({ length: d }, rand) : Float64Array.from({ length: d }, rand),
-          );
-          const w = Float64Array.from({ length: k }, () => rand() + 1);
-          const total = w.reduce((a, b) => a + b, 0);
-          const prev = Float64Array.from({ length: d }, rand);
-          const [n1, n2] = [new Float64Array(d), new Float64Array(d)];
-          const [d1, d2] = [new Float64Array(k), new Float64Array(k)];
-          const s1 = weiszfeldPass(u, w, total, n1, d1, prev);
-          const s2 = weiszfeldPassSimd(u, w, total, n2, d2, prev)!;
-          expect(Array.from(n2)).to.deep.equal(Array.from(n1));
-          expect(Math.abs(s2 - s1)).to.be.at.most(1e-14 * s1);
-          d1.forEach((v, i) => expect(Math.abs(d2[i] - v)).to.be.at.most(1e-14 * v));
-          const rows = u.map((_, i) => i).filter((i) => i % 3 !== 1);
-          expect(Array.from(weightedSumSimd(u, w, total, rows)!)).to.deep.equal(Array.from(weightedSumPlain(u, w, total, rows)));
-        }),
-        { numRuns: 60 },
-      );
-    });
-
     it("should keep Bulyan within each coordinate's range", function () {
       fc.assert(
         fc.property(matrix(7, 12), (x) => {
@@ -689,6 +665,268 @@ describe("robust aggregation", function () {
           }
         }),
       );
+    });
+  });
+
+  describe("Weiszfeld passes and the update form of the distances (weiszfeld-pass.ts, simd.ts)", function () {
+    /** A seeded generator of uniform values in [-0.5, 0.5). */
+    const uniform = (seed: number) => {
+      let x = seed | 1;
+      return () => ((x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) ^ (x + 0x6d2b79f5)) >>> 0) / 2 ** 32 - 0.5;
+    };
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let s = 0;
+      for (let j = 0; j < a.length; j++) s += a[j] * b[j];
+      return s;
+    };
+    const twoSum = (a: number, b: number): [number, number] => {
+      const s = a + b;
+      const v = s - a;
+      return [s, a - (s - v) + (b - v)];
+    };
+    const split = (a: number): [number, number] => {
+      const c = 134217729 * a;
+      const hi = c - (c - a);
+      return [hi, a - hi];
+    };
+    /** ||u - y||^2 in double-double arithmetic (Knuth's TwoSum, Dekker's product): exact to about 1e-30. */
+    const exactSquaredDistance = (u: ArrayLike<number>, y: ArrayLike<number>): number => {
+      let hi = 0;
+      let lo = 0;
+      for (let j = 0; j < u.length; j++) {
+        const [eh, el] = twoSum(u[j], -y[j]);
+        const p = eh * eh;
+        const [ah, al] = split(eh);
+        const pl = ah * ah - p + 2 * ah * al + al * al;
+        const [s, e] = twoSum(hi, p);
+        hi = s;
+        lo += e + pl + 2 * eh * el + el * el;
+      }
+      return hi + lo;
+    };
+    /** DSAIN's Weiszfeld with direct distances, written plainly: the yardstick of the hybrid. */
+    const directWeiszfeld = (u: readonly Vec[], maxIter = 100, tol = 1e-6) => {
+      const n = u.length;
+      const d = u[0].length;
+      const avg = (w: number[]) => {
+        const total = w.reduce((a, b) => a + b, 0);
+        return Float64Array.from({ length: d }, (_, j) => u.reduce((s, r, i) => s + w[i] * r[j], 0) / total);
+      };
+      const dists = (y: Float64Array) => u.map((r) => Math.sqrt(Array.from(r).reduce((s, x, j) => s + (x - y[j]) ** 2, 0)));
+      let y = avg(u.map(() => 1));
+      let dist = dists(y);
+      let steps = 0;
+      for (let it = 0; it < maxIter; it++) {
+        const next = avg(dist.map((x) => 1 / Math.max(x, 1e-10)));
+        if (Math.sqrt(next.reduce((s, x, j) => s + (x - y[j]) ** 2, 0)) < tol) break;
+        y = next;
+        dist = dists(y);
+        steps++;
+      }
+      expect(n).to.equal(dist.length);
+      return { median: y, distances: dist, steps };
+    };
+    /** A shared direction plus per-client noise, the last 20% sending -5 times theirs (the benchmark's data). */
+    const flipped = (k: number, d: number, seed: number, f32: boolean): Vec[] => {
+      const rand = uniform(seed);
+      const g = Float64Array.from({ length: d }, rand);
+      return Array.from({ length: k }, (_, i) => {
+        const row = Float64Array.from(g, (x) => (i >= k - Math.floor(0.2 * k) ? -5 : 1) * (x + rand()));
+        return f32 ? Float32Array.from(row) : row;
+      });
+    };
+    /** Inputs that make the update form cancel: copies, an outlier, a huge common offset, a median on an update. */
+    const adversarial = (f32: boolean): [string, Vec[]][] => {
+      const rand = uniform(7);
+      const v = Float64Array.from({ length: 3000 }, rand);
+      const cast = (rs: Float64Array[]) => (f32 ? rs.map((r) => Float32Array.from(r)) : rs);
+      return [
+        ["identical updates", cast(Array.from({ length: 6 }, () => Float64Array.from(v)))],
+        ["one update 1e6 away", cast(Array.from({ length: 7 }, (_, i) => Float64Array.from(v, (x) => x + rand() + (i === 3 ? 1e6 : 0))))],
+        ["norms 1e7 times the spread", cast(Array.from({ length: 8 }, () => Float64Array.from(v, () => 1e4 + 1e-3 * rand())))],
+        ["the median on an update (0, 1, 5 along a line)", cast([0, 1, 5, 1.2, 0.9].map((t) => Float64Array.from(v, (x) => t * x)))],
+        ["sign flip over three SIMD blocks", flipped(6, 40_000, 11, f32)],
+      ];
+    };
+    /** Runs `body` with the WebAssembly kernels switched off. */
+    const plainLoops = <T>(body: () => T): T => {
+      process.env.DSAIN_NO_SIMD = "1";
+      try {
+        return body();
+      } finally {
+        delete process.env.DSAIN_NO_SIMD;
+      }
+    };
+
+    it("should make the SIMD engine equal the plain loops: iterates and weighted sums to the bit, the rest within the rounding bound", function () {
+      expect(simdEnabled(), "WebAssembly SIMD on this Node").to.equal(true);
+      const shape = fc.record({
+        k: fc.integer({ min: 1, max: 13 }),
+        d: fc.integer({ min: 1, max: 40_000 }),
+        f32: fc.boolean(),
+        seed: fc.integer(),
+      });
+      fc.assert(
+        fc.property(shape, ({ k, d, f32, seed }) => {
+          const rand = uniform(seed);
+          const u: Vec[] = Array.from({ length: k }, () =>
+            f32 ? Float32Array.from({ length: d }, rand) : Float64Array.from({ length: d }, rand),
+          );
+          const w1 = Float64Array.from({ length: k }, () => rand() + 1);
+          const w2 = Float64Array.from({ length: k }, () => rand() + 1);
+          const direct = Uint8Array.from({ length: k }, () => (rand() < 0 ? 1 : 0));
+          const rows = u.map((_, i) => i).filter((i) => i % 3 !== 1);
+          // Two passes (the first one direct, from no iterate), then the candidate's distances.
+          const run = (engine: WeiszfeldEngine) => {
+            const first = new Float64Array(k);
+            engine.pass(
+              w1,
+              w1.reduce((a, b) => a + b, 0),
+              new Uint8Array(k).fill(1),
+              first,
+            );
+            engine.accept();
+            const prev = Float64Array.from(engine.current());
+            const out = new Float64Array(k);
+            const into = new Float64Array(d);
+            const sums = engine.pass(
+              w2,
+              w2.reduce((a, b) => a + b, 0),
+              direct,
+              out,
+              { weights: w2, divisor: 3, rows, into },
+            );
+            const redone = new Float64Array(k);
+            engine.candidateDistances(rows, redone);
+            engine.accept();
+            return { first, prev, out, into, sums, redone, next: Float64Array.from(engine.current()) };
+          };
+          const a = run(new PlainWeiszfeld(u));
+          const b = run(SimdWeiszfeld.open(u)!);
+          expect(Array.from(b.prev)).to.deep.equal(Array.from(a.prev));
+          expect(Array.from(b.next)).to.deep.equal(Array.from(a.next));
+          expect(Array.from(b.into)).to.deep.equal(Array.from(a.into));
+          expect(Array.from(weightedSumSimd(u, w2, 3, rows)!)).to.deep.equal(Array.from(weightedSumPlain(u, w2, 3, rows)));
+          const h = passDepth(d);
+          const step = Float64Array.from(a.next, (y, j) => y - a.prev[j]);
+          const stepNorm = Math.sqrt(dot(step, step));
+          const within = (x: number, y: number, bound: number, what: string) =>
+            expect(Math.abs(x - y), `${what}: ${x} vs ${y}`).to.be.at.most(2 * bound);
+          for (let i = 0; i < k; i++) {
+            within(b.first[i], a.first[i], gamma(h + 3) * a.first[i], `first pass, row ${i}`);
+            const bound = direct[i] ? gamma(h + 3) * Math.abs(a.out[i]) : gamma(h + 1) * Math.sqrt(dot(u[i], u[i])) * stepNorm;
+            within(b.out[i], a.out[i], bound, `row ${i}`);
+          }
+          within(b.sums.step2, a.sums.step2, gamma(h + 1) * a.sums.step2, "squared step");
+          within(b.sums.prevDotStep, a.sums.prevDotStep, gamma(h + 1) * Math.sqrt(dot(a.prev, a.prev)) * stepNorm, "prev . step");
+          for (const i of rows) within(b.redone[i], a.redone[i], gamma(h + 3) * a.redone[i], `distance ${i}`);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    for (const f32 of [true, false]) {
+      for (const backend of ["SIMD", "plain loops"]) {
+        it(`should keep each squared distance within its tracked bound of the exact value, and that bound within KAPPA times the direct form's (${f32 ? "float32" : "float64"}, ${backend})`, function () {
+          const run = backend === "SIMD" ? <T>(f: () => T) => f() : plainLoops;
+          for (const [name, u] of adversarial(f32)) {
+            run(() => {
+              // Prepare: the first pass (the mean, every row direct).
+              const n = u.length;
+              const d = u[0].length;
+              const g3 = gamma(passDepth(d) + 3);
+              const engine = weiszfeldEngine(u);
+              expect(engine instanceof SimdWeiszfeld).to.equal(backend === "SIMD");
+              const w = new Float64Array(n).fill(1);
+              const direct = new Uint8Array(n).fill(1);
+              const out = new Float64Array(n);
+              const dist = new SquaredDistances(n, d);
+              dist.start(out, engine.pass(w, n, direct, out));
+              engine.accept();
+              let last = Infinity;
+              let updateForm = 0;
+              for (let it = 0; it < 12; it++) {
+                // Execute: one iteration as dsainWeiszfeld makes it.
+                let total = 0;
+                for (let i = 0; i < n; i++) total += w[i] = 1 / Math.max(Math.sqrt(dist.d2[i]), 1e-10);
+                dist.plan(direct, last);
+                updateForm += direct.filter((x) => x === 0).length;
+                const sums = engine.pass(w, total, direct, out);
+                const redo = dist.advance(direct, out, sums);
+                engine.candidateDistances(redo, out);
+                for (const i of redo) dist.setNextDirect(i, out[i]);
+                dist.commit();
+                engine.accept();
+                last = Math.sqrt(sums.step2);
+                const y = engine.current();
+                // Assert: within the bound of the exact value, and the bound within KAPPA times the direct
+                // one; the iterate's norm within its bound.
+                expect(dist.iterateNorm2, `${name}, iteration ${it}: ||y||^2`).to.be.at.least(exactSquaredDistance(y, new Float64Array(d)));
+                for (let i = 0; i < n; i++) {
+                  const exact = exactSquaredDistance(u[i], y);
+                  expect(Math.abs(dist.d2[i] - exact), `${name}, iteration ${it}, row ${i}`).to.be.at.most(dist.err[i]);
+                  expect(dist.err[i], `${name}, iteration ${it}, row ${i}: bound`).to.be.at.most(
+                    KAPPA * g3 * dist.d2[i] + Number.MIN_VALUE,
+                  );
+                }
+              }
+              // The update form did serve where it is safe: the sign-flip data after the first steps.
+              if (name.startsWith("sign flip")) expect(updateForm, `${name}: rows served by the update form`).to.be.greaterThan(n * 6);
+            });
+          }
+        });
+      }
+    }
+
+    it("should give the direct form's Weiszfeld (median, distances, steps) on adversarial inputs, SIMD and plain loops", function () {
+      for (const f32 of [true, false]) {
+        for (const [name, u] of adversarial(f32)) {
+          if (u[0].length > 5000) continue; // the yardstick is slow; the sign-flip case is checked below
+          const ref = directWeiszfeld(u);
+          for (const r of [dsainWeiszfeld(u), plainLoops(() => dsainWeiszfeld(u))]) {
+            expect(r.updatesApplied, `${name}: steps`).to.equal(ref.steps);
+            // Besides the vectors' tolerance, the iterate's own rounding: about 1e-15 ||y|| (the huge offset).
+            const scale = Math.max(...ref.distances) + 1e-3 * Math.sqrt(ref.median.reduce((a, x) => a + x * x, 0));
+            r.median.forEach((x, j) =>
+              expect(Math.abs(x - ref.median[j]), `${name}: median[${j}]`).to.be.at.most(1e-12 + 1e-9 * Math.abs(ref.median[j])),
+            );
+            r.distances.forEach((x, i) =>
+              expect(Math.abs(x - ref.distances[i]), `${name}: distance ${i}`).to.be.at.most(1e-12 * (1 + scale) + 1e-9 * ref.distances[i]),
+            );
+          }
+        }
+      }
+      const u = flipped(6, 40_000, 11, true);
+      const [a, b] = [dsainWeiszfeld(u), plainLoops(() => dsainWeiszfeld(u))];
+      expect(a.stepNorms.length).to.equal(b.stepNorms.length);
+      a.distances.forEach((x, i) => expectClose(x, b.distances[i], `sign flip: distance ${i}`));
+      expectClose(a.median, b.median, "sign flip: median");
+    });
+
+    it("should make ByzFed's aggregate in its last Weiszfeld pass, equal to the bit to a separate weighted mean, reading the input steps + 1 times", function () {
+      for (const run of [<T>(f: () => T) => f(), plainLoops]) {
+        run(() => {
+          const u = flipped(10, 5000, 3, true);
+          const r = byzFedRound(
+            u,
+            u.map((_, i) => `c${i}`),
+            new Map(),
+          );
+          expect(r.kept).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
+          // The mean's pass and one per step computed; no pass for the aggregate.
+          expect(r.passes).to.equal(r.weiszfeld.stepNorms.length + 1);
+          expect(r.weiszfeld.passes).to.equal(r.passes);
+          expect(Array.from(r.aggregate)).to.deep.equal(Array.from(weightedSum(u, r.reputationsAfter, r.totalWeight, r.used)));
+        });
+      }
+    });
+
+    it("should still aggregate in a pass of its own when no pass was predicted to be the last", function () {
+      // Points 0, 1, 5: the tolerance is met at the first step, before two steps exist to predict from.
+      const r = byzFedRound(rows([0], [1], [5]), ["a", "b", "c"], new Map(), { tol: 1 });
+      expect(r.weiszfeld.stepNorms.length).to.equal(1);
+      expect(r.passes).to.equal(3);
+      expectClose(r.aggregate, [2], "aggregate");
     });
   });
 });

@@ -19,7 +19,6 @@
 // The pure functions below do one round each; the `ByzFed` class carries reputations between rounds.
 import { DsainError, ErrorCode } from "../errors.js";
 import {
-  BLOCK,
   checkInteger,
   checkNonNegative,
   checkUpdates,
@@ -30,7 +29,7 @@ import {
   type Vec,
 } from "./common.js";
 import { medianInPlace } from "./select.js";
-import { weiszfeldPassSimd } from "./simd.js";
+import { SquaredDistances, weiszfeldEngine } from "./weiszfeld-pass.js";
 
 /** ByzFed's parameters; every default is the authors' (code/dsain.py). */
 export interface ByzFedParams {
@@ -94,206 +93,107 @@ export interface WeiszfeldResult {
   readonly converged: boolean;
   /** Every step length computed, in order. */
   readonly stepNorms: number[];
+  /**
+   * Reads of the input: one per pass (the mean's and one per step computed), plus the rows whose
+   * distances were recomputed directly, as a fraction of all rows.
+   */
+  readonly passes: number;
 }
 
-/**
- * One pass over the input: next[j] = (sum_i w_i u_i[j]) * (1 / total), the sum in row order as
- * numpy's, the division a multiplication by the reciprocal (at most one ulp from the reference's
- * `/ weight_sum`; a division per coordinate costs a sixth of the pass). While that block is in
- * cache it also accumulates the squared distances of every update to `next` (into dist2) and the
- * squared step ||next - prev||^2 (returned; 0 without `prev`). Reading the input once per
- * Weiszfeld iteration, and doing little per value, is what keeps an iteration near the one-pass
- * floor: rows go eight, four, two at a time so each load of next[j] serves several of them.
- */
-export function weiszfeldPass(
-  updates: readonly Vec[],
-  w: Float64Array,
-  total: number,
-  next: Float64Array,
-  dist2: Float64Array,
-  prev?: Float64Array,
-): number {
-  const n = updates.length;
-  const d = next.length;
-  const inv = 1 / total;
-  dist2.fill(0);
-  next.fill(0);
-  let step2 = 0;
-  for (let c0 = 0; c0 < d; c0 += BLOCK) {
-    const c1 = Math.min(d, c0 + BLOCK);
-    let i = 0;
-    for (; i + 7 < n; i += 8) {
-      const u0 = updates[i];
-      const u1 = updates[i + 1];
-      const u2 = updates[i + 2];
-      const u3 = updates[i + 3];
-      const u4 = updates[i + 4];
-      const u5 = updates[i + 5];
-      const u6 = updates[i + 6];
-      const u7 = updates[i + 7];
-      const w0 = w[i];
-      const w1 = w[i + 1];
-      const w2 = w[i + 2];
-      const w3 = w[i + 3];
-      const w4 = w[i + 4];
-      const w5 = w[i + 5];
-      const w6 = w[i + 6];
-      const w7 = w[i + 7];
-      for (let j = c0; j < c1; j++) {
-        let a = next[j];
-        a += w0 * u0[j];
-        a += w1 * u1[j];
-        a += w2 * u2[j];
-        a += w3 * u3[j];
-        a += w4 * u4[j];
-        a += w5 * u5[j];
-        a += w6 * u6[j];
-        a += w7 * u7[j];
-        next[j] = a;
-      }
-    }
-    for (; i + 3 < n; i += 4) {
-      const u0 = updates[i];
-      const u1 = updates[i + 1];
-      const u2 = updates[i + 2];
-      const u3 = updates[i + 3];
-      const w0 = w[i];
-      const w1 = w[i + 1];
-      const w2 = w[i + 2];
-      const w3 = w[i + 3];
-      for (let j = c0; j < c1; j++) {
-        let a = next[j];
-        a += w0 * u0[j];
-        a += w1 * u1[j];
-        a += w2 * u2[j];
-        a += w3 * u3[j];
-        next[j] = a;
-      }
-    }
-    for (; i + 1 < n; i += 2) {
-      const u0 = updates[i];
-      const u1 = updates[i + 1];
-      const w0 = w[i];
-      const w1 = w[i + 1];
-      for (let j = c0; j < c1; j++) {
-        let a = next[j];
-        a += w0 * u0[j];
-        a += w1 * u1[j];
-        next[j] = a;
-      }
-    }
-    for (; i < n; i++) {
-      const u0 = updates[i];
-      const w0 = w[i];
-      for (let j = c0; j < c1; j++) next[j] += w0 * u0[j];
-    }
-    let s = 0;
-    if (prev) {
-      for (let j = c0; j < c1; j++) {
-        const y = next[j] * inv;
-        next[j] = y;
-        const e = y - prev[j];
-        s += e * e;
-      }
-    } else {
-      for (let j = c0; j < c1; j++) next[j] *= inv;
-    }
-    step2 += s;
-    // Distances to the new iterate, four rows at a time (independent accumulators).
-    i = 0;
-    for (; i + 3 < n; i += 4) {
-      const u0 = updates[i];
-      const u1 = updates[i + 1];
-      const u2 = updates[i + 2];
-      const u3 = updates[i + 3];
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let j = c0; j < c1; j++) {
-        const y = next[j];
-        const e0 = u0[j] - y;
-        const e1 = u1[j] - y;
-        const e2 = u2[j] - y;
-        const e3 = u3[j] - y;
-        s0 += e0 * e0;
-        s1 += e1 * e1;
-        s2 += e2 * e2;
-        s3 += e3 * e3;
-      }
-      dist2[i] += s0;
-      dist2[i + 1] += s1;
-      dist2[i + 2] += s2;
-      dist2[i + 3] += s3;
-    }
-    for (; i + 1 < n; i += 2) {
-      const u0 = updates[i];
-      const u1 = updates[i + 1];
-      let s0 = 0;
-      let s1 = 0;
-      for (let j = c0; j < c1; j++) {
-        const y = next[j];
-        const e0 = u0[j] - y;
-        const e1 = u1[j] - y;
-        s0 += e0 * e0;
-        s1 += e1 * e1;
-      }
-      dist2[i] += s0;
-      dist2[i + 1] += s1;
-    }
-    for (; i < n; i++) {
-      const u0 = updates[i];
-      let s0 = 0;
-      for (let j = c0; j < c1; j++) {
-        const e = u0[j] - next[j];
-        s0 += e * e;
-      }
-      dist2[i] += s0;
-    }
-  }
-  return step2;
+/** Weights of a weighted mean of some rows: sum_{i in rows} weights_i u_i / divisor (rows ascending). */
+interface RowWeights {
+  readonly weights: ArrayLike<number>;
+  readonly divisor: number;
+  readonly rows: readonly number[];
 }
 
 /**
  * DSAIN's Weiszfeld (code/dsain.py `ByzFed.geometric_median`): y from the mean; each iteration
  * weights u_i by 1 / max(||u_i - y||, floor) and steps to the weighted mean; it stops at the
  * first step shorter than tol, returning the iterate before it, or after maxIter steps.
- * One pass over the input per iteration, plus one for the mean; the WebAssembly SIMD kernels of
- * simd.ts run the pass where they can (same iterates to the bit), the plain loops elsewhere.
+ * One pass over the input per iteration, plus one for the mean (weiszfeld-pass.ts: the SIMD
+ * kernels where they run, with the distances by the update form where it is as accurate).
  */
 export function dsainWeiszfeld(updates: readonly Vec[], options: WeiszfeldOptions = BYZFED_DEFAULTS): WeiszfeldResult {
+  return weiszfeldRun(updates, options).result;
+}
+
+/**
+ * `dsainWeiszfeld`, and optionally a weighted mean that depends on the final distances
+ * (`finalWeights(distances)`, e.g. ByzFed's reputation-weighted mean of the kept updates). The
+ * last pass (the one whose step falls under tol) does not change the returned iterate or
+ * distances, which are known before it starts, so when the step sizes predict that a pass will be
+ * the last one, it also accumulates that mean from the same read of the input: one pass fewer
+ * for ByzFed. `final` is that mean and the weights it was made with, or null when no pass
+ * predicted to be the last one was (the caller then makes its own pass).
+ */
+function weiszfeldRun(
+  updates: readonly Vec[],
+  options: WeiszfeldOptions,
+  finalWeights?: (distances: Float64Array) => RowWeights | null,
+): { result: WeiszfeldResult; final: { weights: RowWeights; aggregate: Float64Array } | null } {
   const d = checkUpdates(updates, "ByzFed Weiszfeld");
   const n = updates.length;
-  let y = new Float64Array(d);
-  let next = new Float64Array(d);
-  let dist2 = new Float64Array(n);
-  let nextDist2 = new Float64Array(n);
+  const engine = weiszfeldEngine(updates);
   const w = new Float64Array(n).fill(1);
-  if (weiszfeldPassSimd(updates, w, n, y, dist2) === null) weiszfeldPass(updates, w, n, y, dist2);
+  const direct = new Uint8Array(n).fill(1);
+  const out = new Float64Array(n);
+  const dist = new SquaredDistances(n, d);
+  // The mean and the distances to it, directly.
+  dist.start(out, engine.pass(w, n, direct, out));
+  engine.accept();
+  let passes = 1;
   const stepNorms: number[] = [];
   let applied = 0;
   let converged = false;
+  let final: { weights: RowWeights; aggregate: Float64Array } | null = null;
+  let finalOut: Float64Array | null = null;
   for (let it = 0; it < options.maxIter; it++) {
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const dist = Math.sqrt(dist2[i]);
+      const di = Math.sqrt(dist.d2[i]);
       // Python's max(dist, floor): a NaN distance stays NaN, as in the reference.
-      w[i] = 1 / (dist < options.distanceFloor ? options.distanceFloor : dist);
+      w[i] = 1 / (di < options.distanceFloor ? options.distanceFloor : di);
       total += w[i];
     }
-    const step = Math.sqrt(
-      weiszfeldPassSimd(updates, w, total, next, nextDist2, y) ?? weiszfeldPass(updates, w, total, next, nextDist2, y),
-    );
+    // The step about to be taken is assumed no longer than the last one (Weiszfeld's steps shrink;
+    // a longer one only sends more rows to the direct form after the pass).
+    dist.plan(direct, stepNorms.length > 0 ? stepNorms[stepNorms.length - 1] : Infinity);
+    let extra: (RowWeights & { into: Float64Array }) | undefined;
+    if (finalWeights && stepNorms.length >= 2) {
+      // Steps shrink about geometrically: the next one is predicted as last^2 / the one before.
+      const [a, b] = stepNorms.slice(-2);
+      const weights = (b * b) / a < 2 * options.tol ? finalWeights(Float64Array.from(dist.d2, Math.sqrt)) : null;
+      if (weights) extra = { ...weights, into: (finalOut ??= new Float64Array(d)) };
+    }
+    const sums = engine.pass(w, total, direct, out, extra);
+    passes++;
+    const step = Math.sqrt(sums.step2);
     stepNorms.push(step);
     if (step < options.tol) {
       converged = true;
+      if (extra) final = { weights: extra, aggregate: extra.into };
       break;
     }
-    [y, next] = [next, y];
-    [dist2, nextDist2] = [nextDist2, dist2];
+    const redo = dist.advance(direct, out, sums);
+    if (redo.length > 0) {
+      engine.candidateDistances(redo, out);
+      for (const i of redo) dist.setNextDirect(i, out[i]);
+      passes += redo.length / n;
+    }
+    dist.commit();
+    engine.accept();
     applied++;
   }
-  return { median: y, distances: dist2.map(Math.sqrt), updatesApplied: applied, converged, stepNorms };
+  const result = {
+    median: engine.current(),
+    distances: Float64Array.from(dist.d2, Math.sqrt),
+    updatesApplied: applied,
+    converged,
+    stepNorms,
+    passes,
+  };
+  return { result, final };
 }
 
 /** median(d) (mean of the middle pair for an even count) and max(scaleFactor * median, floor). */
@@ -328,6 +228,8 @@ export interface ByzFedRoundResult {
   /** r_i / totalWeight for used positions, 0 for the others: convex weights over the updates. */
   readonly weights: Float64Array;
   readonly aggregate: Float64Array;
+  /** Reads of the input in the round: Weiszfeld's, plus one for the aggregate unless its last pass made it. */
+  readonly passes: number;
 }
 
 function checkClientIds(clientIds: readonly string[], n: number): void {
@@ -338,6 +240,21 @@ function checkClientIds(clientIds: readonly string[], n: number): void {
     if (seen.has(id)) throw new DsainError(ErrorCode.BAD_PARTICIPANT_SET, `ByzFed: client "${id}" sent two updates in one round`);
     seen.add(id);
   }
+}
+
+/** ByzFed's decision from the distances to the geometric median: scale, filter, reputations, used rows. */
+function byzFedDecision(distances: Float64Array, reputationsBefore: Float64Array, p: Readonly<ByzFedParams>) {
+  const n = distances.length;
+  const { medianDistance, scale } = robustScale(distances, p.scaleFactor, p.scaleFloor);
+  const threshold = p.tau * scale;
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) if (distances[i] <= threshold) kept.push(i);
+  const reputationsAfter = reputationsBefore.map((r, i) => p.alpha * r + (1 - p.alpha) * (distances[i] <= threshold ? 1 : 0));
+  const fallback = kept.length === 0;
+  const used = fallback ? Array.from({ length: n }, (_, i) => i) : kept;
+  let totalWeight = 0;
+  for (const i of used) totalWeight += reputationsAfter[i];
+  return { medianDistance, scale, threshold, kept, reputationsAfter, fallback, used, totalWeight };
 }
 
 /**
@@ -355,19 +272,15 @@ export function byzFedRound(
   const n = updates.length;
   checkClientIds(clientIds, n);
   const reputationsBefore = Float64Array.from(clientIds, (id) => reputations.get(id) ?? p.initialReputation);
-  const weiszfeld = dsainWeiszfeld(updates, p);
+  const decide = (distances: Float64Array) => byzFedDecision(distances, reputationsBefore, p);
+  const { result: weiszfeld, final } = weiszfeldRun(updates, p, (distances) => {
+    const { used, reputationsAfter, totalWeight } = decide(distances);
+    return totalWeight > 0 && Number.isFinite(totalWeight) ? { weights: reputationsAfter, divisor: totalWeight, rows: used } : null;
+  });
   const distances = weiszfeld.distances;
-  const { medianDistance, scale } = robustScale(distances, p.scaleFactor, p.scaleFloor);
-  const threshold = p.tau * scale;
-  const kept: number[] = [];
-  for (let i = 0; i < n; i++) if (distances[i] <= threshold) kept.push(i);
-  const reputationsAfter = reputationsBefore.map((r, i) => p.alpha * r + (1 - p.alpha) * (distances[i] <= threshold ? 1 : 0));
+  const { medianDistance, scale, threshold, kept, reputationsAfter, fallback, used, totalWeight } = decide(distances);
   const reputationState = new Map(reputations);
   clientIds.forEach((id, i) => reputationState.set(id, reputationsAfter[i]));
-  const fallback = kept.length === 0;
-  const used = fallback ? Array.from({ length: n }, (_, i) => i) : kept;
-  let totalWeight = 0;
-  for (const i of used) totalWeight += reputationsAfter[i];
   if (!(totalWeight > 0 && Number.isFinite(totalWeight))) {
     throw new DsainError(
       ErrorCode.BAD_WEIGHTS,
@@ -376,7 +289,14 @@ export function byzFedRound(
   }
   const weights = new Float64Array(n);
   for (const i of used) weights[i] = reputationsAfter[i] / totalWeight;
-  const aggregate = weightedSum(updates, reputationsAfter, totalWeight, used);
+  // The last Weiszfeld pass made the aggregate when it was predicted to be the last one; the
+  // weights it used came from the same distances, so they are these (checked, not assumed).
+  const sameWeights =
+    final !== null &&
+    final.weights.divisor === totalWeight &&
+    final.weights.rows.length === used.length &&
+    used.every((i, k) => final.weights.rows[k] === i && final.weights.weights[i] === reputationsAfter[i]);
+  const aggregate = sameWeights ? final.aggregate : weightedSum(updates, reputationsAfter, totalWeight, used);
   return {
     weiszfeld,
     geometricMedian: weiszfeld.median,
@@ -393,6 +313,7 @@ export function byzFedRound(
     totalWeight,
     weights,
     aggregate,
+    passes: weiszfeld.passes + (sameWeights ? 0 : 1),
   };
 }
 

@@ -84,67 +84,96 @@ export function weightedSumPlain(
   idx: readonly number[],
 ): Float64Array {
   const d = updates[0].length;
-  const m = idx.length;
   const out = new Float64Array(d);
   for (let c0 = 0; c0 < d; c0 += BLOCK) {
     const c1 = Math.min(d, c0 + BLOCK);
-    let r = 0;
-    for (; r + 7 < m; r += 8) {
-      const u0 = updates[idx[r]];
-      const u1 = updates[idx[r + 1]];
-      const u2 = updates[idx[r + 2]];
-      const u3 = updates[idx[r + 3]];
-      const u4 = updates[idx[r + 4]];
-      const u5 = updates[idx[r + 5]];
-      const u6 = updates[idx[r + 6]];
-      const u7 = updates[idx[r + 7]];
-      const w0 = weights[idx[r]];
-      const w1 = weights[idx[r + 1]];
-      const w2 = weights[idx[r + 2]];
-      const w3 = weights[idx[r + 3]];
-      const w4 = weights[idx[r + 4]];
-      const w5 = weights[idx[r + 5]];
-      const w6 = weights[idx[r + 6]];
-      const w7 = weights[idx[r + 7]];
-      for (let j = c0; j < c1; j++) {
-        let a = out[j];
-        a += w0 * u0[j];
-        a += w1 * u1[j];
-        a += w2 * u2[j];
-        a += w3 * u3[j];
-        a += w4 * u4[j];
-        a += w5 * u5[j];
-        a += w6 * u6[j];
-        a += w7 * u7[j];
-        out[j] = a;
-      }
-    }
-    for (; r + 3 < m; r += 4) {
-      const u0 = updates[idx[r]];
-      const u1 = updates[idx[r + 1]];
-      const u2 = updates[idx[r + 2]];
-      const u3 = updates[idx[r + 3]];
-      const w0 = weights[idx[r]];
-      const w1 = weights[idx[r + 1]];
-      const w2 = weights[idx[r + 2]];
-      const w3 = weights[idx[r + 3]];
-      for (let j = c0; j < c1; j++) {
-        let a = out[j];
-        a += w0 * u0[j];
-        a += w1 * u1[j];
-        a += w2 * u2[j];
-        a += w3 * u3[j];
-        out[j] = a;
-      }
-    }
-    for (; r < m; r++) {
-      const u0 = updates[idx[r]];
-      const w0 = weights[idx[r]];
-      for (let j = c0; j < c1; j++) out[j] += w0 * u0[j];
-    }
+    accumulateRows(updates, weights, idx, c0, c1, out);
     for (let j = c0; j < c1; j++) out[j] /= divisor;
   }
   return out;
+}
+
+/**
+ * out[j] += weights[r] * updates[r][j] for r in idx (in that order) and c0 <= j < c1: the blocked
+ * inner loop of `weightedSumPlain` and of a Weiszfeld pass. Rows go eight, four, two and one at a time
+ * so that each load and store of out[j] serves several of them; per coordinate the additions are
+ * still made one row after the other, in the order of idx.
+ */
+export function accumulateRows(
+  updates: readonly Vec[],
+  weights: ArrayLike<number>,
+  idx: readonly number[],
+  c0: number,
+  c1: number,
+  out: Float64Array,
+): void {
+  const m = idx.length;
+  let r = 0;
+  for (; r + 7 < m; r += 8) {
+    const u0 = updates[idx[r]];
+    const u1 = updates[idx[r + 1]];
+    const u2 = updates[idx[r + 2]];
+    const u3 = updates[idx[r + 3]];
+    const u4 = updates[idx[r + 4]];
+    const u5 = updates[idx[r + 5]];
+    const u6 = updates[idx[r + 6]];
+    const u7 = updates[idx[r + 7]];
+    const w0 = weights[idx[r]];
+    const w1 = weights[idx[r + 1]];
+    const w2 = weights[idx[r + 2]];
+    const w3 = weights[idx[r + 3]];
+    const w4 = weights[idx[r + 4]];
+    const w5 = weights[idx[r + 5]];
+    const w6 = weights[idx[r + 6]];
+    const w7 = weights[idx[r + 7]];
+    for (let j = c0; j < c1; j++) {
+      let a = out[j];
+      a += w0 * u0[j];
+      a += w1 * u1[j];
+      a += w2 * u2[j];
+      a += w3 * u3[j];
+      a += w4 * u4[j];
+      a += w5 * u5[j];
+      a += w6 * u6[j];
+      a += w7 * u7[j];
+      out[j] = a;
+    }
+  }
+  for (; r + 3 < m; r += 4) {
+    const u0 = updates[idx[r]];
+    const u1 = updates[idx[r + 1]];
+    const u2 = updates[idx[r + 2]];
+    const u3 = updates[idx[r + 3]];
+    const w0 = weights[idx[r]];
+    const w1 = weights[idx[r + 1]];
+    const w2 = weights[idx[r + 2]];
+    const w3 = weights[idx[r + 3]];
+    for (let j = c0; j < c1; j++) {
+      let a = out[j];
+      a += w0 * u0[j];
+      a += w1 * u1[j];
+      a += w2 * u2[j];
+      a += w3 * u3[j];
+      out[j] = a;
+    }
+  }
+  for (; r + 1 < m; r += 2) {
+    const u0 = updates[idx[r]];
+    const u1 = updates[idx[r + 1]];
+    const w0 = weights[idx[r]];
+    const w1 = weights[idx[r + 1]];
+    for (let j = c0; j < c1; j++) {
+      let a = out[j];
+      a += w0 * u0[j];
+      a += w1 * u1[j];
+      out[j] = a;
+    }
+  }
+  for (; r < m; r++) {
+    const u0 = updates[idx[r]];
+    const w0 = weights[idx[r]];
+    for (let j = c0; j < c1; j++) out[j] += w0 * u0[j];
+  }
 }
 
 /** Plain mean of the listed rows (all when omitted), accumulated in row order, divided once. */

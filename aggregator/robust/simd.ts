@@ -1,24 +1,29 @@
-// WebAssembly SIMD kernels for the two inner loops every Weiszfeld iteration and weighted mean
-// runs: the weighted row sum and the squared distances of the rows to a vector. Plain TypeScript
-// loops reach about one value per nanosecond here, two to three times the time of one pass over
-// memory (docs/benchmarks.md); two float64 lanes per instruction bring an iteration near the
-// one-pass floor. The module is small enough to write by hand: the encoder below spells each
-// instruction by name, and test/robust.test.ts checks every kernel against the plain loops.
+// WebAssembly SIMD kernels for the inner loops of a Weiszfeld pass and of a weighted mean: the
+// weighted row sum, the squared distances of rows to a vector, and the dot products of rows with
+// a vector. Plain TypeScript loops reach about one value per nanosecond here, two to three times
+// the one-pass floor (docs/benchmarks.md); two float64 lanes per instruction bring a pass near it.
+// The module is small enough to write by hand: the encoder below spells each instruction by name,
+// and test/robust.test.ts checks every kernel against the plain loops of weiszfeld-pass.ts.
 //
-// Results are the plain loops' to the bit for weighted sums (same operations in the same row
-// order per coordinate: WebAssembly neither fuses multiply-add nor reorders), and within a few
-// ulps for distances (two lanes accumulate alternate coordinates).
+// Results are the plain loops' to the bit for weighted sums and iterates (same operations in the
+// same row order per coordinate: WebAssembly neither fuses multiply-add nor reorders), and within
+// the rounding bound of weiszfeld-pass.ts for distances, dot products and the pass sums (two lanes
+// accumulate alternate coordinates). Only deterministic instructions are used (no relaxed SIMD),
+// so every machine computes the same bits.
 //
 // WebAssembly cannot read JavaScript's ArrayBuffers, so each column block of the rows is copied
-// into the module's memory (TypedArray.set, a memcpy into cache) before the kernels run on it: the
-// input is still read from main memory once, and no copy of the whole input is ever made.
+// into the module's memory (TypedArray.set, a memcpy) before the kernels run on it: the input is
+// still read from main memory once per pass, and no copy of the whole input is ever made. Each
+// copy call costs about as much as copying a few thousand values, so blocks are wide (up to 16,384
+// columns, at most 4 MiB for all rows): narrower blocks that fit in L2 were slower overall.
+import { DsainError, ErrorCode } from "../errors.js";
 import type { Vec } from "./common.js";
+import type { ExtraSum, PassSums, WeiszfeldEngine } from "./weiszfeld-pass.js";
 
-/**
- * Bytes of rows per column block: the copied block stays in L2 (1 MiB per core here) while the
- * kernels sweep it twice. Wider blocks also mean fewer copies and kernel calls per pass.
- */
-const BLOCK_BYTES = 512 * 1024;
+/** At most this many bytes of rows per column block (the block lives in L2/L3 while it is swept). */
+const BLOCK_BYTES = 4 * 1024 * 1024;
+/** Block widths (columns) a module is compiled for: the row stride is a constant of the code. */
+const WIDTHS = [16384, 4096, 1024, 256] as const;
 
 // --- A minimal WebAssembly binary encoder (https://webassembly.github.io/spec/core/binary/) ---
 
@@ -58,7 +63,6 @@ const i32Add: Code = [0x6a];
 const i32Mul: Code = [0x6c];
 const i32GtU: Code = [0x4b];
 const i32LtU: Code = [0x49];
-const i32Eqz: Code = [0x45];
 const f64Load = (offset = 0): Code => [0x2b, 3, ...uleb(offset)];
 const f64Store = (offset = 0): Code => [0x39, 3, ...uleb(offset)];
 const f64Add: Code = [0xa0];
@@ -73,240 +77,206 @@ const f64x2ExtractLane = (lane: number): Code => simd(0x21, lane);
 const f64x2Add: Code = simd(0xf0);
 const f64x2Sub: Code = simd(0xf1);
 const f64x2Mul: Code = simd(0xf2);
+const f64x2Div: Code = simd(0xf3);
 const v128Zero: Code = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
 const block = (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b];
 const loop = (...body: Code[]): Code => [0x03, 0x40, ...body.flat(), 0x0b];
 const brIf = (depth: number): Code => [0x0d, ...uleb(depth)];
 const br = (depth: number): Code => [0x0c, ...uleb(depth)];
+/** select with a v128 result: (a, b, c) -> c ? a : b. */
+const selectV128: Code = [0x1c, 1, V128];
 
-/** for (local = start; local < end; local += step) body. */
-const forLoop = (local: number, start: Code, end: Code, step: number, ...body: Code[]): Code => [
-  ...start,
-  ...set(local),
-  ...block(
-    loop(
-      [...get(local), ...end, ...i32LtU, ...i32Eqz, ...brIf(1)],
-      ...body,
-      [...get(local), ...i32(step), ...i32Add, ...set(local)],
-      br(0),
+/** local += step (i32). */
+const bump = (local: number, step: number): Code => [...get(local), ...i32(step), ...i32Add, ...set(local)];
+/** addr = base + index * size, as an i32 on the stack. */
+const at = (base: number, index: number, size: number): Code => [...get(base), ...get(index), ...i32(size), ...i32Mul, ...i32Add];
+/** lane 0 + lane 1 of a v128 local, as an f64 on the stack. */
+const lanes = (local: number): Code => [...get(local), ...f64x2ExtractLane(0), ...get(local), ...f64x2ExtractLane(1), ...f64Add];
+
+/**
+ * Every kernel walks rows in groups of 8, then 4, 2 and 1, so that each load of a vector value
+ * (or each load and store of an accumulator) serves several rows; rows of a group are found at
+ * constant offsets k * stride from one pointer, and the columns go four per step (two lane pairs)
+ * with a do-while loop (n >= 4). `r` is the row counter local, `k` the row-count parameter.
+ */
+function rowGroups(r: number, k: number, body: (rows: number) => Code): Code {
+  return [
+    ...i32(0),
+    ...set(r),
+    ...[8, 4, 2, 1].flatMap((rows) =>
+      block(loop([...get(r), ...i32(rows), ...i32Add, ...get(k), ...i32GtU, ...brIf(1)], body(rows), bump(r, rows), br(0))),
     ),
-  ),
-];
-
-/** Two lanes of row values at byte address `addr` + offset (2 floats of a float32 row, or 2 doubles). */
-const loadPair = (f32: boolean, addr: Code, pair: number): Code =>
-  f32 ? [...addr, ...v128Load64Zero(8 * pair), ...f64x2PromoteLowF32x4] : [...addr, ...v128Load(16 * pair)];
-
-/**
- * wsum(x, K, B, w, acc): acc[j] += w[r] * x[r][j] for r = 0..K-1 in order, j < B (B a multiple of
- * 4); x holds K rows of B values (float32 or float64) back to back, w K doubles, acc B doubles.
- * Rows go four per sweep, each added to the lane in turn, so the order per coordinate is the
- * plain loop's.
- * Locals: 5 r, 6 j, 7 x row pointer (bytes), 8 acc pointer, 9..12 w0..w3 splats, 13 row bytes.
- */
-function wsumBody(f32: boolean): Code {
-  const elt = f32 ? 4 : 8;
-  const xAt = (k: number): Code => [...get(7), ...get(13), ...i32(k), ...i32Mul, ...i32Add];
-  const sweep = (rows: number): Code => {
-    const splats = Array.from({ length: rows }, (_, k) => [
-      ...get(3),
-      ...get(5),
-      ...i32(k),
-      ...i32Add,
-      ...i32(8),
-      ...i32Mul,
-      ...i32Add,
-      ...f64Load(),
-      ...f64x2Splat,
-      ...set(9 + k),
-    ]);
-    // acc[j..j+4) in two pairs: a = acc; a += w_k * x_k for each row k; store.
-    const pair = (p: number): Code => [
-      ...get(8),
-      ...get(8),
-      ...v128Load(16 * p),
-      ...Array.from({ length: rows }, (_, k) => [...get(9 + k), ...loadPair(f32, xAt(k), p), ...f64x2Mul, ...f64x2Add]).flat(),
-      ...v128Store(16 * p),
-    ];
-    return [
-      ...splats.flat(),
-      ...forLoop(
-        6,
-        i32(0),
-        get(2),
-        4,
-        [...get(4), ...get(6), ...i32(8), ...i32Mul, ...i32Add, ...set(8)],
-        [
-          ...get(0),
-          ...get(5),
-          ...get(2),
-          ...i32Mul,
-          ...i32(elt),
-          ...i32Mul,
-          ...i32Add,
-          ...get(6),
-          ...i32(elt),
-          ...i32Mul,
-          ...i32Add,
-          ...set(7),
-        ],
-        pair(0),
-        pair(1),
-      ),
-      ...get(5),
-      ...i32(rows),
-      ...i32Add,
-      ...set(5),
-    ];
-  };
-  return [
-    ...get(2),
-    ...i32(elt),
-    ...i32Mul,
-    ...set(13),
-    ...i32(0),
-    ...set(5),
-    // while (r + 4 <= K) sweep four rows; then while (r < K) sweep one
-    ...block(loop([...get(5), ...i32(4), ...i32Add, ...get(1), ...i32GtU, ...brIf(1)], sweep(4), br(0))),
-    ...block(loop([...get(5), ...get(1), ...i32LtU, ...i32Eqz, ...brIf(1)], sweep(1), br(0))),
   ];
 }
 
+interface Shape {
+  /** Row stride in bytes: block width times the element size. */
+  readonly stride: number;
+  readonly f32: boolean;
+}
+
+/** Two lanes of row k's values at pair p (columns 2p, 2p+1 of the step) from the group pointer `px`, as float64. */
+const rowPair = (s: Shape, px: number, k: number, p: number): Code =>
+  s.f32 ? [...get(px), ...v128Load64Zero(k * s.stride + 8 * p), ...f64x2PromoteLowF32x4] : [...get(px), ...v128Load(k * s.stride + 16 * p)];
+
 /**
- * dist(x, K, B, y, out): out[r] += sum_j (x[r][j] - y[j])^2 for every row, four rows per sweep
- * sharing each load of y. Locals: 5 r, 6 j, 7 x row pointer, 8 y pointer, 9..12 sums, 13 row
- * bytes, 14 y pair, 15 difference.
+ * wsum(x, K, n, w, acc, fresh): acc[j] += w[r] * x[r][j] for r = 0..K-1 in order, j < n (n a
+ * positive multiple of 4); rows `stride` bytes apart from x, w K doubles, acc n doubles. With
+ * fresh = 1 the sums start from 0 instead of acc's contents (no memset of acc). Each row is added
+ * to the accumulator in turn, so the order per coordinate is the plain loop's, from 0.
+ * Locals: 6 r, 7 group pointer, 8 acc pointer, 9 acc end, 10..17 weight splats.
  */
-function distBody(f32: boolean): Code {
-  const elt = f32 ? 4 : 8;
-  const xAt = (k: number): Code => [...get(7), ...get(13), ...i32(k), ...i32Mul, ...i32Add];
-  const sweep = (rows: number): Code => {
-    const pair = (p: number): Code => [
-      ...get(8),
-      ...v128Load(16 * p),
-      ...set(14),
-      ...Array.from({ length: rows }, (_, k) => [
-        ...loadPair(f32, xAt(k), p),
-        ...get(14),
-        ...f64x2Sub,
-        ...tee(15),
-        ...get(15),
-        ...f64x2Mul,
-        ...get(9 + k),
-        ...f64x2Add,
-        ...set(9 + k),
-      ]).flat(),
-    ];
-    const flush = Array.from({ length: rows }, (_, k) => [
-      ...get(4),
-      ...get(5),
-      ...i32(k),
-      ...i32Add,
-      ...i32(8),
-      ...i32Mul,
-      ...i32Add,
-      ...tee(8),
-      ...get(8),
-      ...f64Load(),
-      ...get(9 + k),
-      ...f64x2ExtractLane(0),
-      ...get(9 + k),
-      ...f64x2ExtractLane(1),
-      ...f64Add,
-      ...f64Add,
-      ...f64Store(),
-    ]).flat();
-    return [
-      ...Array.from({ length: rows }, (_, k) => [...v128Zero, ...set(9 + k)]).flat(),
-      ...forLoop(
-        6,
-        i32(0),
-        get(2),
-        4,
-        [...get(3), ...get(6), ...i32(8), ...i32Mul, ...i32Add, ...set(8)],
-        [
-          ...get(0),
-          ...get(5),
-          ...get(2),
-          ...i32Mul,
-          ...i32(elt),
-          ...i32Mul,
-          ...i32Add,
-          ...get(6),
-          ...i32(elt),
-          ...i32Mul,
-          ...i32Add,
-          ...set(7),
-        ],
-        pair(0),
-        pair(1),
-      ),
-      ...flush,
-      ...get(5),
-      ...i32(rows),
-      ...i32Add,
-      ...set(5),
-    ];
-  };
-  return [
-    ...get(2),
-    ...i32(elt),
-    ...i32Mul,
-    ...set(13),
+function wsumBody(s: Shape): Code {
+  const elt = s.f32 ? 4 : 8;
+  const group = (rows: number): Code => [
+    ...Array.from({ length: rows }, (_, k) => [...at(3, 6, 8), ...f64Load(8 * k), ...f64x2Splat, ...set(10 + k)]).flat(),
+    ...at(0, 6, s.stride),
+    ...set(7),
+    ...get(4),
+    ...set(8),
+    ...loop(
+      ...[0, 1].map((p) => [
+        ...get(8),
+        ...[...v128Zero, ...get(8), ...v128Load(16 * p), ...get(5), ...selectV128],
+        ...Array.from({ length: rows }, (_, k) => [...get(10 + k), ...rowPair(s, 7, k, p), ...f64x2Mul, ...f64x2Add]).flat(),
+        ...v128Store(16 * p),
+      ]),
+      bump(7, 4 * elt),
+      [...get(8), ...i32(32), ...i32Add, ...tee(8), ...get(9), ...i32LtU, ...brIf(0)],
+    ),
     ...i32(0),
     ...set(5),
-    ...block(loop([...get(5), ...i32(4), ...i32Add, ...get(1), ...i32GtU, ...brIf(1)], sweep(4), br(0))),
-    ...block(loop([...get(5), ...get(1), ...i32LtU, ...i32Eqz, ...brIf(1)], sweep(1), br(0))),
   ];
+  return [...at(4, 2, 8), ...set(9), ...rowGroups(6, 1, group)];
 }
 
 /**
- * finish(acc, prev, B, inv) -> step2: acc[j] *= inv for j < B (B even), returning
- * sum_j (acc[j] - prev[j])^2. Locals: 4 j, 5 acc pointer, 6 prev pointer, 7 inv splat, 8 sum,
- * 9 scaled pair, 10 difference.
+ * dist(x, K, n, y, out): out[r] += sum_j (x[r][j] - y[j])^2; dot(x, K, n, v, out): out[r] +=
+ * sum_j x[r][j] * v[j]; for every row, j < n. Lane 0 sums the even columns, lane 1 the odd ones;
+ * groups of up to four rows keep the two pairs of a step in separate sums too (eight rows have no
+ * registers left for that), so that no sum waits on its previous addition; the partial sums are
+ * added once per call. Locals: 5 r, 6 group pointer, 7 vector pointer, 8 vector end, 9 out
+ * address, 10..17 sums, 18 and 19 the vector's two pairs, 20 difference.
+ */
+function reduceBody(s: Shape, kind: "dist" | "dot"): Code {
+  const elt = s.f32 ? 4 : 8;
+  const sum = (rows: number, k: number, p: number): number => 10 + k + (rows <= 4 ? 4 * p : 0);
+  const term = (rows: number, k: number, p: number): Code => {
+    const acc = sum(rows, k, p);
+    return kind === "dist"
+      ? [...rowPair(s, 6, k, p), ...get(18 + p), ...f64x2Sub, ...tee(20), ...get(20), ...f64x2Mul, ...get(acc), ...f64x2Add, ...set(acc)]
+      : [...rowPair(s, 6, k, p), ...get(18 + p), ...f64x2Mul, ...get(acc), ...f64x2Add, ...set(acc)];
+  };
+  const group = (rows: number): Code => [
+    ...Array.from({ length: rows <= 4 ? 2 * rows : rows }, (_, k) => [...v128Zero, ...set(k < rows ? 10 + k : 14 + k - rows)]).flat(),
+    ...at(0, 5, s.stride),
+    ...set(6),
+    ...get(3),
+    ...set(7),
+    ...loop(
+      [...get(7), ...v128Load(0), ...set(18), ...get(7), ...v128Load(16), ...set(19)],
+      ...[0, 1].flatMap((p) => Array.from({ length: rows }, (_, k) => term(rows, k, p))),
+      bump(6, 4 * elt),
+      [...get(7), ...i32(32), ...i32Add, ...tee(7), ...get(8), ...i32LtU, ...brIf(0)],
+    ),
+    ...at(4, 5, 8),
+    ...set(9),
+    ...Array.from({ length: rows }, (_, k) => [
+      ...(rows <= 4 ? [...get(10 + k), ...get(14 + k), ...f64x2Add, ...set(10 + k)] : []),
+      ...get(9),
+      ...get(9),
+      ...f64Load(8 * k),
+      ...lanes(10 + k),
+      ...f64Add,
+      ...f64Store(8 * k),
+    ]).flat(),
+  ];
+  return [...at(3, 2, 8), ...set(8), ...rowGroups(5, 1, group)];
+}
+
+/**
+ * finish(acc, prev, n, inv, sums, next, step), n a positive multiple of 4: for j < n, y = acc[j] *
+ * inv goes to next[j] and the step y - prev[j] to step[j]; sums[0] += sum step^2, sums[1] += sum
+ * prev[j] * step[j]. Two pairs per loop step, each into its own sums (so that no sum waits on its
+ * previous addition), added once per call.
+ * Locals: 7 acc, 8 prev, 9 next, 10 step pointers, 11 end, 12 inv splat, 13..16 sums (step^2 and
+ * prev . step, for pair 0 and 1), 17 y, 18 prev pair, 19 step pair.
  */
 function finishBody(): Code {
+  const pair = (p: number): Code => [
+    ...[...get(9), ...get(7), ...v128Load(16 * p), ...get(12), ...f64x2Mul, ...tee(17), ...v128Store(16 * p)],
+    ...[...get(10), ...get(17), ...get(8), ...v128Load(16 * p), ...tee(18), ...f64x2Sub, ...tee(19), ...v128Store(16 * p)],
+    ...[...get(19), ...get(19), ...f64x2Mul, ...get(13 + 2 * p), ...f64x2Add, ...set(13 + 2 * p)],
+    ...[...get(18), ...get(19), ...f64x2Mul, ...get(14 + 2 * p), ...f64x2Add, ...set(14 + 2 * p)],
+  ];
   return [
     ...get(3),
     ...f64x2Splat,
-    ...set(7),
-    ...v128Zero,
-    ...set(8),
-    ...forLoop(
-      4,
-      i32(0),
-      get(2),
-      2,
-      [...get(0), ...get(4), ...i32(8), ...i32Mul, ...i32Add, ...set(5)],
-      [...get(1), ...get(4), ...i32(8), ...i32Mul, ...i32Add, ...set(6)],
-      [...get(5), ...get(5), ...v128Load(), ...get(7), ...f64x2Mul, ...tee(9), ...v128Store()],
-      [...get(9), ...get(6), ...v128Load(), ...f64x2Sub, ...tee(10), ...get(10), ...f64x2Mul, ...get(8), ...f64x2Add, ...set(8)],
-    ),
-    ...get(8),
-    ...f64x2ExtractLane(0),
-    ...get(8),
-    ...f64x2ExtractLane(1),
-    ...f64Add,
+    ...set(12),
+    ...[13, 14, 15, 16].flatMap((l) => [...v128Zero, ...set(l)]),
+    ...[0, 1, 5, 6].flatMap((param, i) => [...get(param), ...set(7 + i)]),
+    ...at(0, 2, 8),
+    ...set(11),
+    ...loop(pair(0), pair(1), bump(8, 32), bump(9, 32), bump(10, 32), [
+      ...get(7),
+      ...i32(32),
+      ...i32Add,
+      ...tee(7),
+      ...get(11),
+      ...i32LtU,
+      ...brIf(0),
+    ]),
+    ...[0, 1].flatMap((i) => [
+      ...[...get(13 + i), ...get(15 + i), ...f64x2Add, ...set(13 + i)],
+      ...[...get(4), ...get(4), ...f64Load(8 * i), ...lanes(13 + i), ...f64Add, ...f64Store(8 * i)],
+    ]),
   ];
 }
 
-const KERNELS = ["wsum_f32", "wsum_f64", "dist_f32", "dist_f64", "finish"] as const;
+/**
+ * divide(acc, n, divisor): acc[j] /= divisor for j < n (n even): a division, not a product with
+ * the reciprocal, so that a weighted mean has the bits of `weightedSumPlain`. (In a JavaScript
+ * loop that runs once per round this would run unoptimised and allocate a number per value.)
+ * Locals: 3 pointer, 4 end, 5 divisor splat.
+ */
+function divideBody(): Code {
+  return [
+    ...get(2),
+    ...f64x2Splat,
+    ...set(5),
+    ...get(0),
+    ...set(3),
+    ...at(0, 1, 8),
+    ...set(4),
+    ...loop(
+      [...get(3), ...get(3), ...v128Load(), ...get(5), ...f64x2Div, ...v128Store()],
+      [...get(3), ...i32(16), ...i32Add, ...tee(3), ...get(4), ...i32LtU, ...brIf(0)],
+    ),
+  ];
+}
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+const KERNELS = ["wsum_f32", "wsum_f64", "dist_f32", "dist_f64", "dot_f32", "dot_f64", "finish", "divide"] as const;
+type KernelName = (typeof KERNELS)[number];
+
+/** The module for column blocks `width` wide: rows 4 * width (float32) or 8 * width (float64) bytes apart. */
+function moduleBytes(width: number): Uint8Array<ArrayBuffer> {
   const fn = (locals: Code, body: Code): number[] => {
     const b = [...locals, ...body, 0x0b];
     return [...uleb(b.length), ...b];
   };
+  const f32: Shape = { stride: 4 * width, f32: true };
+  const f64: Shape = { stride: 8 * width, f32: false };
   const wsumLocals = vec([
     [...uleb(4), I32],
-    [...uleb(4), V128],
-    [...uleb(1), I32],
+    [...uleb(8), V128],
   ]);
-  const distLocals = vec([
-    [...uleb(4), I32],
-    [...uleb(4), V128],
-    [...uleb(1), I32],
-    [...uleb(2), V128],
+  const reduceLocals = vec([
+    [...uleb(5), I32],
+    [...uleb(11), V128],
+  ]);
+  const finishLocals = vec([
+    [...uleb(5), I32],
+    [...uleb(8), V128],
   ]);
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -314,170 +284,322 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
       1,
       vec([
         [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0x00], // 0: (i32 x5) -> ()
-        [0x60, ...vec([[I32], [I32], [I32], [F64]]), ...vec([[F64]])], // 1: (i32, i32, i32, f64) -> f64
+        [0x60, ...vec([[I32], [I32], [I32], [F64], [I32], [I32], [I32]]), 0x00], // 1: (i32, i32, i32, f64, i32 x3) -> ()
+        [0x60, ...vec([[I32], [I32], [F64]]), 0x00], // 2: (i32, i32, f64) -> ()
+        [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00], // 3: (i32 x6) -> ()
       ]),
     ),
-    ...section(3, vec([[0], [0], [0], [0], [1]])),
+    ...section(3, vec([[3], [3], [0], [0], [0], [0], [1], [2]])),
     ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, 1 page to start
     ...section(7, vec([[...name("memory"), 0x02, 0], ...KERNELS.map((k, i) => [...name(k), 0x00, i])])),
     ...section(
       10,
       vec([
-        fn(wsumLocals, wsumBody(true)),
-        fn(wsumLocals, wsumBody(false)),
-        fn(distLocals, distBody(true)),
-        fn(distLocals, distBody(false)),
+        fn(wsumLocals, wsumBody(f32)),
+        fn(wsumLocals, wsumBody(f64)),
+        fn(reduceLocals, reduceBody(f32, "dist")),
+        fn(reduceLocals, reduceBody(f64, "dist")),
+        fn(reduceLocals, reduceBody(f32, "dot")),
+        fn(reduceLocals, reduceBody(f64, "dot")),
+        fn(finishLocals, finishBody()),
         fn(
           vec([
-            [...uleb(3), I32],
-            [...uleb(4), V128],
+            [...uleb(2), I32],
+            [...uleb(1), V128],
           ]),
-          finishBody(),
+          divideBody(),
         ),
       ]),
     ),
   ]);
 }
 
-type Kernel = (x: number, k: number, b: number, p: number, q: number) => void;
+type Kernel = (x: number, k: number, n: number, p: number, q: number) => void;
+type Wsum = (x: number, k: number, n: number, w: number, acc: number, fresh: 0 | 1) => void;
 
 interface Instance {
+  readonly width: number;
   readonly memory: WebAssembly.Memory;
-  readonly kernels: Record<Exclude<(typeof KERNELS)[number], "finish">, Kernel>;
-  readonly finish: (acc: number, prev: number, b: number, inv: number) => number;
+  readonly kernels: Record<Exclude<KernelName, "finish" | "divide" | "wsum_f32" | "wsum_f64">, Kernel> &
+    Record<"wsum_f32" | "wsum_f64", Wsum>;
+  readonly finish: (acc: number, prev: number, n: number, inv: number, sums: number, next: number, step: number) => void;
+  readonly divide: (acc: number, n: number, divisor: number) => void;
 }
 
-let instance: Instance | null | undefined;
+const instances = new Map<number, Instance | null>();
 
-/** The compiled kernels, or null where WebAssembly SIMD is unavailable (the plain loops are used then). */
-function simdInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
+/** The compiled kernels for blocks `width` wide, or null where WebAssembly SIMD is unavailable. */
+function simdInstance(width: number): Instance | null {
+  const known = instances.get(width);
+  if (known !== undefined) return known;
+  let inst: Instance | null = null;
   try {
-    const bytes = moduleBytes();
+    const bytes = moduleBytes(width);
     if (typeof WebAssembly === "object" && WebAssembly.validate(bytes)) {
       const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as Record<string, unknown>;
-      instance = {
+      inst = {
+        width,
         memory: exports.memory as WebAssembly.Memory,
-        kernels: Object.fromEntries(KERNELS.map((k) => [k, exports[k] as Kernel])) as Instance["kernels"],
+        kernels: Object.fromEntries(KERNELS.slice(0, 6).map((k) => [k, exports[k]])) as Instance["kernels"],
         finish: exports.finish as Instance["finish"],
+        divide: exports.divide as Instance["divide"],
       };
     }
   } catch {
-    instance = null;
+    inst = null;
   }
-  return instance;
+  instances.set(width, inst);
+  return inst;
 }
 
 /** True when the kernels run; DSAIN_NO_SIMD=1 forces the plain loops (for comparisons). */
 export function simdEnabled(): boolean {
-  return !process.env.DSAIN_NO_SIMD && simdInstance() !== null;
+  return !process.env.DSAIN_NO_SIMD && simdInstance(WIDTHS[0]) !== null;
 }
 
 /** Rows all float32 ("f32"), all float64 ("f64"), or mixed (null: the plain loops handle them). */
 function rowType(updates: readonly Vec[], rows: readonly number[]): "f32" | "f64" | null {
-  const first = updates[rows[0]];
-  const f32 = first instanceof Float32Array;
+  const f32 = updates[rows[0]] instanceof Float32Array;
   for (const r of rows)
     if (updates[r] instanceof Float32Array !== f32 || !(updates[r] instanceof Float32Array || updates[r] instanceof Float64Array))
       return null;
   return f32 ? "f32" : "f64";
 }
 
+const align16 = (bytes: number): number => (bytes + 15) & ~15;
+
 /**
- * The module's memory laid out for m rows: x block, w, acc (a block of doubles), dist, prev (a
- * block): about 512 KiB plus 16 bytes per row. It grows to the largest round seen and stays
- * (WebAssembly memory does not shrink).
+ * The module's memory laid out for m rows of d columns: the row block (m rows `stride` bytes
+ * apart), then per-row arrays (weights, extra weights, results), per-column arrays of one block
+ * (accumulator, step, extra accumulator, zeros), four sums, and `tail` bytes for the caller. The
+ * block is the widest that keeps all rows within BLOCK_BYTES and an eighth of the input (narrower
+ * for small d). Memory grows to the largest round seen and stays (WebAssembly memory does not
+ * shrink).
  */
 class Workspace {
-  readonly x: number;
+  readonly inst: Instance;
+  readonly width: number;
+  readonly stride: number;
   readonly w: number;
+  readonly wx: number;
+  readonly out: number;
   readonly acc: number;
-  readonly dist: number;
-  readonly prev: number;
-  readonly f32: Float32Array;
-  readonly f64: Float64Array;
+  readonly step: number;
+  readonly accx: number;
+  readonly zero: number;
+  readonly sums: number;
+  readonly tail: number;
+  f32: Float32Array;
+  f64: Float64Array;
+  readonly wsum: Wsum;
+  readonly dist: Kernel;
+  readonly dot: Kernel;
 
-  /** Columns per block: a multiple of 4 (the kernels take four columns per step). */
-  readonly block: number;
-
-  constructor(
-    readonly inst: Instance,
+  private constructor(
+    inst: Instance,
     readonly m: number,
-    type: "f32" | "f64",
+    readonly type: "f32" | "f64",
+    tailBytes: number,
   ) {
-    this.block = Math.min(8192, Math.max(64, Math.floor(BLOCK_BYTES / (m * (type === "f32" ? 4 : 8)) / 4) * 4));
-    this.x = 0;
-    this.w = m * this.block * 8;
-    this.acc = this.w + m * 8;
-    this.dist = this.acc + this.block * 8;
-    this.prev = this.dist + m * 8;
-    const end = this.prev + this.block * 8;
+    this.inst = inst;
+    this.width = inst.width;
+    const elt = type === "f32" ? 4 : 8;
+    this.stride = this.width * elt;
+    this.w = m * this.stride;
+    this.wx = this.w + align16(m * 8);
+    this.out = this.wx + align16(m * 8);
+    this.acc = this.out + align16(m * 8);
+    this.step = this.acc + this.width * 8;
+    this.accx = this.step + this.width * 8;
+    this.zero = this.accx + this.width * 8;
+    this.sums = this.zero + this.width * 8;
+    this.tail = this.sums + 32;
+    const end = this.tail + tailBytes;
     const have = inst.memory.buffer.byteLength;
     if (end > have) inst.memory.grow(Math.ceil((end - have) / 65536));
     this.f32 = new Float32Array(inst.memory.buffer);
     this.f64 = new Float64Array(inst.memory.buffer);
+    this.f64.fill(0, this.zero / 8, this.zero / 8 + this.width);
+    this.wsum = type === "f32" ? inst.kernels.wsum_f32 : inst.kernels.wsum_f64;
+    this.dist = type === "f32" ? inst.kernels.dist_f32 : inst.kernels.dist_f64;
+    this.dot = type === "f32" ? inst.kernels.dot_f32 : inst.kernels.dot_f64;
   }
 
-  /** Copies columns [c0, c1) of the listed rows into the x block, rows `stride` values apart, zero-padded. */
-  load(updates: readonly Vec[], rows: readonly number[], type: "f32" | "f64", c0: number, c1: number, stride: number): void {
-    const view = type === "f32" ? this.f32 : this.f64;
-    const base = this.x / (type === "f32" ? 4 : 8);
-    for (let r = 0; r < rows.length; r++) {
-      const at = base + r * stride;
-      view.set(updates[rows[r]].subarray(c0, c1), at);
-      if (stride > c1 - c0) view.fill(0, at + (c1 - c0), at + stride);
+  /** A workspace for m rows of d columns of `type` (plus `tailBytes`), or null when the kernels cannot run. */
+  static open(m: number, d: number, type: "f32" | "f64", tailBytes = 0): Workspace | null {
+    if (process.env.DSAIN_NO_SIMD) return null;
+    const elt = type === "f32" ? 4 : 8;
+    // At most BLOCK_BYTES, and at most an eighth of the input (at least 256 KiB): a small round's
+    // working memory stays small next to its input.
+    const limit = Math.min(BLOCK_BYTES, Math.max(256 * 1024, (m * d * elt) / 8));
+    let i = WIDTHS.findIndex((wd) => m * wd * elt <= limit);
+    if (i < 0) i = WIDTHS.length - 1;
+    while (i + 1 < WIDTHS.length && WIDTHS[i + 1] >= d) i++;
+    const inst = simdInstance(WIDTHS[i]);
+    if (!inst) return null;
+    try {
+      return new Workspace(inst, m, type, tailBytes);
+    } catch {
+      return null; // the memory cannot grow that far (4 GiB at most): the plain loops take over
     }
+  }
+
+  /** Renews the views if the memory has grown since (another workspace of the same module). */
+  views(): Float64Array {
+    if (this.f64.buffer !== this.inst.memory.buffer) {
+      this.f32 = new Float32Array(this.inst.memory.buffer);
+      this.f64 = new Float64Array(this.inst.memory.buffer);
+    }
+    return this.f64;
+  }
+
+  /** Copies columns [c0, c1) of the listed rows into the block, zero-padded to `n` columns. */
+  load(updates: readonly Vec[], rows: readonly number[], c0: number, c1: number, n: number): void {
+    const view = this.type === "f32" ? this.f32 : this.f64;
+    for (let r = 0; r < rows.length; r++) {
+      const base = r * this.width;
+      view.set(updates[rows[r]].subarray(c0, c1), base);
+      if (n > c1 - c0) view.fill(0, base + (c1 - c0), base + n);
+    }
+  }
+
+  /** Byte address of row r of the block. */
+  row(r: number): number {
+    return r * this.stride;
   }
 }
 
-/**
- * The SIMD twin of byzfed.ts's `weiszfeldPass` (same arguments, same results: `next` to the bit,
- * distances and the step within a few ulps). Returns null when it cannot run (no SIMD, or rows of
- * mixed types), so the caller falls back to the plain loops.
- */
-export function weiszfeldPassSimd(
-  updates: readonly Vec[],
-  w: Float64Array,
-  total: number,
-  next: Float64Array,
-  dist2: Float64Array,
-  prev?: Float64Array,
-): number | null {
-  const inst = simdEnabled() ? simdInstance() : null;
-  if (!inst) return null;
-  const n = updates.length;
-  const rows = Array.from({ length: n }, (_, i) => i);
-  const type = rowType(updates, rows);
-  if (!type) return null;
-  const ws = new Workspace(inst, n, type);
-  const wsum = type === "f32" ? inst.kernels.wsum_f32 : inst.kernels.wsum_f64;
-  const dist = type === "f32" ? inst.kernels.dist_f32 : inst.kernels.dist_f64;
-  const f64 = ws.f64;
-  f64.set(w, ws.w / 8);
-  f64.fill(0, ws.dist / 8, ws.dist / 8 + n);
-  const acc0 = ws.acc / 8;
-  const prev0 = ws.prev / 8;
-  const inv = 1 / total;
-  const d = next.length;
-  let step2 = 0;
-  for (let c0 = 0; c0 < d; c0 += ws.block) {
-    const c1 = Math.min(d, c0 + ws.block);
-    const width = c1 - c0;
-    const stride = (width + 3) & ~3;
-    ws.load(updates, rows, type, c0, c1, stride);
-    f64.fill(0, acc0, acc0 + stride);
-    wsum(ws.x, n, stride, ws.w, ws.acc);
-    // The previous iterate's block beside it (zeros past the end, or when there is none).
-    if (prev) f64.set(prev.subarray(c0, c1), prev0);
-    if (!prev || stride > width) f64.fill(0, prev ? prev0 + width : prev0, prev0 + stride);
-    const s = inst.finish(ws.acc, ws.prev, stride, inv);
-    if (prev) step2 += s;
-    next.set(f64.subarray(acc0, acc0 + width), c0);
-    dist(ws.x, n, stride, ws.acc, ws.dist);
+/** [start, end) runs of consecutive rows r with mask[r] === value. */
+function runs(mask: Uint8Array, value: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let r = 0; r < mask.length;) {
+    if (mask[r] !== value) {
+      r++;
+      continue;
+    }
+    const start = r;
+    while (r < mask.length && mask[r] === value) r++;
+    out.push([start, r]);
   }
-  for (let i = 0; i < n; i++) dist2[i] = f64[ws.dist / 8 + i];
-  return step2;
+  return out;
+}
+
+/**
+ * The SIMD twin of weiszfeld-pass.ts's plain engine (same results: iterates and extra weighted sums
+ * to the bit, the per-row results and the sums within the rounding bound). The candidate iterate
+ * lives in the module's memory after the workspace, written where the kernels want it; the current
+ * one in a Float64Array, which `accept` overwrites with the candidate and `current` returns. The
+ * module's memory is reused from round to round, so a round allocates (and the system zeroes) one
+ * iterate fewer.
+ */
+export class SimdWeiszfeld implements WeiszfeldEngine {
+  private readonly y: Float64Array;
+  private started = false;
+  private readonly all: number[];
+
+  private constructor(
+    private readonly ws: Workspace,
+    private readonly updates: readonly Vec[],
+    /** Byte address of the candidate iterate, padded with zeros to a multiple of 4 values. */
+    private readonly candidate: number,
+  ) {
+    this.y = new Float64Array(updates[0].length);
+    this.all = updates.map((_, i) => i);
+  }
+
+  /** The engine for these updates, or null when the kernels cannot run (no SIMD, mixed row types, no memory). */
+  static open(updates: readonly Vec[]): SimdWeiszfeld | null {
+    const d = updates[0].length;
+    const type = rowType(
+      updates,
+      updates.map((_, i) => i),
+    );
+    const padded = (d + 3) & ~3;
+    const ws = type && d > 0 ? Workspace.open(updates.length, d, type, 8 * padded) : null;
+    if (!ws) return null;
+    ws.f64.fill(0, ws.tail / 8 + d, ws.tail / 8 + padded);
+    return new SimdWeiszfeld(ws, updates, ws.tail);
+  }
+
+  pass(w: Float64Array, total: number, direct: Uint8Array, out: Float64Array, extra?: ExtraSum): PassSums {
+    const { ws, updates, y } = this;
+    const n = updates.length;
+    const d = y.length;
+    const f64 = ws.views();
+    f64.set(w, ws.w / 8);
+    f64.fill(0, ws.out / 8, ws.out / 8 + n);
+    f64.fill(0, ws.sums / 8, ws.sums / 8 + 4);
+    const directRuns = runs(direct, 1);
+    const dotRuns = runs(direct, 0);
+    if (dotRuns.length > 0 && !this.started) {
+      throw new DsainError(
+        ErrorCode.BAD_ARGUMENT,
+        "SimdWeiszfeld: rows in the update form need a previous iterate; the first pass is direct",
+      );
+    }
+    const extraMask = new Uint8Array(n);
+    if (extra) {
+      for (const r of extra.rows) {
+        extraMask[r] = 1;
+        f64[ws.wx / 8 + r] = extra.weights[r];
+      }
+    }
+    const extraRuns = runs(extraMask, 1);
+    const accx0 = ws.accx / 8;
+    const inv = 1 / total;
+    // The current iterate's block goes beside the row block (the `accx` area, free until the extra
+    // sum, which comes after it is used); the zero block stands in for it on the first pass.
+    const prev = this.started ? ws.accx : ws.zero;
+    for (let c0 = 0; c0 < d; c0 += ws.width) {
+      const c1 = Math.min(d, c0 + ws.width);
+      const cols = (c1 - c0 + 3) & ~3;
+      const next = this.candidate + 8 * c0;
+      ws.load(updates, this.all, c0, c1, cols);
+      ws.wsum(ws.row(0), n, cols, ws.w, ws.acc, 1);
+      if (this.started) {
+        f64.set(y.subarray(c0, c1), accx0);
+        f64.fill(0, accx0 + c1 - c0, accx0 + cols);
+      }
+      ws.inst.finish(ws.acc, prev, cols, inv, ws.sums, next, ws.step);
+      for (const [a, b] of directRuns) ws.dist(ws.row(a), b - a, cols, next, ws.out + 8 * a);
+      for (const [a, b] of dotRuns) ws.dot(ws.row(a), b - a, cols, ws.step, ws.out + 8 * a);
+      if (extra) {
+        if (extraRuns.length === 0) f64.fill(0, accx0, accx0 + cols);
+        extraRuns.forEach(([a, b], i) => ws.wsum(ws.row(a), b - a, cols, ws.wx + 8 * a, ws.accx, i === 0 ? 1 : 0));
+        ws.inst.divide(ws.accx, cols, extra.divisor);
+        extra.into.set(f64.subarray(accx0, accx0 + c1 - c0), c0);
+      }
+    }
+    for (let i = 0; i < n; i++) out[i] = f64[ws.out / 8 + i];
+    const s = ws.sums / 8;
+    return { step2: f64[s], prevDotStep: f64[s + 1] };
+  }
+
+  accept(): void {
+    const at = this.candidate / 8;
+    this.y.set(this.ws.views().subarray(at, at + this.y.length));
+    this.started = true;
+  }
+
+  candidateDistances(rows: readonly number[], out: Float64Array): void {
+    const { ws, updates } = this;
+    const m = rows.length;
+    const d = this.y.length;
+    if (m === 0) return;
+    const f64 = ws.views();
+    f64.fill(0, ws.out / 8, ws.out / 8 + m);
+    for (let c0 = 0; c0 < d; c0 += ws.width) {
+      const c1 = Math.min(d, c0 + ws.width);
+      const cols = (c1 - c0 + 3) & ~3;
+      ws.load(updates, rows, c0, c1, cols);
+      ws.dist(ws.row(0), m, cols, this.candidate + 8 * c0, ws.out);
+    }
+    for (let r = 0; r < m; r++) out[rows[r]] = f64[ws.out / 8 + r];
+  }
+
+  current(): Float64Array {
+    return this.y;
+  }
 }
 
 /**
@@ -490,25 +612,23 @@ export function weightedSumSimd(
   divisor: number,
   rows: readonly number[],
 ): Float64Array | null {
-  const inst = simdEnabled() ? simdInstance() : null;
-  if (!inst || rows.length === 0) return null;
-  const type = rowType(updates, rows);
-  if (!type) return null;
+  if (rows.length === 0) return null;
   const m = rows.length;
-  const ws = new Workspace(inst, m, type);
-  const wsum = type === "f32" ? inst.kernels.wsum_f32 : inst.kernels.wsum_f64;
+  const d = updates[rows[0]].length;
+  const type = rowType(updates, rows);
+  const ws = type && d > 0 ? Workspace.open(m, d, type) : null;
+  if (!ws) return null;
   const f64 = ws.f64;
   for (let r = 0; r < m; r++) f64[ws.w / 8 + r] = weights[rows[r]];
   const acc0 = ws.acc / 8;
-  const d = updates[rows[0]].length;
   const out = new Float64Array(d);
-  for (let c0 = 0; c0 < d; c0 += ws.block) {
-    const c1 = Math.min(d, c0 + ws.block);
-    const stride = (c1 - c0 + 3) & ~3;
-    ws.load(updates, rows, type, c0, c1, stride);
-    f64.fill(0, acc0, acc0 + stride);
-    wsum(ws.x, m, stride, ws.w, ws.acc);
-    for (let j = c0; j < c1; j++) out[j] = f64[acc0 + j - c0] / divisor;
+  for (let c0 = 0; c0 < d; c0 += ws.width) {
+    const c1 = Math.min(d, c0 + ws.width);
+    const cols = (c1 - c0 + 3) & ~3;
+    ws.load(updates, rows, c0, c1, cols);
+    ws.wsum(ws.row(0), m, cols, ws.w, ws.acc, 1);
+    ws.inst.divide(ws.acc, cols, divisor);
+    out.set(f64.subarray(acc0, acc0 + c1 - c0), c0);
   }
   return out;
 }
