@@ -645,7 +645,8 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /**
      * @dev Public inputs of round `round`'s proof, in the circuit's order:
-     * [parentModelRoot, modelRoot, chunkIndex, updateRoot_1..n, weight_1..n] (docs/protocol.md §8).
+     * [parentModelRoot, modelRoot, chunkIndex, updateRoot_1..K, weight_1..K] (docs/protocol.md §8),
+     * the n < K updates of a dropout round padded with the first update's root at weight 0.
      * The model roots and the challenge come from storage; the columns are accepted only when they
      * hash to the record's updatesDigest, so they are the recorded ones.
      */
@@ -663,15 +664,19 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             ProtocolHashes.updatesDigest(columns.participants, columns.updateRoots, columns.weights) !=
             rec.updatesDigest
         ) revert ProvenanceColumnsMismatch(federationId, round);
-        uint256 k = columns.updateRoots.length;
+        // The verifier proves K slots; a round with n < K updates (a dropout round, minUpdates <= n)
+        // fills slots n+1..K with the first update's root at weight 0 (§8). The recorded n is in 1..K.
+        uint256 n = columns.updateRoots.length;
+        uint256 k = fed.config.participantsPerRound;
         inputs = new uint256[](3 + 2 * k);
         inputs[0] = uint256(fed.rounds[rec.parentRound].modelRoot);
         inputs[1] = uint256(rec.modelRoot);
         uint256 chunks = (uint256(fed.config.modelLength) + CHUNK_SIZE - 1) / CHUNK_SIZE;
         inputs[2] = uint256(rec.challengeSeed) % chunks;
         for (uint256 i = 0; i < k; ++i) {
-            inputs[3 + i] = uint256(columns.updateRoots[i]);
-            inputs[3 + k + i] = columns.weights[i];
+            bool real = i < n;
+            inputs[3 + i] = uint256(columns.updateRoots[real ? i : 0]);
+            if (real) inputs[3 + k + i] = columns.weights[i];
         }
     }
 

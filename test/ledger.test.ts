@@ -20,11 +20,13 @@ import {
   signRollback,
 } from "../aggregator/protocol/index.js";
 import { releaseZkWorkers } from "../aggregator/zk/keys.js";
+import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../aggregator/zk/prover.js";
 import {
   attestFrom,
   buildRound,
   fakeRoot,
   federationFixture,
+  PROOF_INSTANCE,
   post,
   proofOf,
   prove,
@@ -791,20 +793,51 @@ describe("ProvenanceLedger", function () {
       });
     }
 
-    it("should refuse any proof of a round with fewer updates than the verifier's K", async function () {
-      // RoundChunk(4, 4) proves exactly 4 updates; a 3-update record has 9 public inputs, for which
-      // RoundChunkVerifier_4_4 has no verifyProof: such a round can only expire or be rejected.
+    it("should prove a dropout round (3 of K=4 updates) through zero-weight padding slots", async function () {
+      // RoundChunk(4, 4) proves exactly 4 slots; the ledger fills the missing one with the first
+      // update's root at weight 0 (docs/protocol.md §8) and the prover opens that update again.
       const f = await setup();
-      const r1 = await completeRound(f);
-      const [valid] = r1.proofs.values();
+      await completeRound(f);
       const r2 = await buildRound(f, { participants: (await selectedWallets(f)).slice(0, 3) });
       await (await post(f, r2)).wait();
-      const refusal = await proofOf(f, r2).then(
+      const inputs = [...(await f.ledger.publicInputs(1n, r2.post.round, r2.columns))];
+      expect(inputs).to.have.length(3 + 2 * 4);
+      const roots = r2.columns.updateRoots.map(BigInt);
+      expect(roots).to.have.length(3);
+      expect(inputs.slice(3, 7)).to.deep.equal([...roots, roots[0]]);
+      expect(inputs.slice(7, 11)).to.deep.equal([...r2.columns.weights.map(BigInt), 0n]);
+      // Without padding no 4-slot proof of a 3-update round can be built.
+      const refusal = await proveChunk(r2, Number(inputs[2])).then(
         () => null,
         (e: Error) => e,
       );
-      expect(refusal?.message).to.match(/exactly K=4 updates; the input has 3/);
-      await expectRefused(f, () => submitProof(f, r2, valid.proof), "ProvenanceVerifierCallFailed", [1n, 2n]);
+      expect(refusal?.message).to.match(/exactly K=4 updates; the input has 3 \(build a dropout round's input with slots: 4\)/);
+      const { proof, publicSignals } = await proofOf(f, r2);
+      expect(publicSignals).to.deep.equal(inputs);
+      await expect(submitProof(f, r2, proof)).to.emit(f.ledger, "RoundProven");
+      expect(await status(f, r2.post.round)).to.equal(BigInt(RoundStatus.Proven));
+    });
+
+    it("should refuse a dropout round's proof whose padding slot is not the first update at weight 0", async function () {
+      const f = await setup();
+      await completeRound(f);
+      const r2 = await buildRound(f, { participants: (await selectedWallets(f)).slice(0, 3) });
+      await (await post(f, r2)).wait();
+      const inputs = [...(await f.ledger.publicInputs(1n, r2.post.round, r2.columns))];
+      // A genuine proof of the same aggregate, padded with the second update instead of the first:
+      // valid for its own public signals, not for the ledger's.
+      const { prev, next, deltas, deltaTrees, weights } = r2.vectors;
+      const built = await buildRoundChunkInput({
+        prev: prev.values,
+        next: next.values,
+        deltas: [...deltas, deltas[1]],
+        weights: [...weights, 0],
+        chunkIndex: Number(inputs[2]),
+        trees: { prev: prev.tree, next: next.tree, deltas: [...deltaTrees, deltaTrees[1]] },
+      });
+      expect(built.publicSignals[6]).to.not.equal(inputs[6].toString());
+      const { proof } = await proveRoundChunk(PROOF_INSTANCE, built.input, { keepWorkers: true });
+      await expectRefused(f, () => submitProof(f, r2, toSolidityProof(proof)), "ProvenanceProofRejected", [1n, 2n]);
     });
 
     it("should refuse a proof after the round's deadline", async function () {

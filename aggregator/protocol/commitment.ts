@@ -101,3 +101,20 @@ export function batchedEntriesDigest(entries: readonly BatchedEntryFields[]): st
     ),
   );
 }
+
+/**
+ * The K circuit slots of a round with n <= K updates (docs/protocol.md §8): the n recorded
+ * (root, weight) pairs, then the first update's root at weight 0 for each missing one. A weight-0
+ * slot adds nothing to the aggregate, and its opening is the first update's, which the prover has.
+ */
+export function padSlots<T>(items: readonly T[], weights: readonly number[], slots: number): { items: T[]; weights: number[] } {
+  if (!Number.isInteger(slots) || slots < 1)
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `the circuit's K is ${slots}; it must be a positive integer`);
+  if (items.length === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "a round without updates has nothing to prove");
+  if (items.length > slots) {
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `the round has ${items.length} updates; the circuit proves at most K=${slots}`);
+  }
+  if (weights.length !== items.length) throw new DsainError(ErrorCode.BAD_WEIGHTS, `${weights.length} weights for ${items.length} updates`);
+  const missing = slots - items.length;
+  return { items: [...items, ...Array<T>(missing).fill(items[0])], weights: [...weights, ...Array<number>(missing).fill(0)] };
+}

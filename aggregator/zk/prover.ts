@@ -2,6 +2,7 @@
 // proves and verifies one challenged chunk with snarkjs (Groth16) under the keys of keys.ts.
 import { DsainError, ErrorCode } from "../errors.js";
 import { checkWeights } from "../protocol/aggregation.js";
+import { padSlots } from "../protocol/commitment.js";
 import { CHUNK_SIZE, WEIGHT_TOTAL } from "../protocol/constants.js";
 import { chunkCount, chunkFields, merklePath, vectorTree, type VectorTree } from "../protocol/vector-root.js";
 import { ensureCircuitKeys, type CircuitSignals, type EnsureOptions, type Groth16Proof, type VerificationKey } from "./keys.js";
@@ -45,6 +46,11 @@ export interface RoundChunkArgs {
   chunkIndex: number;
   /** Trees already computed by the caller (vectorTree of the same vectors), to skip rehashing. */
   trees?: { prev?: VectorTree; next?: VectorTree; deltas?: readonly VectorTree[] };
+  /**
+   * The circuit's K, when the round has fewer updates (a dropout round): slots n+1..K are filled
+   * with the first update at weight 0, as the ledger's public inputs are (docs/protocol.md §8).
+   */
+  slots?: number;
 }
 
 export interface RoundChunkBuild {
@@ -66,6 +72,11 @@ export function publicSignalsOf(pub: RoundChunkPublic): string[] {
  * Throws if `next` is not the exact aggregate on that chunk, since no proof could exist.
  */
 export async function buildRoundChunkInput(args: RoundChunkArgs): Promise<RoundChunkBuild> {
+  if (args.slots !== undefined) {
+    const padded = padSlots(args.deltas, args.weights, args.slots);
+    const trees = args.trees?.deltas === undefined ? undefined : padSlots(args.trees.deltas, args.weights, args.slots).items;
+    args = { ...args, deltas: padded.items, weights: padded.weights, trees: { ...args.trees, deltas: trees }, slots: undefined };
+  }
   const { prev, next, deltas, weights, chunkIndex } = args;
   checkWeights([...weights], deltas.length);
   const others: [string, Int32Array][] = [["next", next], ...deltas.map((d, i): [string, Int32Array] => [`update ${i}`, d])];
@@ -142,7 +153,7 @@ async function keysFor(instanceName: string, input: RoundChunkInput, options: En
   if (input.updateRoots.length !== K || input.deltas.length !== K || input.deltaPaths.length !== K || input.weights.length !== K) {
     throw new DsainError(
       ErrorCode.BAD_ARGUMENT,
-      `${instanceName} proves rounds of exactly K=${K} updates; the input has ${input.deltas.length}`,
+      `${instanceName} proves rounds of exactly K=${K} updates; the input has ${input.deltas.length} (build a dropout round's input with slots: ${K})`,
     );
   }
   if (input.prevPath.length !== DEPTH) {

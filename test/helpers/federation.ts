@@ -299,7 +299,7 @@ export async function attestFrom(f: Fixture, r: BuiltRound, address: string, fed
  * A real Groth16 proof of `r`'s aggregation at `chunkIndex`, whatever the ledger challenged. The proof
  * is valid for the returned public signals; `inputs` is left empty (nothing was read from the chain).
  */
-export async function proveChunk(r: BuiltRound, chunkIndex: number): Promise<RoundProof> {
+export async function proveChunk(r: BuiltRound, chunkIndex: number, slots?: number): Promise<RoundProof> {
   const { prev, next, deltas, deltaTrees, weights } = r.vectors;
   const { input, publicSignals } = await buildRoundChunkInput({
     prev: prev.values,
@@ -307,6 +307,7 @@ export async function proveChunk(r: BuiltRound, chunkIndex: number): Promise<Rou
     deltas,
     weights,
     chunkIndex,
+    slots,
     trees: { prev: prev.tree, next: next.tree, deltas: deltaTrees },
   });
   // Workers stay up between proofs; each test file releases them in its after() hook.
@@ -325,7 +326,7 @@ export async function proofOf(f: Fixture, r: BuiltRound, federationId = 1n): Pro
   const key = inputs.join(",");
   const known = r.proofs.get(key);
   if (known !== undefined) return known;
-  const made = await proveChunk(r, Number(inputs[2]));
+  const made = await proveChunk(r, Number(inputs[2]), Number(f.config.participantsPerRound));
   if (made.publicSignals.join(",") !== key) {
     throw new Error(
       `round ${r.post.round}: the ledger's public inputs [${key}] are not the circuit's signals [${made.publicSignals.join(",")}]`,
