@@ -155,6 +155,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         emit UpdateAttested(federationId, round, account, updateRoot, sampleCount, signature);
         if (!open && --rec.pendingAttestations == 0) {
             rec.status = RoundStatus.Attested;
+            rec.attestedBlock = uint40(block.number);
             emit RoundAttested(federationId, round);
         }
     }
@@ -201,9 +202,13 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             quorumSignatures
         );
 
-        bytes32 seed = ProtocolHashes.challengeSeed(expected, block.prevrandao, block.number);
         RoundRecord storage rec = fed.rounds[round];
-        rec.status = cols.pending == 0 ? RoundStatus.Attested : RoundStatus.Proposed;
+        if (cols.pending == 0) {
+            rec.status = RoundStatus.Attested;
+            rec.attestedBlock = uint40(block.number);
+        } else {
+            rec.status = RoundStatus.Proposed;
+        }
         rec.parentRound = post.parentRound;
         rec.openedAt = st.openedAt;
         rec.updateCount = uint16(updates.length);
@@ -211,7 +216,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         rec.commitment = expected;
         rec.modelRoot = post.modelRoot;
         rec.updatesDigest = uDigest;
-        rec.challengeSeed = seed;
         fed.state.lastRound = round;
         fed.state.head = round;
         emit RoundProposed(
@@ -221,7 +225,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             pRoot,
             uDigest,
             aDigest,
-            seed,
             cols.participants,
             cols.updateRoots,
             cols.weights,
@@ -247,11 +250,13 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         if (rec.status != RoundStatus.Attested) revert ProvenanceRoundNotAttested(federationId, round);
         _checkDeadline(federationId, round, rec.openedAt);
 
-        uint256[] memory inputs = _publicInputs(fed, federationId, round, columns);
+        (uint256[] memory inputs, bytes32 seed) = _publicInputs(fed, federationId, round, columns);
         _verifyProof(fed.config.verifier, federationId, round, a, b, c, inputs);
 
         rec.status = RoundStatus.Proven;
-        rec.provenAt = uint64(block.timestamp);
+        rec.provenAt = uint40(block.timestamp);
+        rec.challengeSeed = seed;
+        emit RoundChallenged(federationId, round, seed, inputs[2]);
         emit RoundProven(federationId, round, a, b, c);
     }
 
@@ -293,7 +298,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         _verifyProof(batched.config.verifier, federationId, round, a, b, c, inputs);
 
         rec.status = RoundStatus.Proven;
-        rec.provenAt = uint64(block.timestamp);
+        rec.provenAt = uint40(block.timestamp);
         rec.pendingAttestations = 0;
         rec.challengeSeed = seed;
         emit BatchedRoundChallenged(federationId, round, seed, inputs);
@@ -329,8 +334,10 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /// @inheritdoc IProvenanceLedger
     function expireRound(uint256 federationId, uint64 round) external {
         FederationLogic.Federation storage fed = _liveFederation(federationId);
-        // A batched round whose challenge block hash is out of reach can never be proven: no need to wait.
-        if (BatchedRounds.challengeLapsed(_batched[federationId], fed, round)) {
+        // A round whose challenge block hash is out of reach can never be proven: no need to wait.
+        RoundRecord storage rec = fed.rounds[round];
+        bool lapsed = rec.status == RoundStatus.Attested && block.number > uint256(rec.attestedBlock) + 257;
+        if (lapsed || BatchedRounds.challengeLapsed(_batched[federationId], fed, round)) {
             fed.reject(federationId, round, "challenge window", false);
         } else {
             fed.reject(federationId, round, "deadline", true);
@@ -377,8 +384,8 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         uint256 federationId,
         uint64 round,
         RoundColumns calldata columns
-    ) external view returns (uint256[] memory) {
-        return _publicInputs(_federation(federationId), federationId, round, columns);
+    ) external view returns (uint256[] memory inputs) {
+        (inputs, ) = _publicInputs(_federation(federationId), federationId, round, columns);
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -647,23 +654,31 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
      * @dev Public inputs of round `round`'s proof, in the circuit's order:
      * [parentModelRoot, modelRoot, chunkIndex, updateRoot_1..K, weight_1..K] (docs/protocol.md §8),
      * the n < K updates of a dropout round padded with the first update's root at weight 0.
-     * The model roots and the challenge come from storage; the columns are accepted only when they
-     * hash to the record's updatesDigest, so they are the recorded ones.
+     * The model roots come from storage, the challenge seed from h_t and the hash of the block after
+     * the one that completed the record's attestations (stored once proven); the columns are accepted
+     * only when they hash to the record's updatesDigest, so they are the recorded ones.
      */
     function _publicInputs(
         FederationLogic.Federation storage fed,
         uint256 federationId,
         uint64 round,
         RoundColumns calldata columns
-    ) private view returns (uint256[] memory inputs) {
+    ) private view returns (uint256[] memory inputs, bytes32 seed) {
         RoundRecord storage rec = fed.rounds[round];
-        if (rec.status < RoundStatus.Proposed || rec.updatesDigest == bytes32(0)) {
-            revert ProvenanceRoundNotAttested(federationId, round);
-        }
+        // attestedBlock is set for direct rounds only, when their record is complete.
+        if (rec.attestedBlock == 0) revert ProvenanceRoundNotAttested(federationId, round);
         if (
             ProtocolHashes.updatesDigest(columns.participants, columns.updateRoots, columns.weights) !=
             rec.updatesDigest
         ) revert ProvenanceColumnsMismatch(federationId, round);
+        seed = rec.challengeSeed;
+        if (seed == bytes32(0)) {
+            uint64 next = uint64(rec.attestedBlock) + 1;
+            if (block.number <= next) revert ProvenanceChallengeNotReady(federationId, round, next + 1);
+            bytes32 hash = blockhash(next);
+            if (hash == bytes32(0)) revert ProvenanceChallengeExpired(federationId, round, next + 256);
+            seed = ProtocolHashes.challengeSeed(rec.commitment, hash);
+        }
         // The verifier proves K slots; a round with n < K updates (a dropout round, minUpdates <= n)
         // fills slots n+1..K with the first update's root at weight 0 (§8). The recorded n is in 1..K.
         uint256 n = columns.updateRoots.length;
@@ -672,7 +687,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         inputs[0] = uint256(fed.rounds[rec.parentRound].modelRoot);
         inputs[1] = uint256(rec.modelRoot);
         uint256 chunks = (uint256(fed.config.modelLength) + CHUNK_SIZE - 1) / CHUNK_SIZE;
-        inputs[2] = uint256(rec.challengeSeed) % chunks;
+        inputs[2] = uint256(seed) % chunks;
         for (uint256 i = 0; i < k; ++i) {
             bool real = i < n;
             inputs[3 + i] = uint256(columns.updateRoots[real ? i : 0]);

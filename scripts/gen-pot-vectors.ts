@@ -48,7 +48,9 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
     scope: s(roundScope(c.chainId, c.ledger, c.federationId, c.round)),
   }));
 
-  const seeds = [1n, 2n, 3n].map((i) => challengeSeed("0x" + i.toString(16).padStart(64, "0"), 123456789n * i, 40n + i));
+  const seeds = [1n, 2n, 3n].map((i) =>
+    challengeSeed("0x" + i.toString(16).padStart(64, "0"), keccak256(toUtf8Bytes(`block hash stand-in ${i}`))),
+  );
   const challenge = [
     { seed: seeds[0], modelLength: 212, level: 0, samples: 1 },
     { seed: seeds[0], modelLength: 212, level: 0, samples: 2 },

@@ -136,7 +136,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     round: 7,
   };
   const commitment = roundCommitment(commitmentInput);
-  const seed = challengeSeed(commitment, 123456789n, 42n);
+  const nextBlockHash = keccak256(toUtf8Bytes("block after the attesting block stand-in"));
+  const seed = challengeSeed(commitment, nextBlockHash);
   const commitmentVectors = {
     meta: meta("participantsRoot, updatesDigest, roundCommitment h_t, challengeSeed/challengeChunk"),
     participants: { unsorted: wallets.map((w) => w.address), sorted, participantsRoot: pRoot, emptyRoot: participantsRoot([]) },
@@ -146,7 +147,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       updatesDigest: updatesDigest(sorted, updateRoots, integerWeights([1, 2, 3, 4])),
     },
     commitment: { ...commitmentInput, commitment },
-    challenge: { commitment, prevrandao: "123456789", blockNumber: "42", seed, chunks: 14, chunkIndex: challengeChunk(seed, 14) },
+    challenge: { commitment, nextBlockHash, seed, chunks: 14, chunkIndex: challengeChunk(seed, 14) },
     accounting: {
       epsilonMicros: ["250000", "0", "18446744073709551615", "1"],
       reputationMicros: [1_000_000, 0, 4294967295, 123456],

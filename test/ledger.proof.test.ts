@@ -6,6 +6,7 @@ import { network } from "hardhat";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
 import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus, type UpdateEntry } from "../aggregator/chain/ledger.js";
+import { awaitChallenge } from "../aggregator/chain/challenge-block.js";
 import { buildRecord, signRecord } from "../aggregator/chain/records.js";
 import { DEMO_INSTANCE } from "../aggregator/demo/demo.js";
 import {
@@ -115,7 +116,13 @@ describe("ProvenanceLedger with the real RoundChunk(4, 4) verifier", function ()
           .postRound(1n, record.post, entries, await signRecord(committee.slice(0, 2), domain, record.message))
       ).wait();
 
-      const inputs: bigint[] = await ledger.publicInputs(1n, t, record.columns);
+      // The block after the record's fixes the challenge (docs/protocol.md §8): mined before reading it.
+      const inputs: bigint[] = await awaitChallenge({
+        read: async () => [...(await ledger.publicInputs(1n, t, record.columns))] as bigint[],
+        provider: ethers.provider,
+        mine: true,
+        what: `round ${t}`,
+      });
       const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex: Number(inputs[2]) });
       expect(publicSignals.map(BigInt), `round ${t}: contract inputs vs circuit signals`).to.deep.equal(inputs);
       const proof = toSolidityProof((await proveRoundChunk(DEMO_INSTANCE, input)).proof);

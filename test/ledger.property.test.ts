@@ -169,7 +169,8 @@ describe("ProvenanceLedger against its model (fast-check)", function () {
         const built = new Map<number, BuiltRound>();
         const extra: string[] = [];
         for (const [i, a] of actions.entries()) {
-          now += 1;
+          // Three seconds per action: a prove may need two blocks mined in the seconds before it (below).
+          now += 3;
           const at = now;
           const send = async (call: () => Promise<unknown>) => {
             await networkHelpers.time.setNextBlockTimestamp(at);
@@ -232,6 +233,15 @@ describe("ProvenanceLedger against its model (fast-check)", function () {
               // other case gets the decoy, whose refusal must then have the model's reason.
               let proof = decoy.proof;
               if ("ok" in expected) {
+                // The hash of the block after the one that completed the record fixes the challenge
+                // (docs/protocol.md §8): mine up to two blocks so that the calls below (eth_call runs at
+                // the latest block's number) can read it.
+                const attested = (await f.ledger.roundRecord(1n, round)).attestedBlock;
+                const missing = Number(attested + 2n - BigInt(await ethers.provider.getBlockNumber()));
+                for (let b = 0; b < missing; b++) {
+                  await networkHelpers.time.setNextBlockTimestamp(at - missing + b);
+                  await networkHelpers.mine();
+                }
                 const { a: da, b: db, c: dc } = decoy.proof;
                 const refused = await outcomeOf(f, () => asAggregator.proveRound.staticCall(1n, round, columns, da, db, dc));
                 expect(refused, `round ${round}: a proof of another round`).to.deep.equal({ error: "ProvenanceProofRejected" });

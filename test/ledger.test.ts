@@ -10,6 +10,7 @@ import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo, type 
 import {
   FIELD_MODULUS,
   attestationDigest,
+  challengeSeed,
   attestationDomain,
   isSelected,
   participantsRoot,
@@ -24,6 +25,7 @@ import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../aggre
 import {
   attestFrom,
   buildRound,
+  challengedInputs,
   fakeRoot,
   federationFixture,
   PROOF_INSTANCE,
@@ -670,12 +672,19 @@ describe("ProvenanceLedger", function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      const inputs: bigint[] = [...(await f.ledger.publicInputs(1n, 1n, r.columns))];
       const rec = await f.ledger.roundRecord(1n, 1n);
+      // The challenge is fixed by the hash of the block after the one that completed the record (§8).
+      await expect(f.ledger.publicInputs(1n, 1n, r.columns))
+        .to.be.revertedWithCustomError(f.ledger, "ProvenanceChallengeNotReady")
+        .withArgs(1n, 1n, rec.attestedBlock + 2n);
+      const inputs: bigint[] = await challengedInputs(f, r);
+      const next = await ethers.provider.getBlock(Number(rec.attestedBlock) + 1);
+      const seed = challengeSeed(r.post.commitment, next!.hash!);
+      expect(rec.challengeSeed, "not stored before the proof").to.equal(ethers.ZeroHash);
       expect(inputs.length).to.equal(11);
       expect(inputs[0]).to.equal(BigInt(f.config.genesisModelRoot));
       expect(inputs[1]).to.equal(BigInt(r.post.modelRoot));
-      expect(inputs[2]).to.equal(BigInt(rec.challengeSeed) % 14n); // 212 parameters = 14 chunks
+      expect(inputs[2]).to.equal(BigInt(seed) % 14n); // 212 parameters = 14 chunks
       expect(inputs.slice(3, 7)).to.deep.equal(r.columns.updateRoots.map(BigInt));
       expect(inputs.slice(7)).to.deep.equal(r.columns.weights.map(BigInt));
       const { proof, publicSignals } = await proofOf(f, r);
@@ -686,8 +695,11 @@ describe("ProvenanceLedger", function () {
         const other = inputs.map((x, j) => (j === i ? (x + 1n) % FIELD_MODULUS : x));
         expect(await f.verifier.verifyProof(proof.a, proof.b, proof.c, other), `input ${i} changed`).to.equal(false);
       }
-      await expect(prove(f, r)).to.emit(f.ledger, "RoundProven").withArgs(1n, 1n, proof.a, proof.b, proof.c);
+      const tx = prove(f, r);
+      await expect(tx).to.emit(f.ledger, "RoundChallenged").withArgs(1n, 1n, seed, inputs[2]);
+      await expect(tx).to.emit(f.ledger, "RoundProven").withArgs(1n, 1n, proof.a, proof.b, proof.c);
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Proven));
+      expect((await f.ledger.roundRecord(1n, 1n)).challengeSeed).to.equal(seed);
     });
 
     it("should refuse a caller without the aggregator role", async function () {
@@ -706,7 +718,7 @@ describe("ProvenanceLedger", function () {
       const f = await setup();
       const r = await buildRound(f);
       await (await post(f, r)).wait();
-      const challenged = Number((await f.ledger.publicInputs(1n, 1n, r.columns))[2]);
+      const challenged = Number((await challengedInputs(f, r))[2]);
       const other = await proveChunk(r, (challenged + 1) % 14);
       const { a, b, c } = other.proof;
       expect(await f.verifier.verifyProof(a, b, c, other.publicSignals), "valid for its own chunk").to.equal(true);
@@ -719,6 +731,7 @@ describe("ProvenanceLedger", function () {
       const [accepted] = r1.proofs.values(); // round 1's proof, which the ledger accepted for round 1
       const r2 = await buildRound(f);
       await (await post(f, r2)).wait();
+      await challengedInputs(f, r2); // the block that fixes round 2's challenge
       await expectRefused(f, () => submitProof(f, r2, accepted.proof), "ProvenanceProofRejected", [1n, 2n]);
     });
 
@@ -740,16 +753,15 @@ describe("ProvenanceLedger", function () {
     it("should refuse a round that is not Attested (open, Proposed or already proven)", async function () {
       const f = await setup();
       const r = await buildRound(f, { direct: "all" });
-      const open = await networkHelpers.takeSnapshot();
-      await (await post(f, r)).wait(); // Proposed: the record exists, so a real proof of it can be made
-      const early = await proofOf(f, r);
-      await open.restore(); // round 1 open again, nothing recorded
+      // A real proof of the round's aggregation (at chunk 0): no challenge exists yet to prove against.
+      const early = await proveChunk(r, 0);
       await expectRefused(f, () => submitProof(f, r, early.proof), "ProvenanceRoundNotAttested", [1n, 1n]);
       await expect(f.ledger.publicInputs(1n, 1n, r.columns)).to.be.revertedWithCustomError(f.ledger, "ProvenanceRoundNotAttested");
-      await (await post(f, r)).wait();
-      const { proof } = await proofOf(f, r);
-      await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceRoundNotAttested", [1n, 1n]);
+      await (await post(f, r)).wait(); // Proposed: the challenge waits for the last attestation
+      await expectRefused(f, () => submitProof(f, r, early.proof), "ProvenanceRoundNotAttested", [1n, 1n]);
+      await expect(f.ledger.publicInputs(1n, 1n, r.columns)).to.be.revertedWithCustomError(f.ledger, "ProvenanceRoundNotAttested");
       for (const e of r.entries) await (await attestFrom(f, r, e.participant)).wait();
+      const { proof } = await proofOf(f, r);
       await (await submitProof(f, r, proof)).wait();
       await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceRoundNotAttested", [1n, 1n]);
     });
@@ -800,7 +812,7 @@ describe("ProvenanceLedger", function () {
       await completeRound(f);
       const r2 = await buildRound(f, { participants: (await selectedWallets(f)).slice(0, 3) });
       await (await post(f, r2)).wait();
-      const inputs = [...(await f.ledger.publicInputs(1n, r2.post.round, r2.columns))];
+      const inputs = await challengedInputs(f, r2);
       expect(inputs).to.have.length(3 + 2 * 4);
       const roots = r2.columns.updateRoots.map(BigInt);
       expect(roots).to.have.length(3);
@@ -823,7 +835,7 @@ describe("ProvenanceLedger", function () {
       await completeRound(f);
       const r2 = await buildRound(f, { participants: (await selectedWallets(f)).slice(0, 3) });
       await (await post(f, r2)).wait();
-      const inputs = [...(await f.ledger.publicInputs(1n, r2.post.round, r2.columns))];
+      const inputs = await challengedInputs(f, r2);
       // A genuine proof of the same aggregate, padded with the second update instead of the first:
       // valid for its own public signals, not for the ledger's.
       const { prev, next, deltas, deltaTrees, weights } = r2.vectors;
@@ -954,6 +966,23 @@ describe("ProvenanceLedger", function () {
       await (await f.ledger.connect(f.outsider).expireRound(1n, 1n)).wait();
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Rejected));
       expect((await stateOf(f)).head).to.equal(0n);
+    });
+
+    it("should refuse a proof once the challenge block's hash is out of reach, and expire the round at once", async function () {
+      const f = await setup();
+      const r = await buildRound(f);
+      await (await post(f, r)).wait();
+      const { proof } = await proofOf(f, r); // made while the challenge could be read
+      const attested = (await f.ledger.roundRecord(1n, 1n)).attestedBlock;
+      // blockhash(attested + 1) is readable up to block attested + 257; the proof comes later.
+      const now = BigInt(await ethers.provider.getBlockNumber());
+      await networkHelpers.mine(Number(attested + 257n - now));
+      await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceChallengeExpired", [1n, 1n, attested + 257n]);
+      // Long before the round's deadline, anyone may expire it: it can never be proven.
+      await expect(f.ledger.connect(f.outsider).expireRound(1n, 1n))
+        .to.emit(f.ledger, "RoundRejected")
+        .withArgs(1n, 1n, "challenge window");
+      expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Rejected));
     });
 
     it("should refuse before the deadline", async function () {

@@ -210,7 +210,7 @@ describe("protocol", function () {
     it("should reproduce updatesDigest, h_t and the challenge", function () {
       expect(updatesDigest(v.participants.sorted, v.updates.updateRoots, v.updates.weights)).to.equal(v.updates.updatesDigest);
       expect(roundCommitment(v.commitment)).to.equal(v.commitment.commitment);
-      const seed = challengeSeed(v.challenge.commitment, BigInt(v.challenge.prevrandao), BigInt(v.challenge.blockNumber));
+      const seed = challengeSeed(v.challenge.commitment, v.challenge.nextBlockHash);
       expect(seed).to.equal(v.challenge.seed);
       expect(challengeChunk(seed, v.challenge.chunks)).to.equal(v.challenge.chunkIndex);
     });

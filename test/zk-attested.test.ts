@@ -219,7 +219,7 @@ describe("zk: RoundAttested circuit (" + INSTANCE + ")", function () {
       counts.map((n) => attestationMeta({ sampleCount: n, dpEpsilonMicros: 0n, dpDeltaPicos: 0n, dpClipMicros: 0n, dpNoiseMicros: 0n })),
     );
     scope = roundScope(CHAIN_ID, LEDGER, FEDERATION, ROUND);
-    indices = challengeIndices(challengeSeed("0x" + "22".repeat(32), 7n, 13n), challengeChunkCount(PARAMS), S);
+    indices = challengeIndices(challengeSeed("0x" + "22".repeat(32), "0x" + "07".repeat(32)), challengeChunkCount(PARAMS), S);
     build = await buildWith();
   });
 

@@ -66,7 +66,7 @@ async function expectWitnessRejected(input: RoundChunksInput, withLines = false)
 }
 
 describe("zk: challenge indices (docs/proof-of-training.md §3)", function () {
-  const seed = challengeSeed("0x" + "ab".repeat(32), 987654321n, 77n);
+  const seed = challengeSeed("0x" + "ab".repeat(32), "0x" + "77".repeat(32));
 
   it("should draw distinct indices in range, deterministically", function () {
     const a = challengeIndices(seed, 12_451, 8);
@@ -132,7 +132,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
     deltas = Array.from({ length: K }, (_, i) => randomVector(100 + i, 1 << 20));
     weights = integerWeights([500, 1500, 250, 3000]);
     next = aggregateExact(prev, deltas, weights);
-    indices = challengeIndices(challengeSeed("0x" + "11".repeat(32), 5n, 9n), challengeChunkCount(PARAMS), S);
+    indices = challengeIndices(challengeSeed("0x" + "11".repeat(32), "0x" + "09".repeat(32)), challengeChunkCount(PARAMS), S);
     build = await buildRoundChunksInput({ prev, next, deltas, weights, chunkIndices: indices });
   });
 

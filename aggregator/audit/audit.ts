@@ -16,6 +16,7 @@ import {
   decodeUpdateFile,
   fieldToBytes32,
   isSelected,
+  padSlots,
   participantsRoot,
   recoverAttester,
   recoverRollbackSigner,
@@ -41,6 +42,7 @@ import {
   type SolidityProof,
 } from "../chain/ledger.js";
 import { DsainError, ensureError, ErrorCode } from "../errors.js";
+import { batchedChunkIndices, checkBatchedRound, replayKeyRegistry } from "./batched.js";
 
 /** Reads checkpoint and update files by CID and refuses bytes that do not hash to it. */
 export interface CheckpointSource {
@@ -56,6 +58,10 @@ export interface AuditOptions {
   verifyProof: ProofVerifier;
   /** sha256 (0x-hex) of the verifying key that verifyProof uses; must equal the federation's. */
   verifyingKeyHash: string;
+  /** Verifies batched rounds' RoundAttested proofs (docs/protocol.md §14); needed for a batched federation. */
+  batchedVerifyProof?: ProofVerifier;
+  /** sha256 (0x-hex) of the key batchedVerifyProof uses; must equal the federation's batched verifyingKeyHash. */
+  batchedVerifyingKeyHash?: string;
   /** Overrides the rule the federation's parameters name. */
   weightRule?: WeightRule;
   /**
@@ -77,6 +83,8 @@ export interface RoundChecks {
   proofVerified: boolean;
   /** Missing updates tolerated by allowMissingUpdates. */
   warnings: Finding[];
+  /** A batched round (docs/protocol.md §14): its registry, slots, commitments and challenge were checked. */
+  batched?: boolean;
 }
 
 export interface Finding {
@@ -97,7 +105,9 @@ export interface Finding {
     | "proof"
     | "sequence"
     | "lifecycle"
-    | "federation";
+    | "federation"
+    | "registry"
+    | "updatesCommitment";
   message: string;
 }
 
@@ -149,6 +159,27 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     });
   }
 
+  if (evidence.batched !== undefined) {
+    const pinned = evidence.batched.config.verifyingKeyHash;
+    if (opts.batchedVerifyingKeyHash === undefined || opts.batchedVerifyProof === undefined) {
+      findings.push({
+        round: 0,
+        link: "federation",
+        message: `the federation takes batched rounds (verifying key ${pinned}) but no verifying key of its RoundAttested instance is at hand`,
+      });
+    } else if (opts.batchedVerifyingKeyHash.toLowerCase() !== pinned.toLowerCase()) {
+      findings.push({
+        round: 0,
+        link: "federation",
+        message: `the batched verifying key at hand (${opts.batchedVerifyingKeyHash}) is not the one the federation pins for batched rounds (${pinned})`,
+      });
+    }
+  }
+  const batchedVerify =
+    evidence.batched !== undefined && opts.batchedVerifyingKeyHash?.toLowerCase() === evidence.batched.config.verifyingKeyHash.toLowerCase()
+      ? opts.batchedVerifyProof
+      : undefined;
+
   // Round 0: the genesis model.
   const genesis = {
     round: 0,
@@ -172,6 +203,9 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
   // Pass 1: replay the lifecycle in chain order; its findings are reported with their round.
   const replayFindings: Finding[] = [];
   const replay = replayLifecycle(evidence, replayFindings);
+  // Batched federations: the key registry rebuilt from enrolments and KeyRegistryUpdated events.
+  const registry = await replayKeyRegistry(evidence);
+  replayFindings.push(...registry.findings);
   const replayOf = (t: number) => replayFindings.filter((x) => x.round === t);
   genesisFindings.push(...replayOf(0));
   findings.push(...genesisFindings);
@@ -208,7 +242,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
         message: `${addrs.length} updates; the federation takes between ${cfg.minUpdates} and ${cfg.participantsPerRound}`,
       });
     }
-    for (let i = 1; i < addrs.length; i++) {
+    for (let i = 1; i < addrs.length && r.batched === undefined; i++) {
       if (BigInt(addrs[i]) <= BigInt(addrs[i - 1]))
         f.push({ round: t, link: "participants", message: `participants not strictly ascending at position ${i}` });
     }
@@ -230,8 +264,8 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       }
     }
 
-    // Participant attestations over the parent's model.
-    for (const u of r.updates) {
+    // Participant attestations over the parent's model (a batched round's are inside its proof).
+    for (const u of r.batched === undefined ? r.updates : []) {
       if (u.signature === "") {
         if (r.status !== "Proposed" && r.status !== "Rejected") {
           f.push({ round: t, link: "signature", message: `${u.participant} is in the record but never attested` });
@@ -274,7 +308,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     const weights = r.updates.map((u) => u.weight);
     const sum = weights.reduce((a, b) => a + b, 0);
     if (sum !== WEIGHT_TOTAL) f.push({ round: t, link: "weights", message: `weights sum to ${sum}, not ${WEIGHT_TOTAL}` });
-    if (r.updates.every((u) => u.signature !== "")) {
+    if (r.batched !== undefined || r.updates.every((u) => u.signature !== "")) {
       const expectedWeights = safeWeights(rule, r);
       if (expectedWeights !== undefined && expectedWeights.join(",") !== weights.join(",")) {
         f.push({ round: t, link: "weights", message: `weights [${weights}] differ from the ${rule.name} rule's [${expectedWeights}]` });
@@ -294,7 +328,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     // Hashes: S_t root, updates and accounting digests, h_t, the proof challenge.
     let pRoot = "";
     try {
-      pRoot = participantsRoot(addrs);
+      if (r.batched === undefined) pRoot = participantsRoot(addrs);
     } catch (e) {
       f.push({ round: t, link: "participants", message: ensureError(e).message });
     }
@@ -306,7 +340,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       r.updates.map((u) => u.updateRoot),
       weights,
     );
-    if (uDigest !== r.updatesDigest) {
+    if (r.batched === undefined && uDigest !== r.updatesDigest) {
       f.push({ round: t, link: "commitment", message: `updatesDigest ${r.updatesDigest} recorded, recomputed ${uDigest}` });
     }
     const aDigest = accountingDigest(
@@ -314,7 +348,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       r.updates.map((u) => u.epsilonMicros),
       r.updates.map((u) => u.reputationMicros),
     );
-    if (aDigest !== r.accountingDigest) {
+    if (r.batched === undefined && aDigest !== r.accountingDigest) {
       f.push({ round: t, link: "commitment", message: `accountingDigest ${r.accountingDigest} recorded, recomputed ${aDigest}` });
     }
     const h = roundCommitment({
@@ -331,16 +365,28 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
         message: `h_t ${r.commitment} recorded, recomputed ${h} from the round's model, CID, participants and t`,
       });
     }
-    const nextOpening = replay.openingByTx.get(r.transactionHash);
-    if (nextOpening !== undefined) {
-      const seed = challengeSeed(r.commitment, nextOpening.prevrandao, BigInt(r.blockNumber));
-      if (seed !== r.challengeSeed) {
-        f.push({ round: t, link: "proof", message: `challenge seed ${r.challengeSeed} recorded, recomputed ${seed}` });
+    // The challenge (§8): h_t and the hash of the block after the one that completed the attestations.
+    if (r.batched === undefined && r.proof !== undefined) {
+      const next = r.attested?.nextBlockHash ?? "";
+      const seed = next === "" ? undefined : challengeSeed(r.commitment, next);
+      if (seed === undefined) {
+        f.push({
+          round: t,
+          link: "proof",
+          message: "the round is proven but the chain shows no attested block whose successor seeds its challenge",
+        });
+      } else if (seed !== r.challengeSeed) {
+        f.push({
+          round: t,
+          link: "proof",
+          message: `challenge seed ${r.challengeSeed} recorded, recomputed ${seed} from h_t and the hash of block ${r.attested!.block + 1}`,
+        });
       }
     }
 
     // Aggregator quorum: f+1 distinct committee members signed this very record.
-    f.push(...checkQuorum(domain, committee, cfg.quorum, t, r, aDigest, uDigest, evidence.federationId));
+    if (r.batched === undefined) f.push(...checkQuorum(domain, committee, cfg.quorum, t, r, aDigest, uDigest, evidence.federationId));
+    let publishedDeltas: Int32Array[] | undefined;
 
     // Checkpoint, published updates and the recomputation: required once the round counts.
     if (r.status !== "Rejected") {
@@ -354,6 +400,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
         if (opts.allowMissingUpdates === true) checks.warnings.push(...missing);
         else f.push(...missing);
         if (published.deltas !== undefined) {
+          publishedDeltas = published.deltas;
           checks.updates = published.deltas.length;
           const before = addrs.map((a) => reputations.get(a) ?? INITIAL_REPUTATION_MICROS);
           if (byzFed) {
@@ -369,7 +416,16 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
               message: `not recomputed: the model of parent round ${r.parentRound} did not verify (see its checkpoint)`,
             });
           } else if (sum === WEIGHT_TOTAL) {
-            const judged = checkAggregation(t, r, parentModel, published.deltas, weights, ck.checkpoint, chunks);
+            const judged = checkAggregation(
+              t,
+              r,
+              parentModel,
+              published.deltas,
+              weights,
+              ck.checkpoint,
+              chunks,
+              batchedChunkIndices(evidence, r),
+            );
             f.push(...judged);
             checks.recomputed = judged.length === 0;
             if (checks.recomputed) recomputedRounds++;
@@ -378,17 +434,40 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
       }
     }
     for (const [i, a] of addrs.entries()) reputations.set(a, r.updates[i].reputationMicros);
-    if (r.proof === undefined) {
+    if (r.batched !== undefined) {
+      checks.batched = true;
+      const judged = await checkBatchedRound({
+        evidence,
+        r,
+        registry,
+        rosterIndex: replay.rosterIndex,
+        committee,
+        baseModelRoot,
+        deltas: publishedDeltas,
+        verifyProof: batchedVerify,
+      });
+      f.push(...judged.findings);
+      if (judged.proofVerified) {
+        proven++;
+        checks.proofVerified = true;
+      }
+    } else if (r.proof === undefined) {
       if (r.status === "Proven" || r.status === "Finalized") {
         f.push({ round: t, link: "proof", message: `the round is ${r.status} but no proof was recorded` });
       }
     } else {
+      // K circuit slots: a dropout round's missing ones hold the first update at weight 0 (§8).
+      const roots = r.updates.map((u) => BigInt(u.updateRoot));
+      const slots =
+        roots.length >= 1 && roots.length <= cfg.participantsPerRound && weights.length === roots.length
+          ? padSlots(roots, weights, cfg.participantsPerRound)
+          : { items: roots, weights };
       const signals = [
         BigInt(baseModelRoot || 0),
         BigInt(r.modelRoot),
         BigInt(challengeChunk(r.challengeSeed, chunks)),
-        ...r.updates.map((u) => BigInt(u.updateRoot)),
-        ...weights.map(BigInt),
+        ...slots.items,
+        ...slots.weights.map(BigInt),
       ];
       let ok = false;
       let why = "";
@@ -587,7 +666,7 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
       case "proven":
         inTime(e.round, e, "the proof");
         provenAt.set(e.round, e.timestamp);
-        expectStatus(statuses, e.round, "Attested", "Proven", bad);
+        expectStatus(statuses, e.round, rounds.get(e.round)?.batched !== undefined ? "Proposed" : "Attested", "Proven", bad);
         break;
       case "finalized": {
         const r = rounds.get(e.round);
@@ -851,6 +930,8 @@ function checkAggregation(
   weights: readonly number[],
   ck: Checkpoint,
   chunks: number,
+  /** A batched round's challenged chunks (its seed is not the direct path's). */
+  challengedChunks?: readonly number[],
 ): Finding[] {
   let expected: Int32Array;
   try {
@@ -868,6 +949,17 @@ function checkAggregation(
   }
   if (first < 0) return [];
   const chunk = Math.floor(first / CHUNK_SIZE);
+  if (challengedChunks !== undefined) {
+    return [
+      {
+        round: t,
+        link: "aggregation",
+        message:
+          `coordinate ${first} (${coordinateName(ck.tensors, first)}) is ${ck.values[first]} in the checkpoint, the exact aggregation of the published updates gives ${expected[first]}; ` +
+          `${differing} coordinate(s) differ, the first in leaf chunk ${chunk}; the proof opened chunks [${challengedChunks.join(", ")}]`,
+      },
+    ];
+  }
   const challenged = challengeChunk(r.challengeSeed, chunks);
   return [
     {

@@ -8,12 +8,17 @@ import { openCheckpointStore } from "../ipfs/checkpoint-store.js";
 import { ensureCircuitKeys, releaseZkWorkers, PROJECT_ROOT } from "../zk/keys.js";
 import { auditEvidence } from "./run.js";
 
+/** The RoundAttested instance of `dsain demo --zk-attestations`. */
+export const DEFAULT_BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+
 export async function runAuditCommand(o: {
   rpcUrl: string;
   ledger: string;
   federationId: bigint;
   ipfsDir: string;
   instance: string;
+  /** RoundAttested instance whose verifying key checks a batched federation's proofs (read only when the federation is batched). */
+  batchedInstance?: string;
   allowMissingUpdates?: boolean;
   log: (line: string) => void;
 }): Promise<boolean> {
@@ -32,11 +37,17 @@ export async function runAuditCommand(o: {
   try {
     o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints and updates from ${o.ipfsDir}`);
     const evidence = await new LedgerClient(o.ledger, abi, provider).readEvidence(o.federationId, provider);
+    const batchedKeys =
+      evidence.batched === undefined
+        ? undefined
+        : await ensureCircuitKeys(o.batchedInstance ?? DEFAULT_BATCHED_INSTANCE, { log: (m) => o.log(`  ${m}`) });
     const outcome = await auditEvidence({
       evidence,
       store,
       vkey: keys.vkey,
       vkeyHash: keys.vkeyHash,
+      batchedVkey: batchedKeys?.vkey,
+      batchedVkeyHash: batchedKeys?.vkeyHash,
       allowMissingUpdates: o.allowMissingUpdates,
       log: o.log,
     });

@@ -28,7 +28,11 @@ const STATE: Record<RoundStatusName | "genesis", string> = {
 export function okLine(round: number, status: RoundStatusName | "genesis", c: RoundChecks): string {
   if (status === "genesis" || status === "Genesis") return `  round ${round}: ok (genesis checkpoint and h_0)`;
   if (status === "None") return `  round ${round}: ok (${STATE.None})`;
-  const parts = [RECORD_CHECKS[status] ?? FULL_RECORD];
+  const parts = [
+    c.batched === true
+      ? "batched: selection, key registry root and slots, entriesDigest, updatesCommitment, quorum, budgets, deadlines, h_t, challenge"
+      : (RECORD_CHECKS[status] ?? FULL_RECORD),
+  ];
   if (status !== "Rejected") {
     parts.push("checkpoint");
     if (c.updates > 0) parts.push(`${c.updates} published updates`);
@@ -45,15 +49,20 @@ export interface AuditOutcome {
   lines: string[];
 }
 
-export async function auditEvidence(opts: {
+export interface AuditEvidenceOptions {
   evidence: FederationEvidence;
   store: Pick<CheckpointStore, "getVerified">;
   vkey: VerificationKey;
   vkeyHash: string;
+  /** The RoundAttested verifying key of a batched federation (docs/protocol.md §14) and its sha256. */
+  batchedVkey?: VerificationKey;
+  batchedVkeyHash?: string;
   /** Unpublished or unavailable updates are warnings, not failures (`dsain audit --allow-missing-updates`). */
   allowMissingUpdates?: boolean;
   log?: (line: string) => void;
-}): Promise<AuditOutcome> {
+}
+
+export async function auditEvidence(opts: AuditEvidenceOptions): Promise<AuditOutcome> {
   const log = opts.log ?? (() => undefined);
   const snarkjs = await loadSnarkjs();
   const lines: string[] = [];
@@ -68,6 +77,12 @@ export async function auditEvidence(opts: {
     allowMissingUpdates: opts.allowMissingUpdates,
     verifyProof: async (signals: bigint[], proof: SolidityProof) =>
       snarkjs.groth16.verify(opts.vkey, signals.map(String), fromSolidityProof(proof)),
+    batchedVerifyingKeyHash: opts.batchedVkey === undefined ? undefined : opts.batchedVkeyHash,
+    batchedVerifyProof:
+      opts.batchedVkey === undefined
+        ? undefined
+        : async (signals: bigint[], proof: SolidityProof) =>
+            snarkjs.groth16.verify(opts.batchedVkey!, signals.map(String), fromSolidityProof(proof)),
     onRound: (round, findings, status, checks) => {
       if (findings.length === 0) say(okLine(round, status, checks));
       for (const f of findings) say(`  ✗ ${formatFinding(f)}`);

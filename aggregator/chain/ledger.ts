@@ -174,12 +174,38 @@ export interface RoundEvidence {
   participantsRoot: string;
   updatesDigest: string;
   accountingDigest: string;
+  /** From RoundChallenged (BatchedRoundChallenged) once proven; zero before. */
   challengeSeed: string;
+  /**
+   * Direct rounds: the block of RoundAttested, whose successor's hash seeds the challenge
+   * (docs/protocol.md §8), and that hash from the provider's headers ("" while it does not exist).
+   */
+  attested?: { block: number; nextBlockHash: string };
   updates: RoundUpdate[];
   quorumSignatures: string[];
   /** The round's status after every event read. */
   status: RoundStatusName;
   proof?: SolidityProof;
+  /**
+   * A batched round (BatchedRoundProposed, docs/protocol.md §14): its updates carry no signature
+   * (they are checked inside the proof), sampleCount comes from the entries, updatesDigest holds the
+   * updatesCommitment and accountingDigest is "".
+   */
+  batched?: BatchedRoundEvidence;
+}
+
+/** What the chain says about a batched round besides its RoundEvidence. */
+export interface BatchedRoundEvidence {
+  updatesCommitment: string;
+  entriesDigest: string;
+  keyRegistryRoot: string;
+  participantSlots: bigint;
+  /** The block that recorded the round; blockhash(postedBlock + 1) seeds its challenge. */
+  postedBlock: number;
+  /** Hash of block postedBlock + 1 from the provider's headers; "" while that block does not exist. */
+  nextBlockHash: string;
+  /** From BatchedRoundChallenged, once proven: the public inputs the ledger verified the proof against. */
+  publicInputs?: bigint[];
 }
 
 /** Every state change of a federation, in chain order; the auditor replays these. */
@@ -197,6 +223,15 @@ export type LedgerEvent = EventPosition &
     | { kind: "rejected"; round: number; reason: string }
     | { kind: "rolledBack"; fromHead: number; toRound: number; by: string; reason: string; quorumSignatures: string[] }
     | { kind: "sealed"; successorLedger: string; successorFederationId: bigint; lastFinalized: number }
+    | { kind: "batchedCreated"; keyRegistryRoot: string }
+    | {
+        kind: "registryUpdated";
+        participant: string;
+        slot: number;
+        leaf: bigint;
+        keyRegistryRoot: string;
+        effectiveFromRound: number;
+      }
   );
 
 export interface FederationEvidence {
@@ -211,6 +246,8 @@ export interface FederationEvidence {
   rounds: RoundEvidence[];
   /** The whole history in chain order. */
   events: LedgerEvent[];
+  /** Present for a federation created with createBatchedFederation (BatchedFederationCreated). */
+  batched?: { config: BatchedProofConfig; keyRegistryRoot: string };
 }
 
 /** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
@@ -415,11 +452,16 @@ export class LedgerClient {
       "UpdateAttested",
       "RoundProposed",
       "RoundAttested",
+      "RoundChallenged",
       "RoundProven",
       "RoundFinalized",
       "RoundRejected",
       "FederationRolledBack",
       "FederationSealed",
+      "BatchedFederationCreated",
+      "KeyRegistryUpdated",
+      "BatchedRoundProposed",
+      "BatchedRoundChallenged",
     ];
     const logs = (await Promise.all(names.map((n) => c.queryFilter(c.filters[n](federationId))))).flat() as EventLog[];
     logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
@@ -437,6 +479,7 @@ export class LedgerClient {
     const rounds = new Map<number, RoundEvidence>();
     const attestations = new Map<string, { updateRoot: string; sampleCount: bigint; signature: string }>();
     const participants: string[] = [];
+    let batched: FederationEvidence["batched"];
     for (const log of logs) {
       const a = log.args as any;
       const at = position(log, timestamps.get(log.blockNumber)!);
@@ -520,7 +563,7 @@ export class LedgerClient {
             participantsRoot: a.participantsRoot,
             updatesDigest: a.updatesDigest,
             accountingDigest: a.accountingDigest,
-            challengeSeed: a.challengeSeed,
+            challengeSeed: "0x" + "00".repeat(32),
             updates,
             quorumSignatures: [...a.quorumSignatures],
             status: "Proposed",
@@ -528,10 +571,108 @@ export class LedgerClient {
           events.push({ ...at, kind: "proposed", round });
           break;
         }
-        case "RoundAttested":
+        case "BatchedFederationCreated": {
+          const b = a.batched;
+          batched = {
+            config: {
+              verifier: b.verifier,
+              verifyingKeyHash: b.verifyingKeyHash,
+              poseidon2: b.poseidon2,
+              samples: Number(b.samples),
+              chunkLevel: Number(b.chunkLevel),
+              registryDepth: Number(b.registryDepth),
+            },
+            keyRegistryRoot: a.keyRegistryRoot,
+          };
+          events.push({ ...at, kind: "batchedCreated", keyRegistryRoot: a.keyRegistryRoot });
+          break;
+        }
+        case "KeyRegistryUpdated":
+          events.push({
+            ...at,
+            kind: "registryUpdated",
+            participant: a.participant,
+            slot: Number(a.slot),
+            leaf: a.leaf,
+            keyRegistryRoot: a.keyRegistryRoot,
+            effectiveFromRound: Number(a.effectiveFromRound),
+          });
+          break;
+        case "BatchedRoundProposed": {
+          const round = Number(a.round);
+          const p = a.post;
+          // `entries` is also a method of ethers' Result: read the field by name.
+          const entries: BatchedEntry[] = (a.getValue("entries") as any[]).map((e) => ({
+            participant: e.participant,
+            updateRoot: e.updateRoot,
+            sampleCount: e.sampleCount,
+            weight: Number(e.weight),
+            epsilonMicros: e.epsilonMicros,
+            reputationMicros: Number(e.reputationMicros),
+          }));
+          // blockhash(postedBlock + 1) seeds the challenge: read from the block headers.
+          const next = await provider.getBlock(log.blockNumber + 1);
+          rounds.set(round, {
+            round,
+            parentRound: Number(p.parentRound),
+            blockNumber: log.blockNumber,
+            transactionHash: log.transactionHash,
+            commitment: p.commitment,
+            modelRoot: p.modelRoot,
+            cidCodec: Number(p.cidCodec),
+            cidDigest: p.cidDigest,
+            participantsRoot: a.participantsRoot,
+            updatesDigest: a.updatesCommitment,
+            accountingDigest: "",
+            challengeSeed: "0x" + "00".repeat(32),
+            updates: entries.map((e) => ({
+              participant: e.participant,
+              updateRoot: e.updateRoot,
+              attestedRoot: "",
+              sampleCount: e.sampleCount,
+              weight: e.weight,
+              epsilonMicros: e.epsilonMicros,
+              reputationMicros: e.reputationMicros,
+              signature: "",
+            })),
+            quorumSignatures: [...a.quorumSignatures],
+            status: "Proposed",
+            batched: {
+              updatesCommitment: a.updatesCommitment,
+              entriesDigest: a.entriesDigest,
+              keyRegistryRoot: a.keyRegistryRoot,
+              participantSlots: a.participantSlots,
+              postedBlock: log.blockNumber,
+              nextBlockHash: next?.hash ?? "",
+            },
+          });
+          events.push({ ...at, kind: "proposed", round });
+          break;
+        }
+        case "BatchedRoundChallenged": {
+          const r = rounds.get(Number(a.round));
+          if (r?.batched !== undefined) {
+            r.challengeSeed = a.challengeSeed;
+            r.batched.publicInputs = [...(a.publicInputs as bigint[])];
+          }
+          break;
+        }
+        case "RoundAttested": {
+          const r = rounds.get(Number(a.round));
+          if (r !== undefined && r.batched === undefined) {
+            // blockhash(attested block + 1) seeds a direct round's challenge: read from the block headers.
+            const next = await provider.getBlock(log.blockNumber + 1);
+            r.attested = { block: log.blockNumber, nextBlockHash: next?.hash ?? "" };
+          }
           setStatus(rounds, Number(a.round), "Attested");
           events.push({ ...at, kind: "attested", round: Number(a.round) });
           break;
+        }
+        case "RoundChallenged": {
+          const r = rounds.get(Number(a.round));
+          if (r !== undefined) r.challengeSeed = a.challengeSeed;
+          break;
+        }
         case "RoundProven": {
           const r = rounds.get(Number(a.round));
           if (r !== undefined) {
@@ -587,6 +728,7 @@ export class LedgerClient {
       participants,
       rounds: [...rounds.values()].sort((x, y) => x.round - y.round),
       events,
+      ...(batched === undefined ? {} : { batched }),
     };
   }
 }

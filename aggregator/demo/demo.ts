@@ -15,6 +15,7 @@ import {
   type UpdateEntry,
 } from "../chain/ledger.js";
 import { buildRecord, signRecord } from "../chain/records.js";
+import { awaitChallenge, grindChallengeBlock } from "../chain/challenge-block.js";
 import { openChain, type ChainSession } from "../chain/hardhat.js";
 import { DsainError, ErrorCode } from "../errors.js";
 import { syntheticClassification, splitIid, trainTestSplit, type Dataset } from "../fl/data.js";
@@ -24,9 +25,6 @@ import { openCheckpointStore, type CheckpointStore } from "../ipfs/checkpoint-st
 import {
   aggregateExact,
   attestationDomain,
-  challengeChunk,
-  challengeSeed,
-  chunkCount,
   CHUNK_SIZE,
   decodeVector,
   encodeCheckpoint,
@@ -36,19 +34,17 @@ import {
   fieldToBytes32,
   integerWeights,
   MICROS,
-  participantsRoot,
-  roundCommitment,
   SCALE,
   selectParticipants,
   signAttestation,
   vectorRoot,
   type PublishedUpdate,
 } from "../protocol/index.js";
-import { checkpointCid, cidToOnchain } from "../protocol/cid.js";
+import { cidToOnchain } from "../protocol/cid.js";
 import { byzFedExactRound, INITIAL_REPUTATION_MICROS } from "../robust/byzfed-exact.js";
 import { ensureCircuitKeys, releaseZkWorkers, PROJECT_ROOT } from "../zk/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../zk/prover.js";
-import { auditEvidence, type AuditOutcome } from "../audit/run.js";
+import { auditEvidence, type AuditEvidenceOptions, type AuditOutcome } from "../audit/run.js";
 
 export const DEMO_INSTANCE = "RoundChunk_4-4_test";
 export const DEMO_MODEL_ID = "dsain-demo-mlp-8-16-4";
@@ -96,6 +92,12 @@ export interface DemoOptions {
   byzantine?: number;
   /** Rounds in which the posting aggregator cheats (the audit must then fail). */
   cheats?: DemoCheat[];
+  /**
+   * Batched rounds with in-circuit attestations (docs/protocol.md §14) on RoundAttested_2-4-0-2-2_test:
+   * K = 2, participants sign with BabyJubJub keys, one proof checks their signatures and the
+   * aggregation (aggregator/demo/zk-demo.ts). postMode and --rule byzfed do not apply.
+   */
+  zkAttestations?: boolean;
   /** Skip the audit at the end (tests run it themselves). */
   skipAudit?: boolean;
   /** Keep the chain and IPFS node open and return them (tests tamper with them). */
@@ -105,7 +107,8 @@ export interface DemoOptions {
 
 export interface RoundSummary {
   round: number;
-  mode: "batched" | "direct";
+  /** "zk": a batched round of docs/protocol.md §14 (postBatchedRound + proveBatchedRound). */
+  mode: "batched" | "direct" | "zk";
   selected: string[];
   accuracy: number;
   loss: number;
@@ -123,6 +126,8 @@ export interface RoundSummary {
   modelRoot: string;
   commitment: string;
   chunkIndex: number;
+  /** zk rounds: every challenged chunk (chunkIndex is the first). */
+  chunkIndices?: number[];
   /** Gas of the record transaction (with the attestations in batched mode). */
   postGas: bigint;
   /** Gas of the participants' own attestation transactions (direct mode; 0 in batched). */
@@ -143,6 +148,8 @@ export interface DemoResult {
   rounds: RoundSummary[];
   constraints: number;
   vkeyHash: string;
+  /** The circuit instance the rounds were proven with (DEMO_INSTANCE when absent). */
+  instance?: string;
   ipfsDir: string;
   /** Ignition deployment id on an external chain (its journal is ignition/deployments/<id>). */
   deploymentId?: string;
@@ -159,19 +166,20 @@ export const DEMO_DEFAULTS: Omit<DemoOptions, "log"> = {
   workDir: path.join(PROJECT_ROOT, ".dsain", "demo"),
 };
 
-function participantWallet(seed: number, i: number): Wallet {
+export function participantWallet(seed: number, i: number): Wallet {
   return new Wallet(keccak256(toUtf8Bytes(`dsain demo participant ${i} seed ${seed}`)));
 }
 
 /** Committee members besides the posting aggregator: deterministic development keys. */
-function committeeWallet(i: number): Wallet {
+export function committeeWallet(i: number): Wallet {
   return new Wallet(keccak256(toUtf8Bytes(`dsain demo aggregator ${i}`)));
 }
 
 /** Extra roster members beyond K, so that each round's selection leaves some out. */
-const ROSTER_EXTRA = 2;
+export const ROSTER_EXTRA = 2;
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  if (options.zkAttestations === true) return (await import("./zk-demo.js")).runZkDemo(options);
   const log = options.log ?? (() => undefined);
   const step = (what: string) => log(`• ${what}`);
   if (!Number.isInteger(options.rounds) || options.rounds < 1) {
@@ -403,16 +411,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       let cheatNote: string | undefined;
       let cheatedChunk: number | undefined;
       if (cheat === "model-outside-challenge") {
-        const ground = await grindOutsideChallenge({
-          provider: chain.ethers.provider,
-          exact,
-          round: t,
-          participants: updates.map((u) => u.participant),
-          checkpointOf,
-        });
-        next = ground.model;
-        cheatedChunk = Math.floor(ground.coordinate / CHUNK_SIZE);
-        cheatNote = `coordinate ${ground.coordinate} committed as ${next[ground.coordinate]} instead of ${exact[ground.coordinate]}; ${ground.tries} commitment(s) tried until the challenge missed chunk ${cheatedChunk}`;
+        // The last coordinate +1.0: the challenge is fixed only after the record, so the cheater
+        // needs the producer of the next block to collude (below).
+        const coordinate = exact.length - 1;
+        next = exact.slice();
+        next[coordinate] += SCALE;
+        cheatedChunk = Math.floor(coordinate / CHUNK_SIZE);
+        cheatNote = `coordinate ${coordinate} committed as ${next[coordinate]} instead of ${exact[coordinate]} (chunk ${cheatedChunk})`;
       } else if (cheat === "swapped-updates") {
         cheatNote = `the checkpoint lists the update files of ${published[0].participant} and ${published[1].participant} swapped`;
       }
@@ -437,16 +442,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `  ${rule === "byzfed" ? "ByzFed" : "FedAvg"} (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postReceipt.gasUsed} gas)`,
       );
 
-      // The proof's public inputs come from the contract, never from the aggregator's own state.
-      const publicInputs = await ledger.publicInputs(federationId, BigInt(t), record.columns);
-      const chunkIndex = Number(publicInputs[2]);
-      if (cheatedChunk !== undefined && cheatedChunk === chunkIndex) {
-        throw new DsainError(
-          ErrorCode.BAD_ARGUMENT,
-          `round ${t}: the chain challenged chunk ${chunkIndex}, the one the cheat corrupted: this chain's prevrandao is not keccak256 of the previous block's (the cheat needs Hardhat's in-process network)`,
+      // The proof's public inputs come from the contract, never from the aggregator's own state; the
+      // challenged chunk in them is fixed by the hash of the block after the record's (§8).
+      const readInputs = () => ledger.publicInputs(federationId, BigInt(t), record.columns);
+      let publicInputs: bigint[];
+      if (cheatedChunk !== undefined) {
+        const ground = await grindChallengeBlock({
+          read: readInputs,
+          provider: chain.ethers.provider,
+          accept: (inputs: bigint[]) => Number(inputs[2]) !== cheatedChunk,
+          what: `round ${t}`,
+        });
+        publicInputs = ground.challenge;
+        log(
+          `  ✗ the colluding block producer mined the challenge block ${ground.tries} time(s) until the challenge missed chunk ${cheatedChunk}`,
         );
+      } else {
+        publicInputs = await awaitChallenge({
+          read: readInputs,
+          provider: chain.ethers.provider,
+          mine: options.rpcUrl === undefined,
+          nudge: committee[0],
+          what: `round ${t}`,
+          log,
+        });
       }
-      const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex });
+      const chunkIndex = Number(publicInputs[2]);
+      const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex, slots: k });
       if (publicSignals.length !== publicInputs.length || publicSignals.some((s, i) => BigInt(s) !== publicInputs[i])) {
         throw new DsainError(ErrorCode.ZK_PROOF_INVALID, `round ${t}: the contract's public inputs differ from the aggregator's witness`);
       }
@@ -505,24 +527,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       deploymentId,
     };
 
-    if (options.skipAudit !== true) {
-      step("audit: rebuilding the history from chain events and IPFS alone");
-      result.audit = await auditEvidence({
-        evidence: await ledger.readEvidence(federationId, chain.ethers.provider),
-        store,
-        vkey: keys.vkey,
-        vkeyHash: keys.vkeyHash,
-        log,
-      });
-    }
-    await writeFile(
-      path.join(options.workDir, "summary.json"),
-      JSON.stringify(result, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
-    );
-    if (options.keepOpen === true) {
-      keep = true;
-      result.session = { chain, store, ledgerClient: ledger };
-    }
+    keep = await concludeDemo(result, options, { chain, store, ledger }, { vkey: keys.vkey, vkeyHash: keys.vkeyHash });
     return result;
   } finally {
     if (!keep) {
@@ -534,43 +539,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 }
 
 /**
- * The cheating aggregator's grinding (docs/proof-of-training.md §6): the challenge seed is
- * keccak256(h_t, prevrandao, block number) of the posting block, and Hardhat's in-process network
- * sets each block's prevrandao to keccak256 of the previous one's, so the poster knows the next
- * block's. It corrupts the model's last coordinate by +1.0, +1.0 + 2^-16, … and computes each
- * variant's h_t and challenge until the challenged chunk is not the corrupted one.
+ * The end of a demo run, either path: the audit from chain events, block headers and IPFS alone
+ * (unless skipped), summary.json, and the session kept open when asked. Returns whether the session
+ * stays open (the caller then leaves chain and store running).
  */
-async function grindOutsideChallenge(o: {
-  provider: { send(method: string, params: unknown[]): Promise<any> };
-  exact: Int32Array;
-  round: number;
-  participants: string[];
-  checkpointOf: (values: Int32Array) => Uint8Array;
-}): Promise<{ model: Int32Array; coordinate: number; tries: number }> {
-  const latest = await o.provider.send("eth_getBlockByNumber", ["latest", false]);
-  const prevrandao = BigInt(keccak256(latest.mixHash));
-  const blockNumber = BigInt(latest.number) + 1n;
-  const coordinate = o.exact.length - 1;
-  const chunks = chunkCount(o.exact.length);
-  const pRoot = participantsRoot(o.participants);
-  for (let tries = 1; tries <= 64; tries++) {
-    const model = o.exact.slice();
-    model[coordinate] += SCALE + tries - 1;
-    const onchain = cidToOnchain(await checkpointCid(o.checkpointOf(model)));
-    const commitment = roundCommitment({
-      modelRoot: fieldToBytes32(await vectorRoot(model)),
-      cidCodec: onchain.codec,
-      cidDigest: onchain.digest,
-      participantsRoot: pRoot,
-      round: o.round,
+export async function concludeDemo(
+  result: DemoResult,
+  options: DemoOptions,
+  session: { chain: ChainSession; store: CheckpointStore; ledger: LedgerClient },
+  keys: Pick<AuditEvidenceOptions, "vkey" | "vkeyHash" | "batchedVkey" | "batchedVkeyHash">,
+): Promise<boolean> {
+  const log = options.log ?? (() => undefined);
+  if (options.skipAudit !== true) {
+    log("• audit: rebuilding the history from chain events, block headers and IPFS alone");
+    result.audit = await auditEvidence({
+      evidence: await session.ledger.readEvidence(result.federationId, session.chain.ethers.provider),
+      store: session.store,
+      ...keys,
+      log,
     });
-    const chunk = challengeChunk(challengeSeed(commitment, prevrandao, blockNumber), chunks);
-    if (chunk !== Math.floor(coordinate / CHUNK_SIZE)) return { model, coordinate, tries };
   }
-  throw new DsainError(
-    ErrorCode.BAD_ARGUMENT,
-    `round ${o.round}: 64 variants all drew the corrupted chunk; the challenge is not what grinding predicts`,
+  await writeFile(
+    path.join(options.workDir, "summary.json"),
+    JSON.stringify(result, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n",
   );
+  if (options.keepOpen !== true) return false;
+  result.session = { chain: session.chain, store: session.store, ledgerClient: session.ledger };
+  return true;
 }
 
 function postModeOf(mode: PostMode, t: number): "batched" | "direct" {
@@ -581,7 +576,7 @@ function postModeOf(mode: PostMode, t: number): "batched" | "direct" {
 const WORK_DIR_MARKER = ".dsain-demo";
 
 /** Empties the demo's working directory, refusing any non-empty folder the demo did not create. */
-async function resetWorkDir(dir: string): Promise<void> {
+export async function resetWorkDir(dir: string): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   if (entries.length > 0 && !entries.includes(WORK_DIR_MARKER)) {
     throw new DsainError(
@@ -612,7 +607,9 @@ export function formatSummary(r: DemoResult): string {
       `  ${String(x.round).padStart(5)}  ${x.mode.padEnd(7)}  ${pct(x.accuracy).padStart(8)}  ${String(x.attestGas).padStart(10)}  ${String(x.postGas).padStart(8)}  ${String(x.proveGas).padStart(9)}  ${`${x.witnessMs + x.proveMs} ms`.padStart(13)}  ${x.cid}`,
     );
   }
-  lines.push(`  circuit ${DEMO_INSTANCE}: ${r.constraints} constraints (development key ${r.vkeyHash.slice(0, 18)}…, not for production)`);
+  lines.push(
+    `  circuit ${r.instance ?? DEMO_INSTANCE}: ${r.constraints} constraints (development key ${r.vkeyHash.slice(0, 18)}…, not for production)`,
+  );
   if (r.audit)
     lines.push(
       `  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.recomputed} aggregations recomputed from the published updates, ${r.audit.report.proven} proofs verified, ${r.audit.report.finalized} finalized)`,

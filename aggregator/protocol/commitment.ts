@@ -64,9 +64,13 @@ export function roundCommitment(c: CommitmentInput): string {
   );
 }
 
-/** Seed of the proof challenge, fixed by the posting block: keccak256(abi.encode(h_t, prevrandao, number)). */
-export function challengeSeed(commitment: string, prevrandao: bigint, blockNumber: bigint): string {
-  return keccak256(abi.encode(["bytes32", "uint256", "uint256"], [commitment, prevrandao, blockNumber]));
+/**
+ * Seed of a round's proof challenge (docs/protocol.md §8, §14): keccak256(abi.encode(h_t, blockhash(b + 1)))
+ * with b the block that completed the record (attested; posted for a batched round), a hash nobody knew
+ * when the round was committed. Solidity twin: ProtocolHashes.challengeSeed.
+ */
+export function challengeSeed(commitment: string, nextBlockHash: string): string {
+  return keccak256(abi.encode(["bytes32", "bytes32"], [commitment, nextBlockHash]));
 }
 
 /** The chunk the round's proof must open: uint256(seed) mod chunkCount. */

@@ -150,9 +150,12 @@ interface IProvenanceLedger {
         RoundStatus status;
         uint64 parentRound;
         uint64 openedAt;
-        uint64 provenAt;
+        uint40 provenAt;
         uint16 updateCount;
         uint16 pendingAttestations;
+        // The block that completed the record's attestations (0 until then; direct path): the hash of
+        // the block after it seeds the proof challenge (docs/protocol.md §8).
+        uint40 attestedBlock;
         bytes32 commitment;
         bytes32 modelRoot;
         bytes32 updatesDigest;
@@ -267,7 +270,6 @@ interface IProvenanceLedger {
         bytes32 participantsRoot,
         bytes32 updatesDigest,
         bytes32 accountingDigest,
-        bytes32 challengeSeed,
         address[] participants,
         bytes32[] updateRoots,
         uint32[] weights,
@@ -278,6 +280,17 @@ interface IProvenanceLedger {
 
     /// @dev Every update named in the record of `round` is attested.
     event RoundAttested(uint256 indexed federationId, uint64 indexed round);
+
+    /**
+     * @dev The proof of direct round `round` opened the chunk `challengeSeed` derives (docs/protocol.md §8):
+     * keccak256(abi.encode(h_t, blockhash(b + 1))) with b the block of {RoundAttested}; {RoundProven} follows.
+     */
+    event RoundChallenged(
+        uint256 indexed federationId,
+        uint64 indexed round,
+        bytes32 challengeSeed,
+        uint256 chunkIndex
+    );
 
     /// @dev The Groth16 proof of `round` verified against the inputs built from the record.
     event RoundProven(uint256 indexed federationId, uint64 indexed round, uint256[2] a, uint256[2][2] b, uint256[2] c);
@@ -453,7 +466,7 @@ interface IProvenanceLedger {
     error ProvenanceNotBatchedRound(uint256 federationId, uint64 round);
     /// @dev The batched round is not Proposed (already proven, or rejected), so it takes no proof.
     error ProvenanceRoundNotProposed(uint256 federationId, uint64 round);
-    /// @dev The challenge of `round` is fixed by the hash of the block after its posting: ask from block `readyAt`.
+    /// @dev The challenge of `round` is fixed by the hash of the block after its record completed: ask from block `readyAt`.
     error ProvenanceChallengeNotReady(uint256 federationId, uint64 round, uint64 readyAt);
     /// @dev The challenge block's hash is out of reach since block `lastBlock`: the round can only be expired.
     error ProvenanceChallengeExpired(uint256 federationId, uint64 round, uint64 lastBlock);
@@ -583,7 +596,11 @@ interface IProvenanceLedger {
     /// @dev Ends the federation here; it continues as `successorFederationId` of `successorLedger`. Admin only.
     function sealFederation(uint256 federationId, address successorLedger, uint256 successorFederationId) external;
 
-    /// @dev Public inputs of `round`'s proof in the circuit's order (docs/protocol.md §8).
+    /**
+     * @dev Public inputs of `round`'s proof in the circuit's order (docs/protocol.md §8). Reverts until
+     * the record is attested and the block after that is mined, and for an unproven round once that
+     * block's hash is out of reach (256 blocks later).
+     */
     function publicInputs(
         uint256 federationId,
         uint64 round,

@@ -411,7 +411,7 @@ library BatchedRounds {
         if (hash == bytes32(0)) {
             revert IProvenanceLedger.ProvenanceChallengeExpired(federationId, round, next + uint64(CHALLENGE_WINDOW));
         }
-        return ProtocolHashes.batchedChallengeSeed(rec.commitment, hash);
+        return ProtocolHashes.challengeSeed(rec.commitment, hash);
     }
 
     function _rootFor(Batched storage b, uint64 round) private view returns (bytes32) {

@@ -399,8 +399,8 @@ library FederationLogic {
             (bool ok, bytes memory ret) = pred.ledger.staticcall(
                 abi.encodeCall(IProvenanceLedger.roundRecord, (pred.federationId, pred.round))
             );
-            // RoundRecord is ten static words; anything else is not a ledger's answer.
-            if (!ok || ret.length != 320) {
+            // RoundRecord is eleven static words; anything else is not a ledger's answer.
+            if (!ok || ret.length != 352) {
                 revert IProvenanceLedger.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
             }
             IProvenanceLedger.RoundRecord memory r = abi.decode(ret, (IProvenanceLedger.RoundRecord));

@@ -102,13 +102,13 @@ library ProtocolHashes {
             );
     }
 
-    /// @dev Seed of the round's proof challenge: fixed by the block that records the round.
-    function challengeSeed(
-        bytes32 commitment,
-        uint256 prevrandao,
-        uint256 blockNumber
-    ) internal pure returns (bytes32) {
-        return keccak256(abi.encode(commitment, prevrandao, blockNumber));
+    /**
+     * @dev Seed of a round's proof challenge (docs/protocol.md §8, §14): keccak256(abi.encode(h_t,
+     * blockhash(b + 1))) where b is the block that completed the round's record (attested, or posted
+     * for a batched round), so that no poster knows its chunks when it commits to the round.
+     */
+    function challengeSeed(bytes32 commitment, bytes32 nextBlockHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(commitment, nextBlockHash));
     }
 
     /// @dev keccak256(abi.encode(participants, epsilonMicros, reputationMicros)): the round's accounting.
@@ -151,14 +151,6 @@ library ProtocolHashes {
         bytes32 reasonHash
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(ROLLBACK_TYPEHASH, federationId, toRound, head, reasonHash));
-    }
-
-    /**
-     * @dev Seed of a batched round's challenge (docs/protocol.md §14): h_t and the hash of the block
-     * after the one that recorded it, which the poster could not know when it posted.
-     */
-    function batchedChallengeSeed(bytes32 commitment, bytes32 nextBlockHash) internal pure returns (bytes32) {
-        return keccak256(abi.encode(commitment, nextBlockHash));
     }
 
     /// @dev keccak256(abi.encode(entries)): a batched record's entries as posted (docs/protocol.md §14).
@@ -248,20 +240,42 @@ library ProtocolHashes {
         return keccak256(abi.encode(federationId, round, parentCommitment, prevrandao));
     }
 
-    /// @dev The pivot of each shuffle round: uint256(keccak256(abi.encode(seed, r))) mod count.
+    /// @dev Rosters of at most this many get the shuffle's source words precomputed by {shufflePivots}.
+    uint256 internal constant SELECTION_TABLE_ROSTER = 256;
+
+    /**
+     * @dev The pivot of each shuffle round, pivots[r] = uint256(keccak256(abi.encode(seed, r))) mod
+     * count for r < SELECTION_ROUNDS. When count <= {SELECTION_TABLE_ROSTER} every position is below
+     * 256, so round r's source word keccak256(abi.encode(seed, r, position >> 8)) is the same for
+     * every index: the array then also holds them, pivots[SELECTION_ROUNDS + r] =
+     * uint256(keccak256(abi.encode(seed, r, 0))), and {shuffledIndex} reads them instead of hashing
+     * sixteen times per check. The array has 2 * SELECTION_ROUNDS entries then, else
+     * SELECTION_ROUNDS. A larger roster gets no table: its source words depend on position >> 8, and
+     * precomputing them for several blocks of 256 would cost an attestation, which checks a single
+     * index, more than it saves. Requires count > 0.
+     */
     function shufflePivots(bytes32 seed, uint256 count) internal pure returns (uint256[] memory pivots) {
-        pivots = new uint256[](SELECTION_ROUNDS);
-        // Hashes abi.encode(seed, r) in the scratch space (0x00-0x3f): the same 64 bytes as the
-        // Solidity expression, without allocating memory in a loop. count > 0 is the caller's.
+        bool table = count <= SELECTION_TABLE_ROSTER;
+        pivots = new uint256[](table ? 2 * SELECTION_ROUNDS : SELECTION_ROUNDS);
+        // Hashes abi.encode(seed, r) (64 bytes) and abi.encode(seed, r, 0) (96 bytes), the same bytes
+        // as the Solidity expressions, above the free memory pointer, which is not advanced: no
+        // memory is allocated in the loop.
         assembly ("memory-safe") {
-            mstore(0x00, seed)
+            let out := add(pivots, 0x20)
+            let ptr := mload(0x40)
+            mstore(ptr, seed)
+            mstore(add(ptr, 0x40), 0)
             for {
                 let r := 0
             } lt(r, SELECTION_ROUNDS) {
                 r := add(r, 1)
             } {
-                mstore(0x20, r)
-                mstore(add(add(pivots, 0x20), shl(5, r)), mod(keccak256(0x00, 0x40), count))
+                mstore(add(ptr, 0x20), r)
+                let at := add(out, shl(5, r))
+                mstore(at, mod(keccak256(ptr, 0x40), count))
+                if table {
+                    mstore(add(at, shl(5, SELECTION_ROUNDS)), keccak256(ptr, 0x60))
+                }
             }
         }
     }
@@ -270,9 +284,11 @@ library ProtocolHashes {
      * @dev Position of roster index `index` after the swap-or-not shuffle of `count` elements
      * (Hoang, Morris and Rogaway 2012; the Ethereum consensus `compute_shuffled_index` with
      * keccak256): in round r, flip = (pivot_r + count - index) mod count, position =
-     * max(index, flip), and index becomes flip when bit (position mod 256) of
+     * max(index, flip), and index becomes flip when bit (position mod 256) of the source word
      * keccak256(abi.encode(seed, r, position >> 8)) is set. `pivots` must be
-     * {shufflePivots}(seed, count); requires index < count.
+     * {shufflePivots}(seed, count), or its first SELECTION_ROUNDS entries: the source words are read
+     * from its table when it has one and count <= {SELECTION_TABLE_ROSTER}, else hashed. Requires
+     * index < count.
      */
     function shuffledIndex(
         uint256 index,
@@ -280,26 +296,46 @@ library ProtocolHashes {
         bytes32 seed,
         uint256[] memory pivots
     ) internal pure returns (uint256) {
-        // The 96-byte preimage is written above the free memory pointer, which is not advanced, so
-        // sixteen rounds allocate nothing. pivot < count and index < count, so pivot + count -
-        // index neither overflows nor underflows.
+        // pivot < count and index < count, so pivot + count - index neither overflows nor underflows.
         assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, seed)
-            for {
-                let r := 0
-            } lt(r, SELECTION_ROUNDS) {
-                r := add(r, 1)
-            } {
-                let flip := mod(sub(add(mload(add(add(pivots, 0x20), shl(5, r))), count), index), count)
-                let position := index
-                if gt(flip, index) {
-                    position := flip
+            let p := add(pivots, 0x20)
+            switch and(gt(mload(pivots), SELECTION_ROUNDS), iszero(gt(count, SELECTION_TABLE_ROSTER)))
+            case 0 {
+                // No table: the 96-byte preimage is written above the free memory pointer, which is
+                // not advanced, so sixteen rounds allocate nothing.
+                let ptr := mload(0x40)
+                mstore(ptr, seed)
+                for {
+                    let r := 0
+                } lt(r, SELECTION_ROUNDS) {
+                    r := add(r, 1)
+                } {
+                    let flip := mod(sub(add(mload(add(p, shl(5, r))), count), index), count)
+                    let position := index
+                    if gt(flip, index) {
+                        position := flip
+                    }
+                    mstore(add(ptr, 0x20), r)
+                    mstore(add(ptr, 0x40), shr(8, position))
+                    if and(shr(and(position, 0xff), keccak256(ptr, 0x60)), 1) {
+                        index := flip
+                    }
                 }
-                mstore(add(ptr, 0x20), r)
-                mstore(add(ptr, 0x40), shr(8, position))
-                if and(shr(and(position, 0xff), keccak256(ptr, 0x60)), 1) {
-                    index := flip
+            }
+            default {
+                // position < count <= 256; round r's source word sits SELECTION_ROUNDS words after its pivot.
+                let end := add(p, shl(5, SELECTION_ROUNDS))
+                for {} lt(p, end) {
+                    p := add(p, 0x20)
+                } {
+                    let flip := mod(sub(add(mload(p), count), index), count)
+                    let position := index
+                    if gt(flip, index) {
+                        position := flip
+                    }
+                    if and(shr(position, mload(add(p, shl(5, SELECTION_ROUNDS)))), 1) {
+                        index := flip
+                    }
                 }
             }
         }

@@ -77,7 +77,7 @@ async function benchInput(keys: CircuitKeys): Promise<CircuitSignals> {
   const C = template === "RoundChunk" ? 0 : params[2];
   const S = template === "RoundChunk" ? 1 : params[3];
   const length = CHUNK_SIZE * 2 ** DEPTH;
-  const seed = challengeSeed("0x" + "42".repeat(32), 1234567n, 99n);
+  const seed = challengeSeed("0x" + "42".repeat(32), "0x" + "99".repeat(32));
   const indices = challengeIndices(seed, challengeChunkCount(length, C), S);
   const span = CHUNK_SIZE * 2 ** C;
   const rnd = lcg(7);

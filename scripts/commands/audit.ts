@@ -17,6 +17,11 @@ export function register(program: Command): void {
     .option("--summary <file>", "summary.json written by `dsain demo`", ".dsain/demo/summary.json")
     .addOption(new Option("--instance <name>", "circuit instance whose verifying key to use").default("RoundChunk_4-4_test"))
     .option(
+      "--batched-instance <name>",
+      "RoundAttested instance whose verifying key checks a batched federation's proofs (docs/protocol.md §14)",
+      "RoundAttested_2-4-0-2-2_test",
+    )
+    .option(
       "--allow-missing-updates",
       "report rounds whose updates are unpublished or unavailable as warnings, not failures (their aggregation is then not recomputed)",
       false,
@@ -40,6 +45,7 @@ export function register(program: Command): void {
         federationId: BigInt(o.federation ?? summary.federationId),
         ipfsDir: path.resolve(o.ipfs ?? summary.ipfsDir),
         instance: o.instance,
+        batchedInstance: o.batchedInstance,
         allowMissingUpdates: o.allowMissingUpdates,
         log: (l) => console.log(l),
       });

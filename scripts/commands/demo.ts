@@ -10,7 +10,11 @@ export function register(program: Command): void {
       "run a federation end to end: Hardhat chain + Ignition, Helia, tfjs training, exact FedAvg or ByzFed, published updates, attestations, proofs, audit",
     )
     .option("--rounds <n>", "training rounds", positiveInt("--rounds"), 2)
-    .option("--participants <n>", "participants per round (the demo circuit takes 4)", positiveInt("--participants"), 4)
+    .option(
+      "--participants <n>",
+      "participants per round: the circuit's K, 4 (default), or 2 with --zk-attestations",
+      positiveInt("--participants"),
+    )
     .option("--epochs <n>", "local epochs per round", positiveInt("--epochs"), 2)
     .option("--seed <n>", "seed of data, model and training", nonNegativeInt("--seed"), 1)
     .option("--rpc <url>", "JSON-RPC URL of an external chain (default: Hardhat's in-process network)")
@@ -22,12 +26,18 @@ export function register(program: Command): void {
       "demonstration: the aggregator of round t commits a model wrong in one coordinate the proof does not sample; the audit must fail",
       positiveInt("--cheat-round"),
     )
+    .option(
+      "--zk-attestations",
+      "batched rounds with in-circuit attestations (docs/protocol.md §14): BabyJubJub keys, EdDSA-signed updates, postBatchedRound, one RoundAttested proof per round (K = 2 of a roster of 4)",
+      false,
+    )
     .action(async (o) => {
       const { runDemo, formatSummary } = await import("../../aggregator/demo/demo.js");
       const started = Date.now();
       const result = await runDemo({
         rounds: o.rounds,
-        participants: o.participants,
+        participants: o.participants ?? (o.zkAttestations ? 2 : 4),
+        zkAttestations: o.zkAttestations,
         epochs: o.epochs,
         seed: o.seed,
         rpcUrl: o.rpc,

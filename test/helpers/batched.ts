@@ -25,19 +25,16 @@ import {
   vectorRoot,
 } from "../../aggregator/protocol/index.js";
 import {
-  attestationMeta,
   babyJubKeyFromSeed,
-  keyRegistry,
   roundScope,
   signAttestation,
-  updatesCommitment,
   type AttestedEntry,
   type BabyJubKeyPair,
   type KeyRegistry,
 } from "../../aggregator/zk/attestation.js";
 import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/zk/keys.js";
-import { toSolidityProof } from "../../aggregator/zk/prover.js";
-import { buildRoundAttestedInput, proveInstance, type RoundAttestedInput } from "../../aggregator/zk/sampled.js";
+import { type RoundAttestedInput } from "../../aggregator/zk/sampled.js";
+import { batchedEntries, buildBatchedProofInput, proveBatchedRoundInput, rosterRegistry } from "../../aggregator/zk/batched-round.js";
 
 /** The circuit instance whose verifier batched federations of these tests use: K = 2, DEPTH = 4, C = 0, S = 2, R = 2. */
 export const BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
@@ -208,9 +205,10 @@ export async function revokeMember(f: Federation, slot: number): Promise<any> {
 
 /** The TypeScript key registry of the first `size` roster slots, with `revoked` slots emptied. */
 export function registryOf(f: Federation, size = f.roster.length, revoked: ReadonlySet<number> = f.revoked): Promise<KeyRegistry> {
-  return keyRegistry(
-    f.roster.slice(0, size).map((m, i) => (m.key === null || revoked.has(i) ? null : m.key.publicKey)),
+  return rosterRegistry(
+    f.roster.slice(0, size).map((m) => (m.key === null ? null : m.key.publicKey)),
     f.batched.registryDepth,
+    revoked,
   );
 }
 
@@ -267,33 +265,26 @@ export async function buildBatchedRound(f: Federation, o: RoundOptions = {}): Pr
   const next = aggregateExact(prev, deltas, weights);
   const modelRoot = fieldToBytes32(await vectorRoot(next));
   f.models.set(modelRoot, next);
-  const dp = f.config.dp;
-  const metas = await Promise.all(
-    counts.map((n) =>
-      attestationMeta({
-        sampleCount: n,
-        dpEpsilonMicros: dp.epsilonMicros,
-        dpDeltaPicos: dp.deltaPicos,
-        dpClipMicros: dp.clipMicros,
-        dpNoiseMicros: dp.noiseMicros,
-      }),
-    ),
+  // The entries and their Poseidon commitment come from the production builder (aggregator/zk/batched-round.ts).
+  const built = await batchedEntries(
+    slots.map((slot, i) => {
+      const key = o.committedKeys?.[i] ?? f.roster[slot].key;
+      if (key === null) throw new Error(`slot ${slot} has no BabyJubJub key`);
+      return {
+        slot,
+        participant: f.roster[slot].wallet.address,
+        publicKey: key.publicKey,
+        delta: deltas[i],
+        sampleCount: counts[i],
+        weight: weights[i],
+        epsilonMicros: o.epsilonMicros ?? 100_000n,
+        reputationMicros: 1_000_000,
+      };
+    }),
+    f.config.dp,
   );
-  const updateRoots = await Promise.all(deltas.map((d) => vectorRoot(d)));
-  const entries: BatchedEntry[] = slots.map((slot, i) => ({
-    participant: f.roster[slot].wallet.address,
-    updateRoot: fieldToBytes32(updateRoots[i]),
-    sampleCount: counts[i],
-    weight: weights[i],
-    epsilonMicros: o.epsilonMicros ?? 100_000n,
-    reputationMicros: 1_000_000,
-  }));
-  const attested: AttestedEntry[] = slots.map((slot, i) => {
-    const key = o.committedKeys?.[i] ?? f.roster[slot].key;
-    if (key === null) throw new Error(`slot ${slot} has no BabyJubJub key`);
-    return { publicKey: key.publicKey, updateRoot: updateRoots[i], weight: weights[i], meta: metas[i] };
-  });
-  const commitment = await updatesCommitment(attested);
+  const { metas, entries, attested } = built;
+  const commitment = built.updatesCommitment;
   const record = buildBatchedRecord({
     federationId: f.id,
     round,
@@ -380,21 +371,24 @@ export async function batchedProofInput(r: BatchedRound, o: ProofOptions): Promi
       };
     }),
   );
-  const build = await buildRoundAttestedInput({
+  const build = await buildBatchedProofInput({
     prev: r.prev,
     next: r.next,
     deltas: r.deltas,
     weights: r.weights,
     chunkIndices: o.chunkIndices,
+    chunkLevel: f.batched.chunkLevel,
     scope,
     registry: o.registry,
     participants,
+    // Tests forge signatures on purpose: let the witness generator be the one to refuse them.
+    checkSignatures: o.signers === undefined,
   });
   return build.input;
 }
 
 export async function proveBatched(r: BatchedRound, o: ProofOptions): Promise<BatchedProof> {
   const input = await batchedProofInput(r, o);
-  const proved = await proveInstance(BATCHED_INSTANCE, input, { keepWorkers: true });
-  return { proof: toSolidityProof(proved.proof), publicSignals: proved.publicSignals.map(BigInt), input };
+  const proved = await proveBatchedRoundInput(BATCHED_INSTANCE, input, { keepWorkers: true });
+  return { proof: proved.proof, publicSignals: proved.publicSignals, input };
 }

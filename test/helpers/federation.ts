@@ -32,6 +32,7 @@ import {
 } from "../../aggregator/protocol/index.js";
 import { ensureCircuitKeys } from "../../aggregator/zk/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/zk/prover.js";
+import { awaitChallenge, type RpcProvider } from "../../aggregator/chain/challenge-block.js";
 
 /** The circuit instance whose verifier the fixture deploys and whose keys prove its rounds. */
 export const PROOF_INSTANCE = "RoundChunk_4-4_test";
@@ -296,6 +297,19 @@ export async function attestFrom(f: Fixture, r: BuiltRound, address: string, fed
 }
 
 /**
+ * The ledger's publicInputs of `r` (docs/protocol.md §8), mining the block after the one that
+ * completed its attestations first when it does not exist yet: that block's hash fixes the challenge.
+ */
+export async function challengedInputs(f: Fixture, r: BuiltRound, federationId = 1n): Promise<bigint[]> {
+  return awaitChallenge({
+    read: async () => [...(await f.ledger.publicInputs(federationId, r.post.round, r.columns))] as bigint[],
+    provider: f.ledger.runner!.provider as unknown as RpcProvider,
+    mine: true,
+    what: `round ${r.post.round}`,
+  });
+}
+
+/**
  * A real Groth16 proof of `r`'s aggregation at `chunkIndex`, whatever the ledger challenged. The proof
  * is valid for the returned public signals; `inputs` is left empty (nothing was read from the chain).
  */
@@ -322,7 +336,7 @@ export async function proveChunk(r: BuiltRound, chunkIndex: number, slots?: numb
  * Memoized on `r` by the exact inputs: a proof is valid for precisely the inputs it was made for.
  */
 export async function proofOf(f: Fixture, r: BuiltRound, federationId = 1n): Promise<RoundProof> {
-  const inputs: bigint[] = [...(await f.ledger.publicInputs(federationId, r.post.round, r.columns))];
+  const inputs = await challengedInputs(f, r, federationId);
   const key = inputs.join(",");
   const known = r.proofs.get(key);
   if (known !== undefined) return known;

@@ -179,7 +179,8 @@ export class LedgerModel {
     const rec = this.rounds.get(round);
     if (rec?.status !== "Attested") return fail("ProvenanceRoundNotAttested");
     if (now > rec.openedAt + this.config.roundDeadline) return fail("ProvenanceDeadlinePassed");
-    if (rec.participants.length !== this.config.verifierK) return fail("ProvenanceVerifierCallFailed");
+    // Rounds with fewer than K updates are padded to the verifier's K slots (docs/protocol.md §8).
+    if (rec.participants.length > this.config.verifierK) return fail("ProvenanceVerifierCallFailed");
     rec.status = "Proven";
     rec.provenAt = now;
     return OK;

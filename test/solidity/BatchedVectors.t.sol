@@ -49,11 +49,11 @@ contract BatchedVectorsTest {
 
     function testBatchedChallengeSeedMatchesVector() public view {
         string memory json = vm.readFile(POT);
-        bytes32 seed = ProtocolHashes.batchedChallengeSeed(
+        bytes32 seed = ProtocolHashes.challengeSeed(
             vm.parseJsonBytes32(json, ".ledger.challenge.commitment"),
             vm.parseJsonBytes32(json, ".ledger.challenge.nextBlockHash")
         );
-        require(seed == vm.parseJsonBytes32(json, ".ledger.challenge.seed"), "batchedChallengeSeed differs");
+        require(seed == vm.parseJsonBytes32(json, ".ledger.challenge.seed"), "challengeSeed differs");
         uint256 chunks = ProtocolHashes.challengeChunkCount(vm.parseJsonUint(json, ".ledger.challenge.modelLength"), 0);
         require(chunks == vm.parseJsonUint(json, ".ledger.challenge.chunks"), "chunk count differs");
         _requireEqual(

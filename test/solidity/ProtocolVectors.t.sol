@@ -53,8 +53,7 @@ contract ProtocolVectorsTest {
         string memory json = vm.readFile(COMMITMENT);
         bytes32 seed = ProtocolHashes.challengeSeed(
             vm.parseJsonBytes32(json, ".challenge.commitment"),
-            vm.parseJsonUint(json, ".challenge.prevrandao"),
-            vm.parseJsonUint(json, ".challenge.blockNumber")
+            vm.parseJsonBytes32(json, ".challenge.nextBlockHash")
         );
         require(seed == vm.parseJsonBytes32(json, ".challenge.seed"), "challengeSeed differs from vector");
         require(
@@ -143,15 +142,51 @@ contract ProtocolVectorsTest {
             uint256 count = vm.parseJsonUint(json, string.concat(at, ".count"));
             uint256[] memory pivots = ProtocolHashes.shufflePivots(seed, count);
             uint256[] memory expectedPivots = vm.parseJsonUintArray(json, string.concat(at, ".pivots"));
-            require(pivots.length == expectedPivots.length, "pivot count differs from vector");
-            for (uint256 r = 0; r < pivots.length; ++r)
-                require(pivots[r] == expectedPivots[r], "pivot differs from vector");
+            uint256 rounds = ProtocolHashes.SELECTION_ROUNDS;
+            require(expectedPivots.length == rounds, "pivot count differs from vector");
+            // Rosters of at most SELECTION_TABLE_ROSTER get the source words after the pivots.
+            bool table = count <= ProtocolHashes.SELECTION_TABLE_ROSTER;
+            require(pivots.length == (table ? 2 * rounds : rounds), "pivot table length");
+            for (uint256 r = 0; r < rounds; ++r) require(pivots[r] == expectedPivots[r], "pivot differs from vector");
+            for (uint256 j = rounds; j < pivots.length; ++j) {
+                require(
+                    pivots[j] == uint256(keccak256(abi.encode(seed, j - rounds, uint256(0)))),
+                    "source word differs"
+                );
+            }
+            // The pivots alone (no table): shuffledIndex hashes the source words itself.
+            uint256[] memory bare = new uint256[](rounds);
+            for (uint256 r = 0; r < rounds; ++r) bare[r] = pivots[r];
             uint256[] memory shuffled = vm.parseJsonUintArray(json, string.concat(at, ".shuffled"));
             for (uint256 i = 0; i < count; ++i) {
                 require(
                     ProtocolHashes.shuffledIndex(i, count, seed, pivots) == shuffled[i],
                     "shuffled index differs from vector"
                 );
+                require(
+                    ProtocolHashes.shuffledIndex(i, count, seed, bare) == shuffled[i],
+                    "shuffled index without the table differs from vector"
+                );
+            }
+        }
+    }
+
+    function testShuffleTableMatchesHashingAtItsLimit() public pure {
+        // Rosters of 255 and 256 take the table (the last positions of a block), 257 does not.
+        bytes32 seed = keccak256("dsain selection table limit");
+        uint256 limit = ProtocolHashes.SELECTION_TABLE_ROSTER;
+        uint256 rounds = ProtocolHashes.SELECTION_ROUNDS;
+        for (uint256 count = limit - 1; count <= limit + 1; ++count) {
+            uint256[] memory pivots = ProtocolHashes.shufflePivots(seed, count);
+            require(pivots.length == (count <= limit ? 2 * rounds : rounds), "pivot table length");
+            uint256[] memory bare = new uint256[](rounds);
+            for (uint256 r = 0; r < rounds; ++r) bare[r] = pivots[r];
+            bool[] memory hit = new bool[](count);
+            for (uint256 i = 0; i < count; ++i) {
+                uint256 position = ProtocolHashes.shuffledIndex(i, count, seed, pivots);
+                require(position == ProtocolHashes.shuffledIndex(i, count, seed, bare), "table and hashing differ");
+                require(!hit[position], "not a permutation");
+                hit[position] = true;
             }
         }
     }
