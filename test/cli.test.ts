@@ -110,6 +110,9 @@ describe("dsain command line", function () {
     const rounds = await dsain(["demo", "--rounds", "0"]);
     expect(rounds.code).to.equal(1);
     expect(rounds.stderr).to.contain("--rounds must be a positive integer");
+    const dropouts = await dsain(["demo", "--dropouts", "4"]);
+    expect(dropouts.code).to.equal(1);
+    expect(dropouts.stderr).to.contain("--dropouts is 4; it must be an integer from 0 to 3");
     const foreign = await mkdtemp(path.join(os.tmpdir(), "dsain-foreign-"));
     await writeFile(path.join(foreign, "precious.txt"), "not the demo's");
     const work = await dsain(["demo", "--work-dir", foreign]);

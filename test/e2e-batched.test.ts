@@ -369,6 +369,17 @@ describe("end to end: batched demo with a cheating aggregator (--zk-attestations
       ErrorCode.BAD_ARGUMENT,
       "--rule byzfed is not available with --zk-attestations",
     );
+    await expectDsainError(
+      runDemo({
+        ...DEMO_DEFAULTS,
+        participants: 2,
+        dropouts: 1,
+        workDir: path.join(os.tmpdir(), "dsain-zk-refused"),
+        zkAttestations: true,
+      }),
+      ErrorCode.BAD_ARGUMENT,
+      "--dropouts 1 is not available with --zk-attestations",
+    );
   });
 });
 

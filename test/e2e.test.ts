@@ -252,3 +252,52 @@ describe("end to end: demo then audit", function () {
     expect(out.lines.join("\n")).to.contain(`round 2: checkpoint: ${result.rounds[1].cid}`);
   });
 });
+
+describe("end to end: dropout rounds (3 of K = 4 updates), proven through padding slots", function () {
+  let dir: string;
+  let result: DemoResult;
+  let evidence: FederationEvidence;
+
+  before(async function () {
+    dir = await mkdtemp(path.join(os.tmpdir(), "dsain-dropouts-"));
+    result = await runDemo({ ...DEMO_DEFAULTS, epochs: 1, dropouts: 1, workDir: dir, keepOpen: true });
+    const { chain, ledgerClient } = result.session!;
+    evidence = await ledgerClient.readEvidence(result.federationId, chain.ethers.provider);
+  });
+
+  after(async function () {
+    await result?.session?.store.stop();
+    await result?.session?.chain.close();
+    await releaseZkWorkers();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("should close both rounds (batched and direct) with 3 updates, prove and finalize them on-chain", async function () {
+    expect(evidence.config.participantsPerRound).to.equal(4);
+    expect(evidence.config.minUpdates).to.equal(3);
+    for (const [i, r] of result.rounds.entries()) {
+      expect(r.selected, `round ${i + 1}`).to.have.length(3);
+      expect(r.dropped, `round ${i + 1}`).to.have.length(1);
+      expect(r.selected).to.not.include(r.dropped![0]);
+      const record = await result.session!.ledgerClient.roundRecord(result.federationId, BigInt(i + 1));
+      expect(record.status, `round ${i + 1}`).to.equal(BigInt(RoundStatus.Finalized));
+      expect(evidence.rounds[i].updates).to.have.length(3);
+    }
+    expect(result.rounds.map((r) => r.mode)).to.deep.equal(["batched", "direct"]);
+  });
+
+  it("should pass the audit, which verifies each proof against the padded public inputs", function () {
+    expect(result.audit?.ok, result.audit?.lines.join("\n")).to.equal(true);
+    expect(result.audit?.report.proven).to.equal(2);
+  });
+
+  it("should fail the proof link when the auditor builds the inputs without padding (a federation of K = 3)", async function () {
+    const copy = structuredClone(evidence);
+    copy.config.participantsPerRound = 3;
+    const keys = await ensureCircuitKeys(DEMO_INSTANCE);
+    const out = await auditEvidence({ evidence: copy, store: result.session!.store, vkey: keys.vkey, vkeyHash: keys.vkeyHash });
+    const links = out.report.findings.map((f) => `${f.round}:${f.link}`);
+    expect(links).to.include("1:proof");
+    expect(links).to.include("2:proof");
+  });
+});

@@ -90,6 +90,12 @@ export interface DemoOptions {
    * (-5 times their honest update; Table 2 of the paper). Default 0.
    */
   byzantine?: number;
+  /**
+   * Dropouts: in every round the last n participants of S_t send no update, so rounds close with
+   * K - n updates (the federation's minUpdates) and are proven with the circuit's zero-weight
+   * padding slots (docs/protocol.md §8). Default 0; not with zkAttestations.
+   */
+  dropouts?: number;
   /** Rounds in which the posting aggregator cheats (the audit must then fail). */
   cheats?: DemoCheat[];
   /**
@@ -109,6 +115,7 @@ export interface RoundSummary {
   round: number;
   /** "zk": a batched round of docs/protocol.md §14 (postBatchedRound + proveBatchedRound). */
   mode: "batched" | "direct" | "zk";
+  /** The participants whose updates the round carries, in S_t order (without --dropouts: all of S_t). */
   selected: string[];
   accuracy: number;
   loss: number;
@@ -121,6 +128,8 @@ export interface RoundSummary {
   reputations: number[];
   /** Participants whose update was poisoned (Byzantine) this round. */
   byzantine: string[];
+  /** Selected participants that sent no update this round (--dropouts). */
+  dropped?: string[];
   /** What the aggregator did wrong this round, if it cheated. */
   cheat?: string;
   modelRoot: string;
@@ -204,6 +213,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       `--byzantine is ${byzantine}; it must be an integer between 0 and the roster size ${options.participants + ROSTER_EXTRA}`,
     );
   }
+  const dropouts = options.dropouts ?? 0;
+  if (!Number.isInteger(dropouts) || dropouts < 0 || dropouts >= options.participants) {
+    throw new DsainError(
+      ErrorCode.BAD_ARGUMENT,
+      `--dropouts is ${dropouts}; it must be an integer from 0 to ${options.participants - 1} (a round needs at least one update)`,
+    );
+  }
 
   await resetWorkDir(options.workDir);
   step(`proving keys for ${DEMO_INSTANCE} (cached after the first run)`);
@@ -273,7 +289,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         modelId: DEMO_MODEL_ID,
         modelLength: model.length,
         participantsPerRound: k,
-        minUpdates: k, // the demo circuit takes exactly K updates
+        // The circuit proves K slots; a round with fewer updates pads them at weight 0 (§8).
+        minUpdates: k - dropouts,
         quorum: 2,
         roundDeadline: 3600,
         finalityDelay: 0,
@@ -323,11 +340,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           .sort((a, b) => a - b)
           .join(", ")} selected by seed ${state.selectionSeed.slice(0, 12)}…`,
       );
+      // Dropouts: the last participants of S_t send nothing; the round closes with the others.
+      const dropped = sorted.slice(sorted.length - dropouts);
+      if (dropouts > 0)
+        log(
+          `  dropouts: ${dropped.map((a) => `roster index ${rosterAddresses.indexOf(a)}`).join(", ")} ${dropped.length === 1 ? "sends" : "send"} no update`,
+        );
+      const sending = sorted.slice(0, sorted.length - dropouts);
       const base = model;
       const deltas: Int32Array[] = [];
       const updates: UpdateEntry[] = [];
       const poisoned: string[] = [];
-      for (const [i, address] of sorted.entries()) {
+      for (const [i, address] of sending.entries()) {
         const { wallet, data } = byAddress.get(address)!;
         const local = await trainLocal(tf, spec, decodeVector(base), data, {
           epochs: options.epochs,
@@ -488,7 +512,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       rounds.push({
         round: t,
         mode,
-        selected: sorted,
+        selected: sending,
+        dropped,
         accuracy: metrics.accuracy,
         loss: metrics.loss,
         cid: cid.toString(),

@@ -88,6 +88,12 @@ export async function runZkDemo(options: DemoOptions): Promise<DemoResult> {
       `--rule ${options.rule} is not available with --zk-attestations: the batched demo aggregates with FedAvg`,
     );
   }
+  if ((options.dropouts ?? 0) !== 0) {
+    throw new DsainError(
+      ErrorCode.BAD_ARGUMENT,
+      `--dropouts ${options.dropouts} is not available with --zk-attestations: a batched round carries exactly K attested updates`,
+    );
+  }
   if (options.postMode !== undefined) {
     throw new DsainError(
       ErrorCode.BAD_ARGUMENT,

@@ -22,6 +22,12 @@ export function register(program: Command): void {
     .addOption(new Option("--rule <rule>", "aggregation rule of the federation").choices(["fedavg", "byzfed"]).default("fedavg"))
     .option("--byzantine <n>", "roster indices 0…n-1 send -5 × their update (boosted sign flip)", nonNegativeInt("--byzantine"), 0)
     .option(
+      "--dropouts <n>",
+      "the last n selected participants of every round send no update: rounds close with K - n updates, proven with zero-weight padding slots",
+      nonNegativeInt("--dropouts"),
+      0,
+    )
+    .option(
       "--cheat-round <t>",
       "demonstration: the aggregator of round t commits a model wrong in one coordinate the proof does not sample; the audit must fail",
       positiveInt("--cheat-round"),
@@ -43,6 +49,7 @@ export function register(program: Command): void {
         rpcUrl: o.rpc,
         rule: o.rule,
         byzantine: o.byzantine,
+        dropouts: o.dropouts,
         cheats: o.cheatRound === undefined ? undefined : [{ round: o.cheatRound, kind: "model-outside-challenge" }],
         workDir: path.resolve(o.workDir),
         log: (line) => console.log(line),
