@@ -83,6 +83,10 @@ export interface ModelVector {
 export type Fixture = Awaited<ReturnType<typeof federationFixture>>;
 
 export async function federationFixture(ethers: any, o: FixtureOptions = {}) {
+  // Each fixture's deployments start from a zero base fee: a test file deploys a fresh stack per test
+  // on one chain, and under --coverage the instrumented deployments fill blocks, so a base fee
+  // compounding over the whole file would drain the test accounts.
+  await ethers.provider.send("hardhat_setNextBlockBaseFeePerGas", ["0x0"]);
   const [admin, aggregator, outsider] = await ethers.getSigners();
   const keys = await ensureCircuitKeys(PROOF_INSTANCE);
   const modelLength = o.modelLength ?? MODEL_LENGTH;
