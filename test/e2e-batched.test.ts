@@ -4,7 +4,8 @@
 // then the auditor, untouched (PASS) and against tampered evidence and blocks, each failure naming
 // its round and link. Also the production builders' refusals (aggregator/zk/batched-round.ts).
 import { expect } from "chai";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { withBlock } from "./helpers/blocks.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
@@ -13,7 +14,6 @@ import { ZK_DEMO_INSTANCE } from "../aggregator/demo/zk-demo.js";
 import { auditEvidence } from "../aggregator/audit/run.js";
 import { NO_DP, RoundStatus, type FederationEvidence } from "../aggregator/chain/ledger.js";
 import { DsainError, ErrorCode } from "../aggregator/errors.js";
-import { blockFilePath } from "../aggregator/ipfs/checkpoint-store.js";
 import {
   attestationDomain,
   batchedRoundRecordDigest,
@@ -191,17 +191,6 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
 
   const links = (out: Awaited<ReturnType<typeof auditWith>>) => out.report.findings.map((f) => `${f.round}:${f.link}`);
 
-  async function withBlock<T>(cid: string, edit: (file: string, bytes: Buffer) => Promise<void>, body: () => Promise<T>): Promise<T> {
-    const file = blockFilePath(result.session!.store, cid);
-    const original = await readFile(file);
-    await edit(file, Buffer.from(original));
-    try {
-      return await body();
-    } finally {
-      await writeFile(file, original);
-    }
-  }
-
   it("should record two batched rounds, each proven on-chain with a real RoundAttested proof and finalized", async function () {
     expect(result.instance).to.equal(ZK_DEMO_INSTANCE);
     expect(result.rounds.map((r) => `${r.round}:${r.mode}`)).to.deep.equal(["1:zk", "2:zk"]);
@@ -231,6 +220,7 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
   it("should fail, naming round 2 and the updates, when one coordinate of a published update is changed in the Helia blockstore", async function () {
     const who = result.rounds[1].selected[1];
     const out = await withBlock(
+      result.session!.store,
       result.rounds[1].updateCids[1],
       async (file, bytes) => {
         const payload = 12 + bytes.readUInt32LE(8);

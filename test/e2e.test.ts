@@ -2,6 +2,7 @@
 // auditor against tampering: each altered link (checkpoint byte, published update, commitment,
 // signature, quorum, selection, budget, deadline, lifecycle, proof) fails with round and link named.
 import { expect } from "chai";
+import { withBlock } from "./helpers/blocks.js";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -39,18 +40,6 @@ describe("end to end: demo then audit", function () {
     tamper(copy);
     const keys = await ensureCircuitKeys(DEMO_INSTANCE);
     return auditEvidence({ evidence: copy, store: result.session!.store, vkey: keys.vkey, vkeyHash: keys.vkeyHash, allowMissingUpdates });
-  }
-
-  /** Runs `body` with the block file of `cid` changed by `edit`, then puts the original bytes back. */
-  async function withBlock<T>(cid: string, edit: (file: string, bytes: Buffer) => Promise<void>, body: () => Promise<T>): Promise<T> {
-    const file = blockFilePath(result.session!.store, cid);
-    const original = await readFile(file);
-    await edit(file, Buffer.from(original));
-    try {
-      return await body();
-    } finally {
-      await writeFile(file, original);
-    }
   }
 
   it("should record two rounds, one batched and one direct, each proven on-chain and finalized", async function () {
@@ -92,6 +81,7 @@ describe("end to end: demo then audit", function () {
   it("should fail, naming round 1, the updates link and the participant, when one coordinate of a published update is changed on disk", async function () {
     const who = result.rounds[0].selected[2];
     const out = await withBlock(
+      result.session!.store,
       result.rounds[0].updateCids[2],
       async (file, bytes) => {
         const payload = 12 + bytes.readUInt32LE(8); // magic, header length, header (§7)
@@ -108,6 +98,7 @@ describe("end to end: demo then audit", function () {
   it("should fail when a published update is missing, and pass with a warning when missing updates are allowed", async function () {
     const cid = result.rounds[1].updateCids[0];
     const [strict, lenient] = await withBlock(
+      result.session!.store,
       cid,
       (file) => rm(file),
       async () => [await auditWith(() => undefined), await auditWith(() => undefined, true)],

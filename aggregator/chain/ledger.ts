@@ -552,18 +552,9 @@ export class LedgerClient {
             };
           });
           rounds.set(round, {
-            round,
-            parentRound: Number(p.parentRound),
-            blockNumber: log.blockNumber,
-            transactionHash: log.transactionHash,
-            commitment: p.commitment,
-            modelRoot: p.modelRoot,
-            cidCodec: Number(p.cidCodec),
-            cidDigest: p.cidDigest,
-            participantsRoot: a.participantsRoot,
+            ...postedRound(round, p, log, a.participantsRoot),
             updatesDigest: a.updatesDigest,
             accountingDigest: a.accountingDigest,
-            challengeSeed: "0x" + "00".repeat(32),
             updates,
             quorumSignatures: [...a.quorumSignatures],
             status: "Proposed",
@@ -613,18 +604,9 @@ export class LedgerClient {
           // blockhash(postedBlock + 1) seeds the challenge: read from the block headers.
           const next = await provider.getBlock(log.blockNumber + 1);
           rounds.set(round, {
-            round,
-            parentRound: Number(p.parentRound),
-            blockNumber: log.blockNumber,
-            transactionHash: log.transactionHash,
-            commitment: p.commitment,
-            modelRoot: p.modelRoot,
-            cidCodec: Number(p.cidCodec),
-            cidDigest: p.cidDigest,
-            participantsRoot: a.participantsRoot,
+            ...postedRound(round, p, log, a.participantsRoot),
             updatesDigest: a.updatesCommitment,
             accountingDigest: "",
-            challengeSeed: "0x" + "00".repeat(32),
             updates: entries.map((e) => ({
               participant: e.participant,
               updateRoot: e.updateRoot,
@@ -735,6 +717,40 @@ export class LedgerClient {
 
 function position(log: Log, timestamp: number): EventPosition {
   return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index, timestamp };
+}
+
+/** The fields of a RoundProposed / BatchedRoundProposed record that come from its RoundPost and log. */
+function postedRound(
+  round: number,
+  p: any,
+  log: Log,
+  participantsRoot: string,
+): Pick<
+  RoundEvidence,
+  | "round"
+  | "parentRound"
+  | "blockNumber"
+  | "transactionHash"
+  | "commitment"
+  | "modelRoot"
+  | "cidCodec"
+  | "cidDigest"
+  | "participantsRoot"
+  | "challengeSeed"
+> {
+  return {
+    round,
+    parentRound: Number(p.parentRound),
+    blockNumber: log.blockNumber,
+    transactionHash: log.transactionHash,
+    commitment: p.commitment,
+    modelRoot: p.modelRoot,
+    cidCodec: Number(p.cidCodec),
+    cidDigest: p.cidDigest,
+    participantsRoot,
+    // Fixed later, by RoundChallenged / BatchedRoundChallenged (docs/protocol.md §8, §14).
+    challengeSeed: "0x" + "00".repeat(32),
+  };
 }
 
 function setStatus(rounds: Map<number, RoundEvidence>, round: number, status: RoundStatusName): void {
