@@ -11,6 +11,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type TransactionReceipt, type TransactionResponse } from "ethers";
 import { openChain } from "../aggregator/chain/hardhat.js";
+import { awaitChallenge } from "../aggregator/chain/challenge-block.js";
 import { deployLedger } from "../aggregator/chain/deploy.js";
 import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig, type UpdateEntry } from "../aggregator/chain/ledger.js";
 import { buildRecord, signRecord } from "../aggregator/chain/records.js";
@@ -239,16 +240,13 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
     let verify: GasSplit | null = null;
     if (provable) {
       // As the aggregator proves: the public inputs the ledger builds, the challenged chunk, a real proof.
-      // A challenge fixed by a block after the one that recorded the round needs that block mined first.
-      let inputs: bigint[] = [];
-      for (let tries = 0; inputs.length === 0; tries++) {
-        try {
-          inputs = [...(await ledger.publicInputs(1n, t, record.columns))];
-        } catch (e) {
-          if (tries >= 3 || !String((e as Error).message).includes("ProvenanceChallengeNotReady")) throw e;
-          await ethers.provider.send("hardhat_mine", ["0x1"]);
-        }
-      }
+      // The challenge is fixed by the block after the one that completed the record: mined first.
+      const inputs = await awaitChallenge({
+        read: async () => [...(await ledger.publicInputs(1n, t, record.columns))] as bigint[],
+        provider: ethers.provider,
+        mine: true,
+        what: `round ${t}`,
+      });
       const built = await buildRoundChunkInput({
         prev: parent.values,
         next: next.values,

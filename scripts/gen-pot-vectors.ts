@@ -24,7 +24,7 @@ import {
   verifyMessage,
   type AttestedEntry,
 } from "../aggregator/zk/attestation.js";
-import { batchedChallengeSeed, challengeChunkCount, challengeIndices } from "../aggregator/zk/challenge.js";
+import { challengeChunkCount, challengeIndices } from "../aggregator/zk/challenge.js";
 import { packParticipantSlots } from "../aggregator/zk/sampled.js";
 
 export const POT_VECTORS_FILE = path.resolve(import.meta.dirname, "..", "test", "vectors", "proof-of-training.json");
@@ -104,7 +104,7 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
   // The ledger's batched path (docs/protocol.md §14).
   const commitment = keccak256(toUtf8Bytes("dsain vector: h_t of a batched round"));
   const nextBlockHash = keccak256(toUtf8Bytes("dsain vector: hash of the block after the posting one"));
-  const ledgerSeed = batchedChallengeSeed(commitment, nextBlockHash);
+  const ledgerSeed = challengeSeed(commitment, nextBlockHash);
   const ledgerChunks = challengeChunkCount(199_210, 0);
   const batchedEntries: BatchedEntryFields[] = [
     {
@@ -140,7 +140,7 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
       generator: "scripts/gen-pot-vectors.ts",
       spec: "docs/proof-of-training.md",
       description:
-        "roundScope (§4), challengeIndices (§3), attestationMeta/attestationMessage/EdDSA-Poseidon signatures, entryHash, updatesCommitment, keyRegistry (§4) and participantSlots (§5); ledger: the batched path of docs/protocol.md §14 (registry zero hashes, batchedChallengeSeed, batchedEntriesDigest, BatchedRoundRecord)",
+        "roundScope (§4), challengeIndices (§3), attestationMeta/attestationMessage/EdDSA-Poseidon signatures, entryHash, updatesCommitment, keyRegistry (§4) and participantSlots (§5); ledger: the batched path of docs/protocol.md §14 (registry zero hashes, challengeSeed, batchedEntriesDigest, BatchedRoundRecord)",
     },
     roundScopeTag: ROUND_SCOPE_TAG,
     roundScope: scopes,

@@ -20,7 +20,8 @@ import {
 } from "../aggregator/protocol/index.js";
 import { getPoseidon } from "../aggregator/protocol/poseidon.js";
 import { keyRegistry, registryZeroHashes, roundScope, type KeyRegistry } from "../aggregator/zk/attestation.js";
-import { batchedChallengeSeed, challengeIndices } from "../aggregator/zk/challenge.js";
+import { challengeIndices } from "../aggregator/zk/challenge.js";
+import { challengeSeed } from "../aggregator/protocol/commitment.js";
 import { releaseZkWorkers } from "../aggregator/zk/keys.js";
 import { calculateWitness, packParticipantSlots } from "../aggregator/zk/sampled.js";
 import { renderPoseidon2HasherArtifact } from "../scripts/gen-poseidon-hasher.js";
@@ -451,7 +452,7 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
       const { seed, chunkIndices } = await waitForChallenge(r1);
       const posted = Number((await stack.ledger.batchedRound(f.id, 1n)).postedBlock);
       const next = await ethers.provider.getBlock(posted + 1);
-      expect(seed).to.equal(batchedChallengeSeed(r1.record.post.commitment, next!.hash!));
+      expect(seed).to.equal(challengeSeed(r1.record.post.commitment, next!.hash!));
       expect(chunkIndices).to.deep.equal(challengeIndices(seed, 14, 2));
     });
 
@@ -781,7 +782,7 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
     it("should match test/vectors/proof-of-training.json → ledger: zero hashes, challenge seed, entries digest, record digest", async function () {
       const v = readVector("proof-of-training.json").ledger;
       expect((await registryZeroHashes(32)).map(String)).to.deep.equal(v.zeroHashes);
-      expect(batchedChallengeSeed(v.challenge.commitment, v.challenge.nextBlockHash)).to.equal(v.challenge.seed);
+      expect(challengeSeed(v.challenge.commitment, v.challenge.nextBlockHash)).to.equal(v.challenge.seed);
       expect(challengeIndices(v.challenge.seed, v.challenge.chunks, v.challenge.samples)).to.deep.equal(v.challenge.indices);
       const entries = v.record.entries.map((e: any) => ({
         ...e,

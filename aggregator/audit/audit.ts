@@ -574,7 +574,6 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
   const openings = new Map<number, Opening>();
   const openedAt = new Map<number, number>();
   const provenAt = new Map<number, number>();
-  const openingByTx = new Map<string, Opening>();
   const statuses = new Map<number, RoundStatusName>([[0, "Genesis"]]);
   const commitments = new Map<number, string>([[0, evidence.genesisCommitment]]);
   let open: Opening | undefined;
@@ -635,7 +634,6 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         open = { ...e, transactionHash: e.transactionHash };
         openings.set(e.round, open);
         openedAt.set(e.round, e.timestamp);
-        openingByTx.set(e.transactionHash, open);
         break;
       }
       case "attestation":
@@ -726,7 +724,7 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         break;
     }
   }
-  return { rosterIndex, revokedFrom, carried, carriedReputation, openings, openingByTx, statuses };
+  return { rosterIndex, revokedFrom, carried, carriedReputation, openings, statuses };
 }
 
 /** The model root each round's attestations are signed over: its parent's model. */

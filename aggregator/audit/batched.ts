@@ -18,7 +18,8 @@ import {
 import { getPoseidon } from "../protocol/poseidon.js";
 import { keyRegistry, roundScope, updatesCommitment, type PublicKey } from "../zk/attestation.js";
 import { batchedMeta, BATCHED_PUBLIC_INPUT_NAMES } from "../zk/batched-round.js";
-import { batchedChallengeSeed, challengeChunkCount, challengeIndices } from "../zk/challenge.js";
+import { challengeChunkCount, challengeIndices } from "../zk/challenge.js";
+import { challengeSeed } from "../protocol/commitment.js";
 import { packParticipantSlots } from "../zk/sampled.js";
 import type { Finding, ProofVerifier } from "./audit.js";
 
@@ -320,7 +321,7 @@ export async function checkBatchedRound(c: BatchedRoundContext): Promise<Batched
     if (provenStatus)
       f.push({ round: t, link: "proof", message: `block ${rb.postedBlock + 1}, whose hash seeds the challenge, is not available` });
   } else {
-    const seed = batchedChallengeSeed(r.commitment, rb.nextBlockHash);
+    const seed = challengeSeed(r.commitment, rb.nextBlockHash);
     if ((provenStatus || r.challengeSeed !== ZERO32) && seed !== r.challengeSeed) {
       f.push({
         round: t,
@@ -390,6 +391,6 @@ export async function checkBatchedRound(c: BatchedRoundContext): Promise<Batched
 export function batchedChunkIndices(evidence: FederationEvidence, r: RoundEvidence): number[] | undefined {
   const b = evidence.batched?.config;
   if (r.batched === undefined || b === undefined || r.batched.nextBlockHash === "") return undefined;
-  const seed = batchedChallengeSeed(r.commitment, r.batched.nextBlockHash);
+  const seed = challengeSeed(r.commitment, r.batched.nextBlockHash);
   return challengeIndices(seed, challengeChunkCount(evidence.config.modelLength, b.chunkLevel), b.samples);
 }

@@ -75,13 +75,7 @@ export async function signRecord(signers: readonly Signer[], domain: TypedDataDo
   return out;
 }
 
-export interface BatchedRecordInput {
-  federationId: bigint;
-  round: bigint;
-  parentRound: bigint;
-  modelRoot: string;
-  cidCodec: number;
-  cidDigest: string;
+export interface BatchedRecordInput extends Omit<RecordInput, "entries"> {
   /** Entries in strictly ascending roster index (registry slot), the circuit's order. */
   entries: readonly BatchedEntry[];
   /** updatesCommitment (aggregator/zk/attestation.ts) of the same entries. */

@@ -3,19 +3,9 @@
 // them, so the contract can build the proof's public inputs from its own storage.
 import { AbiCoder, keccak256 } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
-import { challengeSeed } from "../protocol/commitment.js";
 import { chunkCount } from "../protocol/vector-root.js";
 
 const abi = AbiCoder.defaultAbiCoder();
-
-/**
- * Seed of a batched round's challenge (docs/protocol.md §14): the same seed as a direct round's (§8),
- * keccak256(abi.encode(bytes32 h_t, bytes32 blockhash(postedBlock + 1))), the hash of the block after
- * the one that recorded the round, which its poster could not know when it posted.
- */
-export function batchedChallengeSeed(commitment: string, nextBlockHash: string): string {
-  return challengeSeed(commitment, nextBlockHash);
-}
 
 /**
  * Number of challengeable chunks at level `level` of a model of `modelLength` parameters: the
