@@ -7,16 +7,19 @@ import { configVariable, defineConfig } from "hardhat/config";
 // WASM compiler shipped in the `solc` npm package is used instead (its version must match).
 const require = createRequire(import.meta.url);
 const solcPackage = require("solc/package.json") as { version: string };
+const compiler = { version: solcPackage.version, path: require.resolve("solc/soljson.js") };
+const settings = { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun", viaIR: true };
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
-    version: solcPackage.version,
-    path: require.resolve("solc/soljson.js"),
-    settings: {
-      optimizer: { enabled: true, runs: 200 },
-      evmVersion: "cancun",
-      viaIR: true,
+    profiles: {
+      // Tests, the demo and `ignition deploy` (its `production` profile is this one, isolated):
+      // Hardhat's network, anvil and Besu with the Cancun milestone.
+      default: { ...compiler, settings },
+      // GoQuorum (and Besu before Shanghai) run the London EVM: no PUSH0, MCOPY or transient
+      // storage. `npx hardhat ignition deploy ... --build-profile london` (docs/deploy.md).
+      london: { ...compiler, settings: { ...settings, evmVersion: "london" } },
     },
   },
   networks: {

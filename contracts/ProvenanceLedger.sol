@@ -4,7 +4,6 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
 import {BatchedRounds} from "./libraries/BatchedRounds.sol";
 import {FederationLogic} from "./libraries/FederationLogic.sol";
@@ -309,17 +308,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IProvenanceLedger
     function finalizeRound(uint256 federationId, uint64 round) external {
-        FederationLogic.Federation storage fed = _liveFederation(federationId);
-        RoundRecord storage rec = fed.rounds[round];
-        if (rec.status != RoundStatus.Proven) revert ProvenanceRoundNotProven(federationId, round);
-        if (rec.parentRound != fed.state.lastFinalized) {
-            revert ProvenanceParentNotFinalized(federationId, round, rec.parentRound);
-        }
-        uint64 at = rec.provenAt + fed.config.finalityDelay;
-        if (block.timestamp < at) revert ProvenanceFinalityDelayPending(federationId, round, at);
-        rec.status = RoundStatus.Finalized;
-        fed.state.lastFinalized = round;
-        emit RoundFinalized(federationId, round);
+        _liveFederation(federationId).finalize(federationId, round);
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -333,15 +322,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IProvenanceLedger
     function expireRound(uint256 federationId, uint64 round) external {
-        FederationLogic.Federation storage fed = _liveFederation(federationId);
-        // A round whose challenge block hash is out of reach can never be proven: no need to wait.
-        RoundRecord storage rec = fed.rounds[round];
-        bool lapsed = rec.status == RoundStatus.Attested && block.number > uint256(rec.attestedBlock) + 257;
-        if (lapsed || BatchedRounds.challengeLapsed(_batched[federationId], fed, round)) {
-            fed.reject(federationId, round, "challenge window", false);
-        } else {
-            fed.reject(federationId, round, "deadline", true);
-        }
+        _liveFederation(federationId).expire(_batched[federationId], federationId, round);
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -464,14 +445,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /// @inheritdoc IProvenanceLedger
     function isSelected(uint256 federationId, address account) external view returns (bool) {
-        FederationLogic.Federation storage fed = _federation(federationId);
-        uint32 id = fed.participants[account].id;
-        if (id == 0) return false;
-        FederationState storage st = fed.state;
-        uint256 k = fed.config.participantsPerRound;
-        uint256 size = st.rosterSize;
-        uint256[] memory pivots = size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
-        return _selected(id - 1, size, k, st.selectionSeed, pivots);
+        return _federation(federationId).selects(account);
     }
 
     /// @inheritdoc IProvenanceLedger
@@ -638,7 +612,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     ) private view {
         uint256 seen;
         for (uint256 i = 0; i < signatures.length; ++i) {
-            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            (address signer, ECDSA.RecoverError err, ) = _tryRecover(digest, signatures[i]);
             uint256 position = err == ECDSA.RecoverError.NoError ? fed.committeePosition[signer] : 0;
             if (position == 0) revert ProvenanceNotCommitteeMember(federationId, signer);
             // position <= FederationLogic.MAX_COMMITTEE = 255, so the shift stays within the word.
@@ -713,7 +687,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
                 bytes(
                     string.concat(
                         "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
-                        Strings.toString(inputs.length),
+                        _decimal(inputs.length),
                         "])"
                     )
                 )
@@ -744,7 +718,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         ProtocolHashes.DpParams memory dp
     ) private view {
         bytes32 digest = _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp);
-        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signature);
+        (address recovered, ECDSA.RecoverError err, ) = _tryRecover(digest, signature);
         if (err != ECDSA.RecoverError.NoError || recovered != account) {
             revert ProvenanceInvalidSignature(federationId, account, recovered);
         }
@@ -778,6 +752,42 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /// @dev What a direct attestation stores and a record entry must match.
     function _entryHash(bytes32 updateRoot, uint64 sampleCount) private pure returns (bytes32) {
         return keccak256(abi.encode(updateRoot, sampleCount));
+    }
+
+    /**
+     * @dev ECDSA recovery of a 65-byte (r, s, v) signature read straight from calldata (no copy to
+     * memory); any other length is `InvalidSignatureLength`. `ECDSA.tryRecover` refuses high-s
+     * (malleable) signatures and a v other than 27 or 28.
+     */
+    function _tryRecover(
+        bytes32 digest,
+        bytes calldata signature
+    ) private pure returns (address, ECDSA.RecoverError, bytes32) {
+        if (signature.length != 65) {
+            return (address(0), ECDSA.RecoverError.InvalidSignatureLength, bytes32(signature.length));
+        }
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        // r and s are the first two words; v is the top byte of the word from offset 64, the 65th byte.
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 32))
+            v := shr(248, calldataload(add(signature.offset, 64)))
+        }
+        return ECDSA.tryRecover(digest, v, r, s);
+    }
+
+    /// @dev `value` written in decimal digits, as a verifier's signature spells its array length.
+    function _decimal(uint256 value) private pure returns (string memory) {
+        uint256 length = 1;
+        for (uint256 rest = value / 10; rest != 0; rest /= 10) ++length;
+        bytes memory digits = new bytes(length);
+        for (uint256 i = length; i != 0; --i) {
+            digits[i - 1] = bytes1(uint8(48 + (value % 10)));
+            value /= 10;
+        }
+        return string(digits);
     }
 
     function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {

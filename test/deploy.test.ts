@@ -1,10 +1,11 @@
 // Deployment over JSON-RPC to processes this test starts on 127.0.0.1: a `hardhat node`, anvil (an
-// independent EVM implementation) and anvil with a zero base fee standing in for a free-gas
-// permissioned chain. Each gets the full stack through the Ignition modules and the parameter file
-// of ignition/parameters/, then a federation runs a round over JSON-RPC; on anvil the whole demo
-// (training, Groth16 proofs verified on-chain, audit) runs too.
+// independent EVM implementation), anvil with a zero base fee standing in for a free-gas
+// permissioned chain, and anvil on the London EVM standing in for GoQuorum. Each gets the full stack
+// through the Ignition modules and the parameter file of ignition/parameters/, then a federation
+// runs a round over JSON-RPC; on anvil the whole demo (training, Groth16 proofs verified on-chain,
+// audit) runs too.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
@@ -121,16 +122,17 @@ async function deployAndRunRound(chain: ChainSession, parameters: string | objec
   return { ledgerAddress, chainId };
 }
 
-describe("deployment over JSON-RPC (hardhat node, anvil, zero-gas anvil)", function () {
+describe("deployment over JSON-RPC (hardhat node, anvil, zero-gas anvil, London anvil)", function () {
   let hardhatNode: LocalChain | undefined;
   let anvil: LocalChain | undefined;
   let freeGas: LocalChain | undefined;
+  let london: LocalChain | undefined;
   const sessions: ChainSession[] = [];
   const deploymentIds: string[] = [];
   const tmpDirs: string[] = [];
 
   before(async function () {
-    [hardhatNode, anvil, freeGas] = await Promise.all([
+    [hardhatNode, anvil, freeGas, london] = await Promise.all([
       startChain(path.join(BIN, "hardhat"), (port) => ["node", "--hostname", "127.0.0.1", "--port", String(port)], PROJECT_ROOT),
       startChain(path.join(BIN, "anvil"), (port) => ["--host", "127.0.0.1", "--port", String(port), "--silent"], PROJECT_ROOT),
       startChain(
@@ -138,12 +140,21 @@ describe("deployment over JSON-RPC (hardhat node, anvil, zero-gas anvil)", funct
         (port) => ["--host", "127.0.0.1", "--port", String(port), "--silent", "--chain-id", "1337", "--base-fee", "0", "--gas-price", "0"],
         PROJECT_ROOT,
       ),
+      // GoQuorum's EVM is London's: no PUSH0 (Shanghai), MCOPY or transient storage (Cancun).
+      startChain(
+        path.join(BIN, "anvil"),
+        (port) => [
+          ...["--host", "127.0.0.1", "--port", String(port), "--silent", "--chain-id", "1338"],
+          ...["--hardfork", "london", "--base-fee", "0", "--gas-price", "0"],
+        ],
+        PROJECT_ROOT,
+      ),
     ]);
   });
 
   after(async function () {
     for (const s of sessions) await s.close();
-    await Promise.all([stopChain(hardhatNode), stopChain(anvil), stopChain(freeGas)]);
+    await Promise.all([stopChain(hardhatNode), stopChain(anvil), stopChain(freeGas), stopChain(london)]);
     for (const id of deploymentIds) await rm(path.join(PROJECT_ROOT, "ignition", "deployments", id), { recursive: true, force: true });
     for (const d of tmpDirs) await rm(d, { recursive: true, force: true });
   });
@@ -197,6 +208,58 @@ describe("deployment over JSON-RPC (hardhat node, anvil, zero-gas anvil)", funct
     const edited = { ProvenanceLedger: { admin: deployer.address, aggregator: deployer.address } };
     await deployAndRunRound(chain, edited, id("permissioned"));
     expect(await chain.ethers.provider.getBalance(deployer.address)).to.equal(0n);
+  });
+
+  it("should deploy the `london` build profile at zero gas price to anvil on the London EVM, where the default build fails", async function () {
+    const { default: DsainModule } = await import("../ignition/modules/Dsain.js");
+    // The default (Cancun) build uses PUSH0, which a London chain does not have: its deployment fails.
+    const first = key("london deployer, default build");
+    const cancun = await session(london!.url, "permissioned", [first.privateKey]);
+    let failure = "";
+    try {
+      await cancun.connection.ignition.deploy(DsainModule, {
+        parameters: { ProvenanceLedger: { admin: first.address, aggregator: first.address } },
+        deploymentId: id("london-default-build"),
+      });
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    expect(failure, "the default build deployed to a London chain").to.match(/NotActivated|invalid opcode|PUSH0/i);
+
+    // `--build-profile london`, built beside the project's artifacts (which stay the default build).
+    const dir = await mkdtemp(path.join(os.tmpdir(), "dsain-london-build-"));
+    tmpDirs.push(dir);
+    const deployer = key("london deployer");
+    const chain = await openChain({
+      rpcUrl: london!.url,
+      network: "permissioned",
+      accounts: [deployer.privateKey],
+      buildProfile: "london",
+      buildDir: dir,
+    });
+    sessions.push(chain);
+    const ledger = await chain.hre.artifacts.readArtifact("ProvenanceLedger");
+    const buildInfoPath = await chain.hre.artifacts.getBuildInfoPath(await chain.hre.artifacts.getBuildInfoId("ProvenanceLedger"));
+    expect(buildInfoPath.startsWith(dir), "the london build stays in its own directory").to.equal(true);
+    const buildInfo = JSON.parse(await readFile(buildInfoPath, "utf8"));
+    expect(buildInfo.input.settings.evmVersion).to.equal("london");
+    const library = await chain.hre.artifacts.readArtifact("FederationLogic");
+    expect((ledger.deployedBytecode.length - 2) / 2, "the london ledger's code size (EIP-170)").to.be.at.most(24_576);
+    expect((library.deployedBytecode.length - 2) / 2, "the london library's code size (EIP-170)").to.be.at.most(24_576);
+    const edited = { ProvenanceLedger: { admin: deployer.address, aggregator: deployer.address } };
+    const { chainId } = await deployAndRunRound(chain, edited, id("london"));
+    expect(chainId).to.equal(1338n);
+    expect(await chain.ethers.provider.getBalance(deployer.address)).to.equal(0n);
+  });
+
+  it("should refuse an unknown build profile by name", async function () {
+    let failure = "";
+    try {
+      await openChain({ rpcUrl: london!.url, buildProfile: "berlin" });
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    expect(failure).to.contain(`unknown build profile "berlin"`).and.to.contain("london");
   });
 
   it("should refuse to deploy the unedited permissioned template", async function () {

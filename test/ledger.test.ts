@@ -4,7 +4,7 @@
 // exact custom error and leaves state and events untouched.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { Signature, Wallet, ZeroAddress, concat, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
 import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo, type SolidityProof } from "../aggregator/chain/ledger.js";
 import {
@@ -453,6 +453,37 @@ describe("ProvenanceLedger", function () {
       const victim = r.entries.find((e) => e.participant === chosen[1].address)!.participant;
       await expectRefused(f, () => post(f, r), "ProvenanceInvalidSignature", [1n, victim, impostor.address]);
     });
+
+    // secp256k1's group order: (r, n - s, v ^ 1) is the malleable twin of (r, s, v), which ecrecover accepts.
+    const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const malformed: [string, (signature: string) => string][] = [
+      ["compact (EIP-2098, 64 bytes)", (sig) => Signature.from(sig).compactSerialized],
+      ["66 bytes", (sig) => sig + "00"],
+      [
+        "high s (the malleable twin)",
+        (sig) => {
+          const t = Signature.from(sig);
+          return concat([t.r, toBeHex(SECP256K1_N - BigInt(t.s), 32), t.v === 27 ? "0x1c" : "0x1b"]);
+        },
+      ],
+      ["v = 29", (sig) => sig.slice(0, 130) + "1d"],
+    ];
+    for (const [name, mangle] of malformed) {
+      it(`should refuse a participant signature that is ${name}`, async function () {
+        const f = await setup();
+        const r = await buildRound(f);
+        const entry = r.entries[1];
+        r.entries[1] = { ...entry, signature: mangle(entry.signature) };
+        await expectRefused(f, () => post(f, r), "ProvenanceInvalidSignature", [1n, entry.participant, ZeroAddress]);
+      });
+
+      it(`should refuse a quorum signature that is ${name}`, async function () {
+        const f = await setup();
+        const r = await buildRound(f);
+        r.quorumSignatures[0] = mangle(r.quorumSignatures[0]);
+        await expectRefused(f, () => post(f, r), "ProvenanceNotCommitteeMember", [1n, ZeroAddress]);
+      });
+    }
 
     for (const [name, override] of [
       ["another round", { signRound: 2n }],

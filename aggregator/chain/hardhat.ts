@@ -14,18 +14,45 @@ export interface ChainSession {
   close(): Promise<void>;
 }
 
+export interface OpenChainOptions {
+  rpcUrl?: string;
+  quiet?: boolean;
+  network?: string;
+  accounts?: string[];
+  /** A build profile of hardhat.config.ts other than `default` (e.g. `london`, for GoQuorum). */
+  buildProfile?: string;
+  /** Artifacts and build cache in this directory instead of the project's (a second build beside it). */
+  buildDir?: string;
+}
+
 /**
  * `rpcUrl` undefined: Hardhat's in-process network; otherwise an HTTP JSON-RPC endpoint reached
  * through the config's `network` entry (default `rpc`), its URL and, when given, its accounts
- * (private keys) overridden.
+ * (private keys) overridden. The contracts are built with `buildProfile` (default: `default`).
  */
-export async function openChain(
-  options: { rpcUrl?: string; quiet?: boolean; network?: string; accounts?: string[] } = {},
-): Promise<ChainSession> {
+export async function openChain(options: OpenChainOptions = {}): Promise<ChainSession> {
   const { createHardhatRuntimeEnvironment } = await import("hardhat/hre");
   const configPath = path.join(PROJECT_ROOT, "hardhat.config.ts");
-  const userConfig = (await import(pathToFileURL(configPath).href)).default;
-  const hre: any = await createHardhatRuntimeEnvironment(userConfig, { config: configPath }, PROJECT_ROOT);
+  const projectConfig = (await import(pathToFileURL(configPath).href)).default;
+  const userConfig =
+    options.buildDir === undefined
+      ? projectConfig
+      : {
+          ...projectConfig,
+          paths: {
+            ...projectConfig.paths,
+            artifacts: path.join(options.buildDir, "artifacts"),
+            cache: path.join(options.buildDir, "cache"),
+          },
+        };
+  const globalOptions = { config: configPath, ...(options.buildProfile === undefined ? {} : { buildProfile: options.buildProfile }) };
+  const hre: any = await createHardhatRuntimeEnvironment(userConfig, globalOptions, PROJECT_ROOT);
+  if (options.buildProfile !== undefined && !(options.buildProfile in hre.config.solidity.profiles)) {
+    throw new DsainError(
+      ErrorCode.BAD_ARGUMENT,
+      `unknown build profile "${options.buildProfile}" (hardhat.config.ts has ${Object.keys(hre.config.solidity.profiles).join(", ")})`,
+    );
+  }
   await hre.tasks.getTask("build").run({ quiet: options.quiet ?? true });
   let connection: any;
   try {

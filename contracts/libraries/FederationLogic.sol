@@ -144,6 +144,37 @@ library FederationLogic {
         string calldata reason,
         bool onlyStale
     ) external {
+        _reject(fed, federationId, round, reason, onlyStale);
+    }
+
+    /**
+     * @dev Expires `round`: at once, with reason "challenge window", a round whose challenge block hash
+     * is out of reach (it can never be proven, docs/protocol.md §8 and §14); otherwise, with reason
+     * "deadline", the open round or a Proposed or Attested round once its deadline has passed.
+     */
+    function expire(
+        Federation storage fed,
+        BatchedRounds.Batched storage batched,
+        uint256 federationId,
+        uint64 round
+    ) external {
+        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
+        bool lapsed =
+            rec.status == IProvenanceLedger.RoundStatus.Attested && block.number > uint256(rec.attestedBlock) + 257;
+        if (lapsed || BatchedRounds.challengeLapsed(batched, fed, round)) {
+            _reject(fed, federationId, round, "challenge window", false);
+        } else {
+            _reject(fed, federationId, round, "deadline", true);
+        }
+    }
+
+    function _reject(
+        Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        string memory reason,
+        bool onlyStale
+    ) private {
         IProvenanceLedger.FederationState storage st = fed.state;
         if (round == st.lastRound + 1) {
             if (onlyStale) _requireDeadlinePassed(fed, federationId, round, st.openedAt);
@@ -167,6 +198,36 @@ library FederationLogic {
         if (!pending) revert IProvenanceLedger.ProvenanceRoundNotPending(federationId, round);
         if (onlyStale) _requireDeadlinePassed(fed, federationId, round, rec.openedAt);
         _rejectFrom(fed, federationId, round, rec.parentRound, reason);
+    }
+
+    /**
+     * @dev Finalizes `round`: it must be Proven, its parent the last finalized round, and its
+     * finality delay over.
+     */
+    function finalize(Federation storage fed, uint256 federationId, uint64 round) external {
+        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
+        if (rec.status != IProvenanceLedger.RoundStatus.Proven) {
+            revert IProvenanceLedger.ProvenanceRoundNotProven(federationId, round);
+        }
+        if (rec.parentRound != fed.state.lastFinalized) {
+            revert IProvenanceLedger.ProvenanceParentNotFinalized(federationId, round, rec.parentRound);
+        }
+        uint64 at = rec.provenAt + fed.config.finalityDelay;
+        if (block.timestamp < at) revert IProvenanceLedger.ProvenanceFinalityDelayPending(federationId, round, at);
+        rec.status = IProvenanceLedger.RoundStatus.Finalized;
+        fed.state.lastFinalized = round;
+        emit IProvenanceLedger.RoundFinalized(federationId, round);
+    }
+
+    /// @dev Whether `account` is enrolled and in S_t of the open round (revocation is not considered).
+    function selects(Federation storage fed, address account) external view returns (bool) {
+        uint32 id = fed.participants[account].id;
+        if (id == 0) return false;
+        IProvenanceLedger.FederationState storage st = fed.state;
+        uint256 k = fed.config.participantsPerRound;
+        uint256 size = st.rosterSize;
+        uint256[] memory pivots = size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+        return isSelected(id - 1, size, k, st.selectionSeed, pivots);
     }
 
     /// @dev Rolls back to the last finalized round `toRound`; `by` authorised it.
@@ -345,7 +406,7 @@ library FederationLogic {
         uint256 federationId,
         uint64 from,
         uint64 newHead,
-        string calldata reason
+        string memory reason
     ) private {
         IProvenanceLedger.FederationState storage st = fed.state;
         uint64 open = st.lastRound + 1;
