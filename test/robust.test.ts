@@ -512,6 +512,23 @@ describe("robust aggregation", function () {
       );
     });
 
+    it("should give a zero median as +0 whatever the order of -0 and +0 (fast-check seed 2102299509)", function () {
+      const x = [[-5e-324], [0], [0], [-5e-324], [-5e-324], [5e-324], [-0]];
+      for (const order of [
+        [0, 1, 2, 3, 4, 5, 6],
+        [5, 6, 2, 3, 4, 1, 0],
+      ]) {
+        expect(Object.is(coordinateMedian(rows(...order.map((i) => x[i])))[0], 0), `order ${order}`).to.equal(true);
+      }
+      for (const pair of [
+        [[-0], [0]],
+        [[0], [-0]],
+        [[-0], [-0]],
+      ]) {
+        expect(Object.is(coordinateMedian(rows(...pair))[0], 0), `pair ${pair}`).to.equal(true);
+      }
+    });
+
     it("should keep the median and the trimmed mean within each coordinate's range", function () {
       fc.assert(
         fc.property(matrix(1, 9), (x) => {

@@ -60,15 +60,19 @@ export function selectInPlace(a: Float64Array, lo: number, hi: number, k: number
   insertionSort(a, lo, hi);
 }
 
-/** Median of a[lo, hi) (rearranges it): the middle value, or the mean of the middle pair as np.median. */
+/**
+ * Median of a[lo, hi) (rearranges it): the middle value, or the mean of the middle pair as np.median.
+ * A zero median is +0: -0 and +0 compare equal, so which of them the selection picks depends on the
+ * input order, and `+ 0` (which changes no other value) makes the result independent of it.
+ */
 export function medianInPlace(a: Float64Array, lo: number, hi: number): number {
   const n = hi - lo;
   const upper = lo + (n >> 1);
   selectInPlace(a, lo, hi, upper);
-  if (n % 2 === 1) return a[upper];
+  if (n % 2 === 1) return a[upper] + 0;
   let below = a[lo];
   for (let i = lo + 1; i < upper; i++) if (a[i] > below) below = a[i];
-  return (below + a[upper]) / 2;
+  return (below + a[upper]) / 2 + 0;
 }
 
 /**

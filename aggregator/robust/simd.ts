@@ -486,24 +486,27 @@ function runs(mask: Uint8Array, value: number): [number, number][] {
 
 /**
  * The SIMD twin of weiszfeld-pass.ts's plain engine (same results: iterates and extra weighted sums
- * to the bit, the per-row results and the sums within the rounding bound). The candidate iterate
- * lives in the module's memory after the workspace, written where the kernels want it; the current
- * one in a Float64Array, which `accept` overwrites with the candidate and `current` returns. The
- * module's memory is reused from round to round, so a round allocates (and the system zeroes) one
- * iterate fewer.
+ * to the bit, the per-row results and the sums within the rounding bound). Both the current and the
+ * candidate iterate live in the module's memory after the workspace, where the kernels read and
+ * write them, and `accept` swaps the two: a pass reads the current iterate once and writes the
+ * candidate once, and nothing is copied between passes. `current` copies the iterate out. The
+ * module's memory is reused from round to round, so a round allocates (and the system zeroes) only
+ * the median it returns.
  */
 export class SimdWeiszfeld implements WeiszfeldEngine {
-  private readonly y: Float64Array;
   private started = false;
   private readonly all: number[];
+  private readonly d: number;
 
   private constructor(
     private readonly ws: Workspace,
     private readonly updates: readonly Vec[],
-    /** Byte address of the candidate iterate, padded with zeros to a multiple of 4 values. */
-    private readonly candidate: number,
+    /** Byte address of the current iterate, padded with zeros to a multiple of 4 values. */
+    private y: number,
+    /** Byte address of the candidate iterate, likewise. */
+    private candidate: number,
   ) {
-    this.y = new Float64Array(updates[0].length);
+    this.d = updates[0].length;
     this.all = updates.map((_, i) => i);
   }
 
@@ -515,16 +518,18 @@ export class SimdWeiszfeld implements WeiszfeldEngine {
       updates.map((_, i) => i),
     );
     const padded = (d + 3) & ~3;
-    const ws = type && d > 0 ? Workspace.open(updates.length, d, type, 8 * padded) : null;
+    const ws = type && d > 0 ? Workspace.open(updates.length, d, type, 16 * padded) : null;
     if (!ws) return null;
-    ws.f64.fill(0, ws.tail / 8 + d, ws.tail / 8 + padded);
-    return new SimdWeiszfeld(ws, updates, ws.tail);
+    const first = ws.tail;
+    const second = ws.tail + 8 * padded;
+    ws.f64.fill(0, first / 8 + d, first / 8 + padded);
+    ws.f64.fill(0, second / 8 + d, second / 8 + padded);
+    return new SimdWeiszfeld(ws, updates, second, first);
   }
 
   pass(w: Float64Array, total: number, direct: Uint8Array, out: Float64Array, extra?: ExtraSum): PassSums {
-    const { ws, updates, y } = this;
+    const { ws, updates, d } = this;
     const n = updates.length;
-    const d = y.length;
     const f64 = ws.views();
     f64.set(w, ws.w / 8);
     f64.fill(0, ws.out / 8, ws.out / 8 + n);
@@ -547,19 +552,14 @@ export class SimdWeiszfeld implements WeiszfeldEngine {
     const extraRuns = runs(extraMask, 1);
     const accx0 = ws.accx / 8;
     const inv = 1 / total;
-    // The current iterate's block goes beside the row block (the `accx` area, free until the extra
-    // sum, which comes after it is used); the zero block stands in for it on the first pass.
-    const prev = this.started ? ws.accx : ws.zero;
     for (let c0 = 0; c0 < d; c0 += ws.width) {
       const c1 = Math.min(d, c0 + ws.width);
       const cols = (c1 - c0 + 3) & ~3;
       const next = this.candidate + 8 * c0;
       ws.load(updates, this.all, c0, c1, cols);
       ws.wsum(ws.row(0), n, cols, ws.w, ws.acc, 1);
-      if (this.started) {
-        f64.set(y.subarray(c0, c1), accx0);
-        f64.fill(0, accx0 + c1 - c0, accx0 + cols);
-      }
+      // The current iterate's columns (zero-padded past d), or the zero block on the first pass.
+      const prev = this.started ? this.y + 8 * c0 : ws.zero;
       ws.inst.finish(ws.acc, prev, cols, inv, ws.sums, next, ws.step);
       for (const [a, b] of directRuns) ws.dist(ws.row(a), b - a, cols, next, ws.out + 8 * a);
       for (const [a, b] of dotRuns) ws.dot(ws.row(a), b - a, cols, ws.step, ws.out + 8 * a);
@@ -576,15 +576,14 @@ export class SimdWeiszfeld implements WeiszfeldEngine {
   }
 
   accept(): void {
-    const at = this.candidate / 8;
-    this.y.set(this.ws.views().subarray(at, at + this.y.length));
+    [this.y, this.candidate] = [this.candidate, this.y];
     this.started = true;
   }
 
   candidateDistances(rows: readonly number[], out: Float64Array): void {
     const { ws, updates } = this;
     const m = rows.length;
-    const d = this.y.length;
+    const d = this.d;
     if (m === 0) return;
     const f64 = ws.views();
     f64.fill(0, ws.out / 8, ws.out / 8 + m);
@@ -597,8 +596,10 @@ export class SimdWeiszfeld implements WeiszfeldEngine {
     for (let r = 0; r < m; r++) out[rows[r]] = f64[ws.out / 8 + r];
   }
 
+  /** A copy of the current iterate. */
   current(): Float64Array {
-    return this.y;
+    const at = this.y / 8;
+    return this.ws.views().slice(at, at + this.d);
   }
 }
 
