@@ -895,6 +895,26 @@ describe("robust aggregation", function () {
       }
     }
 
+    it("should keep a round's median and aggregate when later rounds reuse the module's memory for their iterates", function () {
+      const next = uniform(41);
+      const make = (k: number, d: number, shift: number) =>
+        Array.from({ length: k }, () => Float32Array.from({ length: d }, () => shift + next()));
+      const ids = (k: number) => Array.from({ length: k }, (_, i) => `p${i}`);
+      const first = byzFedRound(make(6, 5_000, 0), ids(6), new Map());
+      const median = Float64Array.from(first.geometricMedian);
+      const aggregate = Float64Array.from(first.aggregate);
+      // Larger and smaller rounds after it, on other values: the same WebAssembly instances serve them.
+      for (const [k, d] of [
+        [9, 7_000],
+        [4, 3_000],
+        [6, 5_000],
+      ] as const)
+        byzFedRound(make(k, d, 10), ids(k), new Map());
+      expect(Array.from(first.geometricMedian)).to.deep.equal(Array.from(median));
+      expect(Array.from(first.aggregate)).to.deep.equal(Array.from(aggregate));
+      expect(simdEnabled(), "the SIMD engine ran").to.equal(!process.env.DSAIN_NO_SIMD);
+    });
+
     it("should give the direct form's Weiszfeld (median, distances, steps) on adversarial inputs, SIMD and plain loops", function () {
       for (const f32 of [true, false]) {
         for (const [name, u] of adversarial(f32)) {
