@@ -586,7 +586,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             }
             p.epsilonSpentMicros += u.epsilonMicros;
             p.reputationMicros = u.reputationMicros;
-            fed.participants[account] = p;
+            FederationLogic.storeState(fed.participants[account], p);
             if (signedInline)
                 emit UpdateAttested(federationId, round, account, u.updateRoot, u.sampleCount, u.signature);
 

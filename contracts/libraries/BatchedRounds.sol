@@ -329,7 +329,7 @@ library BatchedRounds {
             p.epsilonSpentMicros += e.epsilonMicros;
             p.reputationMicros = e.reputationMicros;
             p.lastAttestedRound = round;
-            fed.participants[account] = p;
+            FederationLogic.storeState(fed.participants[account], p);
             // slot < 2^R (enrolment refuses more) and i < K with K * R <= 192: no overlap, no overflow.
             slots |= slot << (depth * i);
             weightSum += e.weight;

@@ -382,6 +382,26 @@ library FederationLogic {
         return ProtocolHashes.shuffledIndex(index, size, seed, pivots) < k;
     }
 
+    /**
+     * @dev Writes `p` to `slot` as one word. Assigning the struct writes it member by member (one
+     * SSTORE each, the later ones at 100 gas on the now-dirty slot); the layout is Solidity's packing
+     * of {IProvenanceLedger.ParticipantState}, members from the low-order bits up.
+     */
+    function storeState(
+        IProvenanceLedger.ParticipantState storage slot,
+        IProvenanceLedger.ParticipantState memory p
+    ) internal {
+        uint256 word =
+            uint256(p.id) |
+                (uint256(p.revokedFrom) << 32) |
+                (uint256(p.lastAttestedRound) << 96) |
+                (uint256(p.epsilonSpentMicros) << 160) |
+                (uint256(p.reputationMicros) << 224);
+        assembly ("memory-safe") {
+            sstore(slot.slot, word)
+        }
+    }
+
     /// @dev Opens round `round` on the current head: fixes its selection seed and roster snapshot.
     function openRound(Federation storage fed, uint256 federationId, uint64 round, bytes32 parentCommitment) internal {
         bytes32 seed = ProtocolHashes.selectionSeed(federationId, round, parentCommitment, block.prevrandao);
