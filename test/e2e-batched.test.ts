@@ -5,6 +5,7 @@
 // its round and link. Also the production builders' refusals (aggregator/zk/batched-round.ts).
 import { expect } from "chai";
 import { withBlock } from "./helpers/blocks.js";
+import { startDemoRun, stopDemoRun } from "./helpers/demo-run.js";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -160,17 +161,11 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
   let evidence: FederationEvidence;
 
   before(async function () {
-    dir = await mkdtemp(path.join(os.tmpdir(), "dsain-e2e-batched-"));
-    result = await runDemo({ ...DEMO_DEFAULTS, participants: 2, epochs: 1, workDir: dir, keepOpen: true, zkAttestations: true });
-    const { chain, ledgerClient } = result.session!;
-    evidence = await ledgerClient.readEvidence(result.federationId, chain.ethers.provider);
+    ({ dir, result, evidence } = await startDemoRun("dsain-e2e-batched-", { participants: 2, epochs: 1, zkAttestations: true }));
   });
 
   after(async function () {
-    await result?.session?.store.stop();
-    await result?.session?.chain.close();
-    await releaseZkWorkers();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stopDemoRun(dir, result);
   });
 
   /** Audits a tampered deep copy of the chain's evidence with both verifying keys. */

@@ -3,16 +3,15 @@
 // signature, quorum, selection, budget, deadline, lifecycle, proof) fails with round and link named.
 import { expect } from "chai";
 import { withBlock } from "./helpers/blocks.js";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../aggregator/demo/demo.js";
+import { startDemoRun, stopDemoRun } from "./helpers/demo-run.js";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { type DemoResult } from "../aggregator/demo/demo.js";
 import { auditEvidence } from "../aggregator/audit/run.js";
 import { RoundStatus, type FederationEvidence } from "../aggregator/chain/ledger.js";
 import { blockFilePath } from "../aggregator/ipfs/checkpoint-store.js";
 import { decodeCheckpoint, encodeCheckpoint, roundCommitment } from "../aggregator/protocol/index.js";
 import { cidToOnchain } from "../aggregator/protocol/cid.js";
-import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/zk/keys.js";
+import { ensureCircuitKeys } from "../aggregator/zk/keys.js";
 import { DEMO_INSTANCE } from "../aggregator/demo/demo.js";
 
 describe("end to end: demo then audit", function () {
@@ -21,17 +20,11 @@ describe("end to end: demo then audit", function () {
   let evidence: FederationEvidence;
 
   before(async function () {
-    dir = await mkdtemp(path.join(os.tmpdir(), "dsain-e2e-"));
-    result = await runDemo({ ...DEMO_DEFAULTS, epochs: 1, workDir: dir, keepOpen: true });
-    const { chain, ledgerClient } = result.session!;
-    evidence = await ledgerClient.readEvidence(result.federationId, chain.ethers.provider);
+    ({ dir, result, evidence } = await startDemoRun("dsain-e2e-", { epochs: 1 }));
   });
 
   after(async function () {
-    await result?.session?.store.stop();
-    await result?.session?.chain.close();
-    await releaseZkWorkers();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stopDemoRun(dir, result);
   });
 
   /** Audits a tampered deep copy of the chain's evidence. */
@@ -250,17 +243,11 @@ describe("end to end: dropout rounds (3 of K = 4 updates), proven through paddin
   let evidence: FederationEvidence;
 
   before(async function () {
-    dir = await mkdtemp(path.join(os.tmpdir(), "dsain-dropouts-"));
-    result = await runDemo({ ...DEMO_DEFAULTS, epochs: 1, dropouts: 1, workDir: dir, keepOpen: true });
-    const { chain, ledgerClient } = result.session!;
-    evidence = await ledgerClient.readEvidence(result.federationId, chain.ethers.provider);
+    ({ dir, result, evidence } = await startDemoRun("dsain-dropouts-", { epochs: 1, dropouts: 1 }));
   });
 
   after(async function () {
-    await result?.session?.store.stop();
-    await result?.session?.chain.close();
-    await releaseZkWorkers();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await stopDemoRun(dir, result);
   });
 
   it("should close both rounds (batched and direct) with 3 updates, prove and finalize them on-chain", async function () {

@@ -251,6 +251,18 @@ export interface FederationEvidence {
 }
 
 /** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
+/** A `BatchedProofConfig` as ethers returns it (a view's result or an event's argument), with numbers. */
+function batchedProofConfig(b: any): BatchedProofConfig {
+  return {
+    verifier: b.verifier,
+    verifyingKeyHash: b.verifyingKeyHash,
+    poseidon2: b.poseidon2,
+    samples: Number(b.samples),
+    chunkLevel: Number(b.chunkLevel),
+    registryDepth: Number(b.registryDepth),
+  };
+}
+
 export class LedgerClient {
   readonly contract: Contract;
 
@@ -396,14 +408,7 @@ export class LedgerClient {
   ): Promise<{ batched: BatchedProofConfig; keyRegistryRoot: string; openRoundRegistryRoot: string }> {
     const [b, keyRegistryRoot, openRoundRegistryRoot] = await this.contract.batchedFederation(federationId);
     return {
-      batched: {
-        verifier: b.verifier,
-        verifyingKeyHash: b.verifyingKeyHash,
-        poseidon2: b.poseidon2,
-        samples: Number(b.samples),
-        chunkLevel: Number(b.chunkLevel),
-        registryDepth: Number(b.registryDepth),
-      },
+      batched: batchedProofConfig(b),
       keyRegistryRoot,
       openRoundRegistryRoot,
     };
@@ -563,16 +568,8 @@ export class LedgerClient {
           break;
         }
         case "BatchedFederationCreated": {
-          const b = a.batched;
           batched = {
-            config: {
-              verifier: b.verifier,
-              verifyingKeyHash: b.verifyingKeyHash,
-              poseidon2: b.poseidon2,
-              samples: Number(b.samples),
-              chunkLevel: Number(b.chunkLevel),
-              registryDepth: Number(b.registryDepth),
-            },
+            config: batchedProofConfig(a.batched),
             keyRegistryRoot: a.keyRegistryRoot,
           };
           events.push({ ...at, kind: "batchedCreated", keyRegistryRoot: a.keyRegistryRoot });
