@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
 import {BatchedRounds} from "./libraries/BatchedRounds.sol";
 import {FederationLogic} from "./libraries/FederationLogic.sol";
@@ -38,9 +39,12 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     struct Columns {
         address[] participants;
         bytes32[] updateRoots;
+        uint64[] sampleCounts;
         uint32[] weights;
         uint64[] epsilonMicros;
         uint32[] reputationMicros;
+        // Entry i's inline signature at bytes 65i..65i+64, zero for an entry attested directly; empty if none is inline.
+        bytes signatures;
         uint16 pending;
     }
 
@@ -226,9 +230,11 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             aDigest,
             cols.participants,
             cols.updateRoots,
+            cols.sampleCounts,
             cols.weights,
             cols.epsilonMicros,
             cols.reputationMicros,
+            cols.signatures,
             quorumSignatures
         );
         if (cols.pending == 0) emit RoundAttested(federationId, round);
@@ -250,7 +256,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         _checkDeadline(federationId, round, rec.openedAt);
 
         (uint256[] memory inputs, bytes32 seed) = _publicInputs(fed, federationId, round, columns);
-        _verifyProof(fed.config.verifier, federationId, round, a, b, c, inputs);
+        FederationLogic.verifyProof(fed.config.verifier, federationId, round, a, b, c, inputs);
 
         rec.status = RoundStatus.Proven;
         rec.provenAt = uint40(block.timestamp);
@@ -294,7 +300,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         RoundRecord storage rec = fed.rounds[round];
         if (rec.status != RoundStatus.Proposed) revert ProvenanceRoundNotProposed(federationId, round);
         _checkDeadline(federationId, round, rec.openedAt);
-        _verifyProof(batched.config.verifier, federationId, round, a, b, c, inputs);
+        FederationLogic.verifyProof(batched.config.verifier, federationId, round, a, b, c, inputs);
 
         rec.status = RoundStatus.Proven;
         rec.provenAt = uint40(block.timestamp);
@@ -529,46 +535,68 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         UpdateEntry[] calldata updates
     ) private returns (Columns memory cols) {
         uint256 n = updates.length;
-        cols.participants = new address[](n);
-        cols.updateRoots = new bytes32[](n);
-        cols.weights = new uint32[](n);
-        cols.epsilonMicros = new uint64[](n);
-        cols.reputationMicros = new uint32[](n);
+        // The columns are filled through these locals (a member of `cols` is a memory read per use).
+        address[] memory participants = new address[](n);
+        bytes32[] memory updateRoots = new bytes32[](n);
+        uint64[] memory sampleCounts = new uint64[](n);
+        uint32[] memory weights = new uint32[](n);
+        uint64[] memory epsilons = new uint64[](n);
+        uint32[] memory reputations = new uint32[](n);
+        // Allocated at the first inline attestation: a record of direct attestations publishes none.
+        bytes memory signatures;
+        uint16 pending;
         uint256 k = fed.config.participantsPerRound;
         uint64 budget = fed.config.epsilonBudgetMicros;
-        ProtocolHashes.DpParams memory dp = fed.config.dp;
         bytes32 baseModelRoot = fed.rounds[st.head].modelRoot;
+        uint256 size = st.rosterSize;
+        // S_t as a bit mask, made by the linked library, when the roster snapshot is small enough and the
+        // record long enough to repay it; else each index is shuffled on its own.
+        bool masked =
+            size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM;
+        uint256 mask = masked ? FederationLogic.selectionMask(st.selectionSeed, size, k) : 0;
         uint256[] memory pivots =
-            st.rosterSize > k ? ProtocolHashes.shufflePivots(st.selectionSeed, st.rosterSize) : new uint256[](0);
+            size > k && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+        // Encoded once; each inline attestation fills in its update fields.
+        bytes memory preimage = ProtocolHashes.attestationPreimage(federationId, round, baseModelRoot, fed.config.dp);
+        bytes32 domain = _domainSeparatorV4();
         uint256 weightSum;
+        address previous;
         for (uint256 i = 0; i < n; ++i) {
             UpdateEntry calldata u = updates[i];
             address account = u.participant;
             // Strict ascent makes S_t a set and its encoding canonical.
-            if (i > 0 && uint160(account) <= uint160(updates[i - 1].participant)) {
+            if (i > 0 && uint160(account) <= uint160(previous))
                 revert ProvenanceParticipantsNotAscending(federationId, i);
-            }
-            ParticipantState memory p = fed.participants[account];
+            previous = account;
+            bytes32 updateRoot = u.updateRoot;
+            uint64 sampleCount = u.sampleCount;
+            ParticipantState storage slot = fed.participants[account];
+            ParticipantState memory p = slot;
             _checkActive(federationId, account, p, round);
-            if (!_selected(p.id - 1, st.rosterSize, k, st.selectionSeed, pivots)) {
+            // The mask has no bit at or above the roster size.
+            if (masked ? (mask >> (p.id - 1)) & 1 == 0 : !_selected(p.id - 1, size, k, st.selectionSeed, pivots)) {
                 revert ProvenanceNotSelected(federationId, round, account);
             }
-            bool signedInline = u.signature.length != 0;
-            if (signedInline) {
+            if (u.signature.length != 0) {
                 if (p.lastAttestedRound == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
-                _checkAttestation(
+                bytes calldata signature = u.signature;
+                _checkRecovered(
                     federationId,
-                    round,
-                    baseModelRoot,
                     account,
-                    u.updateRoot,
-                    u.sampleCount,
-                    u.signature,
-                    dp
+                    MessageHashUtils.toTypedDataHash(
+                        domain,
+                        ProtocolHashes.attestationStructHash(preimage, updateRoot, sampleCount)
+                    ),
+                    signature
                 );
                 p.lastAttestedRound = round;
+                // _checkRecovered recovered from exactly 65 bytes: published once, in RoundProposed.
+                if (signatures.length == 0) signatures = new bytes(65 * n);
+                assembly ("memory-safe") {
+                    calldatacopy(add(add(signatures, 0x20), mul(i, 65)), signature.offset, 65)
+                }
             } else {
-                bytes32 entry = _entryHash(u.updateRoot, u.sampleCount);
+                bytes32 entry = _entryHash(updateRoot, sampleCount);
                 if (p.lastAttestedRound == round) {
                     bytes32 attested = fed.entries[round][account];
                     if (attested != entry) {
@@ -577,27 +605,30 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
                 } else {
                     // Direct mode, record first: the participant confirms with attest() later.
                     fed.entries[round][account] = entry;
-                    ++cols.pending;
+                    ++pending;
                 }
             }
+            uint64 epsilon = u.epsilonMicros;
             // Invariant: spent <= budget, so budget - spent cannot underflow.
-            if (u.epsilonMicros > budget - p.epsilonSpentMicros) {
-                revert ProvenanceBudgetExceeded(federationId, account, p.epsilonSpentMicros, u.epsilonMicros, budget);
+            if (epsilon > budget - p.epsilonSpentMicros) {
+                revert ProvenanceBudgetExceeded(federationId, account, p.epsilonSpentMicros, epsilon, budget);
             }
-            p.epsilonSpentMicros += u.epsilonMicros;
-            p.reputationMicros = u.reputationMicros;
-            FederationLogic.storeState(fed.participants[account], p);
-            if (signedInline)
-                emit UpdateAttested(federationId, round, account, u.updateRoot, u.sampleCount, u.signature);
+            uint32 reputation = u.reputationMicros;
+            uint32 weight = u.weight;
+            p.epsilonSpentMicros += epsilon;
+            p.reputationMicros = reputation;
+            FederationLogic.storeState(slot, p);
 
-            cols.participants[i] = account;
-            cols.updateRoots[i] = u.updateRoot;
-            cols.weights[i] = u.weight;
-            cols.epsilonMicros[i] = u.epsilonMicros;
-            cols.reputationMicros[i] = u.reputationMicros;
-            weightSum += u.weight;
+            participants[i] = account;
+            updateRoots[i] = updateRoot;
+            sampleCounts[i] = sampleCount;
+            weights[i] = weight;
+            epsilons[i] = epsilon;
+            reputations[i] = reputation;
+            weightSum += weight;
         }
         if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
+        cols = Columns(participants, updateRoots, sampleCounts, weights, epsilons, reputations, signatures, pending);
     }
 
     /**
@@ -669,35 +700,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         }
     }
 
-    /**
-     * @dev Calls the snarkjs verifier with `inputs`; reverts unless it returns true. snarkjs verifiers
-     * take a fixed-size array whose length is part of the selector.
-     */
-    function _verifyProof(
-        address verifier,
-        uint256 federationId,
-        uint64 round,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[] memory inputs
-    ) private view {
-        bytes4 selector = bytes4(
-            keccak256(
-                bytes(
-                    string.concat(
-                        "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[",
-                        _decimal(inputs.length),
-                        "])"
-                    )
-                )
-            )
-        );
-        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(selector, a, b, c, inputs));
-        if (!ok || ret.length != 32) revert ProvenanceVerifierCallFailed(federationId, round);
-        if (!abi.decode(ret, (bool))) revert ProvenanceProofRejected(federationId, round);
-    }
-
     function _checkActive(uint256 federationId, address account, ParticipantState memory p, uint64 round) private pure {
         FederationLogic.checkActive(federationId, account, p, round);
     }
@@ -717,7 +719,21 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes calldata signature,
         ProtocolHashes.DpParams memory dp
     ) private view {
-        bytes32 digest = _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp);
+        _checkRecovered(
+            federationId,
+            account,
+            _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp),
+            signature
+        );
+    }
+
+    /// @dev Reverts unless `signature` over `digest` recovers `account`.
+    function _checkRecovered(
+        uint256 federationId,
+        address account,
+        bytes32 digest,
+        bytes calldata signature
+    ) private pure {
         (address recovered, ECDSA.RecoverError err, ) = _tryRecover(digest, signature);
         if (err != ECDSA.RecoverError.NoError || recovered != account) {
             revert ProvenanceInvalidSignature(federationId, account, recovered);
@@ -776,18 +792,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             v := shr(248, calldataload(add(signature.offset, 64)))
         }
         return ECDSA.tryRecover(digest, v, r, s);
-    }
-
-    /// @dev `value` written in decimal digits, as a verifier's signature spells its array length.
-    function _decimal(uint256 value) private pure returns (string memory) {
-        uint256 length = 1;
-        for (uint256 rest = value / 10; rest != 0; rest /= 10) ++length;
-        bytes memory digits = new bytes(length);
-        for (uint256 i = length; i != 0; --i) {
-            digits[i - 1] = bytes1(uint8(48 + (value % 10)));
-            value /= 10;
-        }
-        return string(digits);
     }
 
     function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {

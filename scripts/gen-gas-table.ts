@@ -523,7 +523,8 @@ ${proofText}
 Between K = ${a.k} and K = ${b.k} (both R = ${a.registryDepth}, ${n(a.modelLength)} parameters, round ${a.round}) a posting grows by ${n(perK.total)} gas per
 participant: ${n(perK.calldata)} calldata (six ABI words of \`BatchedEntry\`), ${n(perK.logs)} logs (the entry again in
 \`BatchedRoundProposed\`), ${n(perK.execution)} execution; the fixed part is about ${n(fixed)} gas. Of the execution,
-the swap-or-not check takes ${n(selection)} gas per participant (K = ${b.k} measured with a roster of ${b.k} instead of
+the selection check takes ${n(selection)} gas per participant (at K = ${b.k}, against S_t made whole as a bit mask,
+docs/protocol.md §10; K = ${b.k} measured with a roster of ${b.k} instead of
 ${b.rosterSize}: ${n(noShuffle.post.total)} gas); the participant's state word (budget, reputation, last round) is one cold
 read and one rewrite, 2,100 + 2,900 gas by the EVM's prices; the rest is reading and checking the entry,
 its participant's enrolment, the address sort and the hashing of the entries.
@@ -638,13 +639,15 @@ calldata, ${n(perK.logs)} logs, ${n(perK.execution)} execution; the fixed part i
 
 Every participant costs, whatever the optimisation, what the chain charges for the evidence
 itself: its entry in calldata (address, update root, sample count, weight, epsilon debit,
-reputation and a 65-byte signature, about ${n(perK.calldata)} gas), its \`UpdateAttested\` event and its
-columns in \`RoundProposed\` so that an auditor can judge the round from events alone (about
+reputation and a 65-byte signature, about ${n(perK.calldata)} gas), its columns and its signature in
+\`RoundProposed\`, published once there so that an auditor can judge the round from events alone (about
 ${n(perK.logs)} gas), the secp256k1 recovery of its EIP-712 signature (3,000 gas for the precompile alone),
 and one storage write of its participant slot: cumulative epsilon, reputation and the round it
 last attested in, packed into one word (a warm rewrite costs 2,900 gas after a 2,100-gas cold
 read). The swap-or-not membership check (16 rounds; for a roster of at most 256 the ledger hashes the
-16 source words once per record beside the pivots, and each check reads them) adds ${n(selection)} gas (K = ${b.k}
+16 source words once per record beside the pivots, and each check reads them; a record of 12 or more
+entries checks them against S_t made whole as a bit mask by the linked library, about 29,500 gas per record,
+docs/protocol.md §10) adds ${n(selection)} gas (K = ${b.k}
 measured with a roster of ${b.k} instead of ${b.rosterSize}: ${n(noShuffle.batched.total)} gas). That is ${n(evidence)} gas,
 ${evidence > 8_000 ? "above" : "below"} 8,000, before any hashing of the record. The fixed part pays four new storage words for the
 round record (about 22,100 gas each: status, pointers and the attested block, h_t, model root,
@@ -654,23 +657,29 @@ the next round's selection seed.
 
 Measured: the ledger's loop over the entries, traced (\`debug_traceTransaction\`) in the K = ${profile.k}
 batched record and averaged over the ${profile.iterations} iterations between two consecutive participant signature
-recoveries (gas by opcode; calldata and the intrinsic cost are outside the loop):
+recoveries (gas by opcode; calldata, the intrinsic cost and the one \`RoundProposed\` log are outside the loop):
 
 | per participant | ecrecover call | storage (SLOAD, SSTORE) | logs | keccak256 | the rest | total | EVM steps |
 | :- | -: | -: | -: | -: | -: | -: | -: |
 | K = ${profile.k} | ${n(profile.recovery)} | ${n(profile.storage)} | ${n(profile.logs)} | ${n(profile.keccak)} | ${n(profile.rest)} | ${n(profile.total)} | ${n(profile.steps)} |
 
 "The rest" is the code around them: decoding and checking the entry, the participant's state, the
-swap-or-not rounds, the EIP-712 struct hash's encoding, the event's encoding, the columns. With the
+swap-or-not rounds, the EIP-712 digest (the record encodes the attestation struct once and fills in
+each entry's update root and sample count), the columns. With the
 entry's calldata (${n(perK.calldata)} gas) the loop accounts for ${n(profile.total + perK.calldata)} of the ${n(perK.total)} gas a participant adds; the
-remainder is outside it (the participant's columns in \`RoundProposed\`, the digests over them, memory).
+remainder is outside it (the participant's columns and signature in \`RoundProposed\`, the digests over them, memory).
 Solidity could trim part of "the rest", but with none of it at all the signature recovery, the state
-word, the logs and the calldata still come to ${n(profile.recovery + profile.storage + profile.logs + perK.calldata)} gas per participant, above 8,000.
+word, the participant's share of \`RoundProposed\` and the calldata still come to ${n(profile.recovery + profile.storage + perK.logs + perK.calldata)} gas per participant, above 8,000.
 
 The remaining levers are in the protocol, not in the Solidity: checking the participants'
 signatures inside the Groth16 proof removes the signature bytes, the recoveries and most of the
 per-participant log (the in-circuit batched path above, which pays a proof instead); keeping budgets and reputations as a Merkle root
-updated in the proof would remove the per-participant storage write. Direct mode costs more in
+updated in the proof would remove the per-participant storage write. Short of that, participant
+state packed several to a word by roster index (with the roster's addresses read from code or
+calldata rather than one cold slot per participant) would bring the 5,000-gas state word to about
+1,300, and a one-word round record (a hash over what the proof and the auditor need, its preimage
+supplied again by whoever proves or finalizes) would save three of the record's four new words,
+about 66,000 gas of the fixed part. Direct mode costs more in
 total (each participant pays its own 21,000-gas transaction and a 22,100-gas storage word for its
 attestation) but spreads the cost over the participants and keeps every transaction small.
 `;

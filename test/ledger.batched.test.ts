@@ -778,6 +778,22 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
     });
   });
 
+  describe("a record of 12 or more entries, checked against S_t made whole", function () {
+    it("should accept S_t and refuse an entry of a participant outside it", async function () {
+      // K = 12 from a roster of 24: the ledger checks the entries against the selection mask (docs/protocol.md §10).
+      const roster = await Promise.all(Array.from({ length: 24 }, (_, i) => member(`mask ${i}`)));
+      const g = await createBatchedFederation(stack, roster, { k: 12, registryDepth: 6 });
+      const selected = await selectedSlots(g);
+      expect(selected.length).to.equal(12);
+      const outsider = roster.findIndex((_, i) => !selected.includes(i));
+      const slots = [...selected.slice(1), outsider].sort((x, y) => x - y);
+      const r = await buildBatchedRound(g, { slots });
+      await expectRefused(g, () => post(r), "ProvenanceNotSelected", [g.id, 1n, roster[outsider].wallet.address]);
+      await postBatchedRound(await buildBatchedRound(g));
+      expect((await stack.ledger.roundRecord(g.id, 1n)).updateCount).to.equal(12n);
+    });
+  });
+
   describe("protocol twins", function () {
     it("should match test/vectors/proof-of-training.json → ledger: zero hashes, challenge seed, entries digest, record digest", async function () {
       const v = readVector("proof-of-training.json").ledger;

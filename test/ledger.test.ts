@@ -6,7 +6,14 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { Signature, Wallet, ZeroAddress, concat, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
-import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo, type SolidityProof } from "../aggregator/chain/ledger.js";
+import {
+  RoundStatus,
+  pkhDid,
+  splitSignatures,
+  type FederationConfig,
+  type ParticipantInfo,
+  type SolidityProof,
+} from "../aggregator/chain/ledger.js";
 import {
   FIELD_MODULUS,
   attestationDigest,
@@ -315,8 +322,12 @@ describe("ProvenanceLedger", function () {
       const tx = post(f, r);
       await expect(tx).to.emit(f.ledger, "RoundProposed");
       await expect(tx).to.emit(f.ledger, "RoundAttested").withArgs(1n, 1n);
-      await expect(tx).to.emit(f.ledger, "UpdateAttested");
+      // Each attestation is published once, in RoundProposed.
+      await expect(tx).to.not.emit(f.ledger, "UpdateAttested");
       await expect(tx).to.emit(f.ledger, "RoundOpened");
+      const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
+      expect(proposed.args.signatures).to.equal(concat(r.entries.map((e) => e.signature)));
+      expect([...proposed.args.sampleCounts]).to.deep.equal(r.entries.map((e) => e.sampleCount));
       const record = await f.ledger.roundRecord(1n, 1n);
       expect(record.status).to.equal(BigInt(RoundStatus.Attested));
       expect(record.commitment).to.equal(r.post.commitment);
@@ -443,6 +454,18 @@ describe("ProvenanceLedger", function () {
       const [outside] = await unselected(f);
       const r = await buildRound(f, { participants: [...(await selectedWallets(f)).slice(0, 3), outside] });
       await expectRefused(f, () => post(f, r), "ProvenanceNotSelected", [1n, 1n, outside.address]);
+    });
+
+    it("should check a record of 12 or more entries against S_t made whole, and refuse a participant outside it", async function () {
+      // K = 12 from a roster of 24: the ledger checks the entries against the selection mask (docs/protocol.md §10).
+      const f = await setup({ k: 12, rosterSize: 24, minUpdates: 12 });
+      const selected = await selectedWallets(f);
+      expect(selected.length).to.equal(12);
+      const [outside] = await unselected(f);
+      const r = await buildRound(f, { participants: [...selected.slice(0, 11), outside] });
+      await expectRefused(f, () => post(f, r), "ProvenanceNotSelected", [1n, 1n, outside.address]);
+      await (await post(f, await buildRound(f))).wait();
+      expect((await f.ledger.roundRecord(1n, 1n)).updateCount).to.equal(12n);
     });
 
     it("should refuse a signature by the wrong key", async function () {
@@ -583,6 +606,10 @@ describe("ProvenanceLedger", function () {
       await expect(tx).to.emit(f.ledger, "RoundAttested").withArgs(1n, 1n);
       await expect(tx).to.not.emit(f.ledger, "UpdateAttested");
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Attested));
+      // A record that carries no attestation publishes no signature bytes.
+      const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
+      expect(proposed.args.signatures).to.equal("0x");
+      expect([...proposed.args.sampleCounts]).to.deep.equal(r.entries.map((e) => e.sampleCount));
     });
 
     it("should hold a record posted first as Proposed until every participant named in it attests", async function () {
@@ -606,6 +633,13 @@ describe("ProvenanceLedger", function () {
       await (await attestFrom(f, r, chosen[0].address)).wait();
       await (await post(f, r)).wait();
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Attested));
+      // The record publishes the inline attestations; the direct one's 65 bytes are zero (its UpdateAttested has it).
+      const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
+      const zero = "0x" + "00".repeat(65);
+      expect(proposed.args.signatures).to.equal(concat(r.entries.map((e) => (e.signature === "0x" ? zero : e.signature))));
+      expect(r.entries.filter((e) => e.signature === "0x").map((e) => e.participant)).to.deep.equal([chosen[0].address]);
+      const direct = (await f.ledger.queryFilter(f.ledger.filters.UpdateAttested(1n, 1n))) as any[];
+      expect(direct.map((e) => e.args.participant)).to.deep.equal([chosen[0].address]);
     });
 
     it("should refuse a record entry that differs from the participant's direct attestation", async function () {
@@ -1227,15 +1261,24 @@ describe("ProvenanceLedger", function () {
       await completeRound(f);
       const r2 = await buildRound(f);
       await (await post(f, r2)).wait();
-      const round2 = await f.ledger.queryFilter(f.ledger.filters.UpdateAttested(1n, 2n));
-      expect(round2.map((e: any) => e.args.participant)).to.deep.equal(r2.entries.map((e) => e.participant));
       const proposed = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 2n))) as any[];
       expect(proposed.length).to.equal(1);
+      expect([...proposed[0].args.participants]).to.deep.equal(r2.entries.map((e) => e.participant));
+      expect(proposed[0].args.signatures).to.equal(concat(r2.entries.map((e) => e.signature)));
       expect(proposed[0].args.participantsRoot).to.equal(participantsRoot(r2.columns.participants));
       expect([...proposed[0].args.updateRoots]).to.deep.equal(r2.columns.updateRoots);
       expect([...proposed[0].args.quorumSignatures]).to.deep.equal(r2.quorumSignatures);
       expect((await f.ledger.queryFilter(f.ledger.filters.RoundFinalized(1n, 1n))).length).to.equal(1);
       expect((await f.ledger.queryFilter(f.ledger.filters.RoundFinalized(1n, 2n))).length).to.equal(0);
+    });
+
+    it("should split a record's signatures column by entry and refuse one of the wrong length", function () {
+      const [a, b] = ["0x" + "11".repeat(65), "0x" + "22".repeat(65)];
+      expect(splitSignatures(concat([a, "0x" + "00".repeat(65), b]), 3, 7)).to.deep.equal([a, "", b]);
+      expect(splitSignatures("0x", 2, 7)).to.deep.equal(["", ""]);
+      expect(() => splitSignatures(concat([a, b]), 3, 7)).to.throw(
+        "round 7: RoundProposed carries 130 signature bytes for 3 entries, expected 195",
+      );
     });
   });
 });

@@ -528,7 +528,8 @@ export class LedgerClient {
           attestations.set(`${round}:${a.participant}`, { updateRoot: a.updateRoot, sampleCount: a.sampleCount, signature: a.signature });
           // An attestation after the record (direct mode, record first) completes its entry.
           const u = rounds.get(round)?.updates.find((x) => x.participant === a.participant);
-          if (u !== undefined) Object.assign(u, { sampleCount: a.sampleCount, signature: a.signature, attestedRoot: a.updateRoot });
+          // The record's sampleCount stays: the signature must be over it.
+          if (u !== undefined) Object.assign(u, { signature: a.signature, attestedRoot: a.updateRoot });
           events.push({
             ...at,
             kind: "attestation",
@@ -543,17 +544,31 @@ export class LedgerClient {
         case "RoundProposed": {
           const round = Number(a.round);
           const p = a.post;
+          const inline = splitSignatures(a.signatures, a.participants.length, round);
           const updates: RoundUpdate[] = (a.participants as string[]).map((participant, i) => {
-            const att = attestations.get(`${round}:${participant}`);
+            const signature = inline[i];
+            // An attestation the record carried is published here once; a direct one by its UpdateAttested.
+            const att = signature === "" ? attestations.get(`${round}:${participant}`) : undefined;
+            if (signature !== "") {
+              events.push({
+                ...at,
+                kind: "attestation",
+                round,
+                participant,
+                updateRoot: a.updateRoots[i],
+                sampleCount: a.sampleCounts[i],
+                signature,
+              });
+            }
             return {
               participant,
               updateRoot: a.updateRoots[i],
-              attestedRoot: att?.updateRoot ?? "",
-              sampleCount: att?.sampleCount ?? 0n,
+              attestedRoot: signature !== "" ? a.updateRoots[i] : (att?.updateRoot ?? ""),
+              sampleCount: a.sampleCounts[i],
               weight: Number(a.weights[i]),
               epsilonMicros: a.epsilonMicros[i],
               reputationMicros: Number(a.reputationMicros[i]),
-              signature: att?.signature ?? "",
+              signature: signature !== "" ? signature : (att?.signature ?? ""),
             };
           });
           rounds.set(round, {
@@ -714,6 +729,25 @@ export class LedgerClient {
 
 function position(log: Log, timestamp: number): EventPosition {
   return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index, timestamp };
+}
+
+/**
+ * A RoundProposed's `signatures` (docs/protocol.md §11): entry i's 65-byte signature at bytes 65i..65i + 64,
+ * all zero for an entry attested by its own transaction (returned as ""); empty when no entry's is carried.
+ */
+export function splitSignatures(signatures: string, entries: number, round: number): string[] {
+  const hex = signatures.startsWith("0x") ? signatures.slice(2) : signatures;
+  if (hex.length === 0) return Array.from({ length: entries }, () => "");
+  if (hex.length !== entries * 130) {
+    throw new DsainError(
+      ErrorCode.AUDIT_FAILED,
+      `round ${round}: RoundProposed carries ${hex.length / 2} signature bytes for ${entries} entries, expected ${entries * 65}`,
+    );
+  }
+  return Array.from({ length: entries }, (_, i) => {
+    const sig = hex.slice(i * 130, (i + 1) * 130);
+    return /^0+$/.test(sig) ? "" : "0x" + sig;
+  });
 }
 
 /** The fields of a RoundProposed / BatchedRoundProposed record that come from its RoundPost and log. */

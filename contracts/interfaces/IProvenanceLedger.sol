@@ -249,7 +249,10 @@ interface IProvenanceLedger {
         bytes32 selectionSeed
     );
 
-    /// @dev `participant`'s EIP-712 attestation of its update for `round` was verified.
+    /**
+     * @dev `participant`'s EIP-712 attestation of its update for `round`, sent in its own {attest}
+     * transaction, was verified. Attestations carried in a record are published by its {RoundProposed}.
+     */
     event UpdateAttested(
         uint256 indexed federationId,
         uint64 indexed round,
@@ -261,7 +264,10 @@ interface IProvenanceLedger {
 
     /**
      * @dev The committee's record of `round` was accepted: `post`, its recomputed hashes, the
-     * columns of the aggregation outputs in S_t order, and the quorum signatures over it.
+     * columns of the record in S_t order, and the quorum signatures over it. `signatures` holds the
+     * attestations the record carried, once each: entry i's 65-byte (r, s, v) at bytes 65i to 65i + 64,
+     * 65 zero bytes where the participant attests with its own {attest} transaction (its
+     * {UpdateAttested} then carries the signature); empty when the record carries no attestation.
      */
     event RoundProposed(
         uint256 indexed federationId,
@@ -272,9 +278,11 @@ interface IProvenanceLedger {
         bytes32 accountingDigest,
         address[] participants,
         bytes32[] updateRoots,
+        uint64[] sampleCounts,
         uint32[] weights,
         uint64[] epsilonMicros,
         uint32[] reputationMicros,
+        bytes signatures,
         bytes[] quorumSignatures
     );
 

@@ -299,8 +299,14 @@ library BatchedRounds {
         uint256 k = fed.config.participantsPerRound;
         uint64 budget = fed.config.epsilonBudgetMicros;
         uint256 depth = b.config.registryDepth;
+        uint256 size = st.rosterSize;
+        // S_t as a bit mask when the roster snapshot is small enough and the record long enough to repay
+        // it; else each index is shuffled on its own.
+        bool masked =
+            size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM;
+        uint256 mask = masked ? FederationLogic.selectionMaskOf(st.selectionSeed, size, k) : 0;
         uint256[] memory pivots =
-            st.rosterSize > k ? ProtocolHashes.shufflePivots(st.selectionSeed, st.rosterSize) : new uint256[](0);
+            size > k && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
         uint256 weightSum;
         uint256 previousSlot;
         for (uint256 i = 0; i < n; ++i) {
@@ -313,7 +319,10 @@ library BatchedRounds {
             if (i > 0 && slot <= previousSlot)
                 revert IProvenanceLedger.ProvenanceParticipantsNotAscending(federationId, i);
             previousSlot = slot;
-            if (!FederationLogic.isSelected(slot, st.rosterSize, k, st.selectionSeed, pivots)) {
+            // The mask has no bit at or above the roster size.
+            if (
+                masked ? (mask >> slot) & 1 == 0 : !FederationLogic.isSelected(slot, size, k, st.selectionSeed, pivots)
+            ) {
                 revert IProvenanceLedger.ProvenanceNotSelected(federationId, round, account);
             }
             // Invariant: spent <= budget, so budget - spent cannot underflow.

@@ -86,20 +86,47 @@ library ProtocolHashes {
         DpParams memory dp
     ) internal pure returns (bytes32) {
         return
-            keccak256(
-                abi.encode(
-                    ATTESTATION_TYPEHASH,
-                    federationId,
-                    round,
-                    baseModelRoot,
-                    updateRoot,
-                    sampleCount,
-                    dp.epsilonMicros,
-                    dp.deltaPicos,
-                    dp.clipMicros,
-                    dp.noiseMicros
-                )
+            attestationStructHash(attestationPreimage(federationId, round, baseModelRoot, dp), updateRoot, sampleCount);
+    }
+
+    /**
+     * @dev The encoded attestation struct of a round, its update fields left zero: a record hashes its
+     * entries' attestations by filling them in ({attestationStructHash} below) instead of encoding
+     * the eight fields the entries share once per entry.
+     */
+    function attestationPreimage(
+        uint256 federationId,
+        uint64 round,
+        bytes32 baseModelRoot,
+        DpParams memory dp
+    ) internal pure returns (bytes memory) {
+        return
+            abi.encode(
+                ATTESTATION_TYPEHASH,
+                federationId,
+                round,
+                baseModelRoot,
+                bytes32(0),
+                uint64(0),
+                dp.epsilonMicros,
+                dp.deltaPicos,
+                dp.clipMicros,
+                dp.noiseMicros
             );
+    }
+
+    /// @dev The struct hash of `preimage` ({attestationPreimage}) with its update fields set; writes them into it.
+    function attestationStructHash(
+        bytes memory preimage,
+        bytes32 updateRoot,
+        uint64 sampleCount
+    ) internal pure returns (bytes32 structHash) {
+        // Words 4 and 5 of the ten-word encoding after the length word.
+        assembly ("memory-safe") {
+            mstore(add(preimage, 0xa0), updateRoot)
+            mstore(add(preimage, 0xc0), sampleCount)
+            structHash := keccak256(add(preimage, 0x20), 0x140)
+        }
     }
 
     /**
@@ -340,5 +367,91 @@ library ProtocolHashes {
             }
         }
         return index;
+    }
+
+    /**
+     * @dev S_t of a roster of `count` <= {SELECTION_TABLE_ROSTER} as a bit mask: bit i is set iff
+     * {shuffledIndex}(i, count, seed, pivots) < k. Instead of shuffling each index, it shuffles the
+     * set of positions {0, .., k - 1} back through the rounds, last round first, all indices at once.
+     * A round is an involution: it swaps i with its reflection F(i) = (pivot - i) mod count when bit
+     * max(i, F(i)) of the round's source word is set. On a set M it gives (M \ D) ∪ F(M ∩ D), where
+     * D = B ∪ F(B) are the indices that move and B the source word's bits at the indices i >= F(i).
+     * F of a mask is its bit reversal shifted, and the reversal of F of a mask is the mask shifted, so
+     * the set is carried with its reversal and each round reverses one word, its source word.
+     * Requires `pivots` = {shufflePivots}(seed, count) with its table, 0 < count <= 256, k <= count.
+     */
+    function selectionMask(uint256[] memory pivots, uint256 count, uint256 k) internal pure returns (uint256 mask) {
+        assembly ("memory-safe") {
+            // Bit i of x to bit 255 - i: swap the halves of every 2-, 4-, .., 256-bit block.
+            function reverse(x) -> r {
+                let m := 0x5555555555555555555555555555555555555555555555555555555555555555
+                x := or(and(shr(1, x), m), shl(1, and(x, m)))
+                m := 0x3333333333333333333333333333333333333333333333333333333333333333
+                x := or(and(shr(2, x), m), shl(2, and(x, m)))
+                m := 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f
+                x := or(and(shr(4, x), m), shl(4, and(x, m)))
+                m := 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff
+                x := or(and(shr(8, x), m), shl(8, and(x, m)))
+                m := 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff
+                x := or(and(shr(16, x), m), shl(16, and(x, m)))
+                m := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
+                x := or(and(shr(32, x), m), shl(32, and(x, m)))
+                m := 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff
+                x := or(and(shr(64, x), m), shl(64, and(x, m)))
+                r := or(shr(128, x), shl(128, x))
+            }
+            // Bits [a, b] set, for a <= b + 1 (a = b + 1: none) and b <= 255.
+            function bits(a, b) -> r {
+                r := xor(sub(shl(add(b, 1), 1), 1), sub(shl(a, 1), 1))
+            }
+            // F(X) for X within [0, n), from v = reverse(X), where i sits at 255 - i: the indices
+            // i <= p (at 255 - p and above) go to p - i, the others to p + n - i.
+            function reflected(v, p, n) -> r {
+                r := shr(sub(255, p), v)
+                let high := and(v, sub(shl(sub(255, p), 1), 1))
+                switch gt(add(p, n), 255)
+                case 0 {
+                    r := or(r, shr(sub(sub(255, p), n), high))
+                }
+                default {
+                    r := or(r, shl(sub(add(p, n), 255), high))
+                }
+            }
+            // reverse(F(X)) for X within [0, n): i <= p goes to 255 - p + i, the others to 255 - p - n + i.
+            function reflectedReverse(x, p, n) -> r {
+                let low := bits(0, p)
+                r := shl(sub(255, p), and(x, low))
+                let high := and(x, not(low))
+                switch gt(add(p, n), 255)
+                case 0 {
+                    r := or(r, shl(sub(sub(255, p), n), high))
+                }
+                default {
+                    r := or(r, shr(sub(add(p, n), 255), high))
+                }
+            }
+            // Positions 0 .. k - 1, and their reversal 256 - k .. 255.
+            mask := sub(shl(k, 1), 1)
+            let image := not(sub(shl(sub(256, k), 1), 1))
+            let table := add(pivots, 0x20)
+            for {
+                let r := SELECTION_ROUNDS
+            } r {} {
+                r := sub(r, 1)
+                let p := mload(add(table, shl(5, r)))
+                // i >= F(i): ceil(p / 2) <= i <= p, or ceil((p + n) / 2) <= i < n.
+                let a1 := shr(1, add(p, 1))
+                let a2 := shr(1, add(add(p, count), 1))
+                let source := mload(add(table, shl(5, add(r, SELECTION_ROUNDS))))
+                let b := and(source, or(bits(a1, p), bits(a2, sub(count, 1))))
+                let rb := and(reverse(source), or(bits(sub(255, p), sub(255, a1)), bits(sub(256, count), sub(255, a2))))
+                let d := or(b, reflected(rb, p, count))
+                let rd := or(rb, reflectedReverse(b, p, count))
+                let moved := and(mask, d)
+                let rmoved := and(image, rd)
+                mask := or(and(mask, not(d)), reflected(rmoved, p, count))
+                image := or(and(image, not(rd)), reflectedReverse(moved, p, count))
+            }
+        }
     }
 }

@@ -191,6 +191,39 @@ contract ProtocolVectorsTest {
         }
     }
 
+    function testSelectionMaskMatchesShuffledIndicesAtTheEdges() public pure {
+        uint16[10] memory counts = [uint16(1), 2, 3, 5, 64, 127, 128, 129, 255, 256];
+        for (uint256 c = 0; c < counts.length; ++c) {
+            uint256 count = counts[c];
+            bytes32 seed = keccak256(abi.encode("dsain selection mask", count));
+            uint256[4] memory ks = [uint256(1), (count + 1) / 2, count > 1 ? count - 1 : 1, count];
+            for (uint256 j = 0; j < ks.length; ++j) _checkMask(seed, count, ks[j]);
+        }
+    }
+
+    /// Random seeds, roster sizes 1..256 and K 1..size: the mask is S_t index by index.
+    function testSelectionMaskMatchesShuffledIndices(bytes32 seed, uint256 count, uint256 k) public pure {
+        count = 1 + (count % ProtocolHashes.SELECTION_TABLE_ROSTER);
+        k = 1 + (k % count);
+        _checkMask(seed, count, k);
+    }
+
+    function _checkMask(bytes32 seed, uint256 count, uint256 k) private pure {
+        uint256[] memory pivots = ProtocolHashes.shufflePivots(seed, count);
+        uint256 mask = ProtocolHashes.selectionMask(pivots, count, k);
+        uint256 selected;
+        for (uint256 i = 0; i < count; ++i) {
+            bool inMask = (mask >> i) & 1 == 1;
+            require(
+                inMask == (ProtocolHashes.shuffledIndex(i, count, seed, pivots) < k),
+                "mask differs from the shuffle"
+            );
+            if (inMask) ++selected;
+        }
+        require(selected == k, "mask does not hold K indices");
+        require(count == 256 || mask >> count == 0, "mask has bits at or above the roster size");
+    }
+
     function testRoundRecordHashesMatchVector() public view {
         string memory json = vm.readFile(QUORUM);
         require(
