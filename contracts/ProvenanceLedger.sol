@@ -48,6 +48,16 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         uint16 pending;
     }
 
+    /// @dev S_t of the open round as a record checks it: a bit mask, or the pivots of the per-index shuffle.
+    struct Selection {
+        bool masked;
+        uint256 mask;
+        uint256 size;
+        uint256 k;
+        bytes32 seed;
+        uint256[] pivots;
+    }
+
     uint256 private _federationCount;
     mapping(uint256 federationId => FederationLogic.Federation) private _federations;
     mapping(uint256 federationId => BatchedRounds.Batched) private _batched;
@@ -547,16 +557,9 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         uint16 pending;
         uint256 k = fed.config.participantsPerRound;
         uint64 budget = fed.config.epsilonBudgetMicros;
-        bytes32 baseModelRoot = fed.rounds[st.head].modelRoot;
-        uint256 size = st.rosterSize;
-        // S_t as a bit mask, made by the linked library, when the roster snapshot is small enough and the
-        // record long enough to repay it; else each index is shuffled on its own.
-        bool masked =
-            size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM;
-        uint256 mask = masked ? FederationLogic.selectionMask(st.selectionSeed, size, k) : 0;
-        uint256[] memory pivots =
-            size > k && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+        Selection memory selection = _selectionOf(st, k, n);
         // Encoded once; each inline attestation fills in its update fields.
+        bytes32 baseModelRoot = fed.rounds[st.head].modelRoot;
         bytes memory preimage = ProtocolHashes.attestationPreimage(federationId, round, baseModelRoot, fed.config.dp);
         bytes32 domain = _domainSeparatorV4();
         uint256 weightSum;
@@ -573,40 +576,14 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             ParticipantState storage slot = fed.participants[account];
             ParticipantState memory p = slot;
             _checkActive(federationId, account, p, round);
-            // The mask has no bit at or above the roster size.
-            if (masked ? (mask >> (p.id - 1)) & 1 == 0 : !_selected(p.id - 1, size, k, st.selectionSeed, pivots)) {
-                revert ProvenanceNotSelected(federationId, round, account);
-            }
+            if (!_inSelection(selection, p.id - 1)) revert ProvenanceNotSelected(federationId, round, account);
             if (u.signature.length != 0) {
                 if (p.lastAttestedRound == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
-                bytes calldata signature = u.signature;
-                _checkRecovered(
-                    federationId,
-                    account,
-                    MessageHashUtils.toTypedDataHash(
-                        domain,
-                        ProtocolHashes.attestationStructHash(preimage, updateRoot, sampleCount)
-                    ),
-                    signature
-                );
+                bytes32 structHash = ProtocolHashes.attestationStructHash(preimage, updateRoot, sampleCount);
+                signatures = _recordInline(federationId, account, domain, structHash, u.signature, signatures, i, n);
                 p.lastAttestedRound = round;
-                // _checkRecovered recovered from exactly 65 bytes: published once, in RoundProposed.
-                if (signatures.length == 0) signatures = new bytes(65 * n);
-                assembly ("memory-safe") {
-                    calldatacopy(add(add(signatures, 0x20), mul(i, 65)), signature.offset, 65)
-                }
-            } else {
-                bytes32 entry = _entryHash(updateRoot, sampleCount);
-                if (p.lastAttestedRound == round) {
-                    bytes32 attested = fed.entries[round][account];
-                    if (attested != entry) {
-                        revert ProvenanceAttestationMismatch(federationId, round, account, entry, attested);
-                    }
-                } else {
-                    // Direct mode, record first: the participant confirms with attest() later.
-                    fed.entries[round][account] = entry;
-                    ++pending;
-                }
+            } else if (_recordDirect(fed, federationId, round, account, p.lastAttestedRound, updateRoot, sampleCount)) {
+                ++pending;
             }
             uint64 epsilon = u.epsilonMicros;
             // Invariant: spent <= budget, so budget - spent cannot underflow.
@@ -629,6 +606,83 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         }
         if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
         cols = Columns(participants, updateRoots, sampleCounts, weights, epsilons, reputations, signatures, pending);
+    }
+
+    /**
+     * @dev S_t of the open round for a record of `n` entries: as a bit mask, made by the linked library,
+     * when the roster snapshot is small enough and the record long enough to repay it
+     * ({FederationLogic.SELECTION_MASK_FROM}); else the pivots to shuffle each index on its own.
+     */
+    function _selectionOf(
+        FederationState memory st,
+        uint256 k,
+        uint256 n
+    ) private pure returns (Selection memory selection) {
+        uint256 size = st.rosterSize;
+        selection.size = size;
+        selection.k = k;
+        selection.seed = st.selectionSeed;
+        if (size <= k) return selection;
+        if (size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM) {
+            selection.masked = true;
+            selection.mask = FederationLogic.selectionMask(st.selectionSeed, size, k);
+        } else {
+            selection.pivots = ProtocolHashes.shufflePivots(st.selectionSeed, size);
+        }
+    }
+
+    /// @dev Whether roster index `index` is in `selection` (the mask has no bit at or above the roster size).
+    function _inSelection(Selection memory selection, uint256 index) private pure returns (bool) {
+        if (selection.masked) return (selection.mask >> index) & 1 == 1;
+        return _selected(index, selection.size, selection.k, selection.seed, selection.pivots);
+    }
+
+    /**
+     * @dev Checks an attestation a record carries (`structHash` under `domain`) and copies its 65 bytes to
+     * entry i's place in `signatures`, allocated for the record's n entries at the first: each
+     * attestation is published once, in RoundProposed. Returns `signatures`.
+     */
+    function _recordInline(
+        uint256 federationId,
+        address account,
+        bytes32 domain,
+        bytes32 structHash,
+        bytes calldata signature,
+        bytes memory signatures,
+        uint256 i,
+        uint256 n
+    ) private pure returns (bytes memory) {
+        _checkRecovered(federationId, account, MessageHashUtils.toTypedDataHash(domain, structHash), signature);
+        // _checkRecovered recovered from exactly 65 bytes.
+        if (signatures.length == 0) signatures = new bytes(65 * n);
+        assembly ("memory-safe") {
+            calldatacopy(add(add(signatures, 0x20), mul(i, 65)), signature.offset, 65)
+        }
+        return signatures;
+    }
+
+    /**
+     * @dev A record entry whose participant attests with its own transaction: it must match that
+     * attestation if already made, else it is stored for {attest} to match. Returns whether it is pending.
+     */
+    function _recordDirect(
+        FederationLogic.Federation storage fed,
+        uint256 federationId,
+        uint64 round,
+        address account,
+        uint64 lastAttestedRound,
+        bytes32 updateRoot,
+        uint64 sampleCount
+    ) private returns (bool pending) {
+        bytes32 entry = _entryHash(updateRoot, sampleCount);
+        if (lastAttestedRound == round) {
+            bytes32 attested = fed.entries[round][account];
+            if (attested != entry) revert ProvenanceAttestationMismatch(federationId, round, account, entry, attested);
+            return false;
+        }
+        // Direct mode, record first: the participant confirms with attest() later.
+        fed.entries[round][account] = entry;
+        return true;
     }
 
     /**

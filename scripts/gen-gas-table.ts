@@ -461,6 +461,21 @@ export async function participantProfile(ethers: any, hash: string, k: number): 
   return { ...profile, rest: profile.total - profile.recovery - profile.storage - profile.logs - profile.keccak };
 }
 
+/**
+ * The straight line through two measurements of one kind of round: gas per participant (in all and by
+ * part), the fixed part, and the selection check's share per participant (`noShuffle`: `b`'s K posted
+ * from a roster of exactly K, so that no index is shuffled).
+ */
+export function fitPerParticipant(a: { k: number; split: GasSplit }, b: { k: number; split: GasSplit }, noShuffle: GasSplit) {
+  const marginal = (part: keyof GasSplit) => Math.round((b.split[part] - a.split[part]) / (b.k - a.k));
+  const perK = { total: marginal("total"), calldata: marginal("calldata"), logs: marginal("logs"), execution: marginal("execution") };
+  return {
+    perK,
+    fixed: b.split.total - perK.total * b.k,
+    selection: Math.round((b.split.total - noShuffle.total) / b.k),
+  };
+}
+
 export function renderRow(r: GasRow): string {
   const within = r.batched.total <= goal(r.k);
   return `| ${r.k} | ${r.rosterSize} | ${n(r.batched.total)} | ${n(goal(r.k))} | ${within ? "yes" : `no (×${(r.batched.total / goal(r.k)).toFixed(2)})`} | ${n(Math.round(r.batched.total / r.k))} | ${n(r.directAttest.total)} | ${n(r.directRecord.total)} | ${n(r.directTotal)} | ${r.prove === null ? "—" : n(r.prove.total)} |`;
@@ -477,15 +492,7 @@ export function renderBatched(rows: BatchedGasRow[], noShuffle: BatchedGasRow): 
   // The marginal cost from the rows measured alike (the lapse path, R = 6, the same model).
   const alike = rows.filter((r) => r.instance === null);
   const [a, b] = [alike[0], alike[alike.length - 1]];
-  const marginal = (f: (r: BatchedGasRow) => number) => Math.round((f(b) - f(a)) / (b.k - a.k));
-  const perK = {
-    total: marginal((r) => r.post.total),
-    calldata: marginal((r) => r.post.calldata),
-    logs: marginal((r) => r.post.logs),
-    execution: marginal((r) => r.post.execution),
-  };
-  const fixed = b.post.total - perK.total * b.k;
-  const selection = Math.round((b.post.total - noShuffle.post.total) / b.k);
+  const { perK, fixed, selection } = fitPerParticipant({ k: a.k, split: a.post }, { k: b.k, split: b.post }, noShuffle.post);
   const proven = rows.filter((r) => r.prove !== null && r.verify !== null);
   const lapsed = rows.filter((r) => r.instance === null).map((r) => r.k);
   const ks = (xs: number[]) => xs.join(" and ");
@@ -556,15 +563,7 @@ export function renderDoc(
   profile: ParticipantProfile,
 ): string {
   const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
-  const marginal = (f: (r: GasRow) => number) => Math.round((f(b) - f(a)) / (b.k - a.k));
-  const perK = {
-    total: marginal((r) => r.batched.total),
-    calldata: marginal((r) => r.batched.calldata),
-    logs: marginal((r) => r.batched.logs),
-    execution: marginal((r) => r.batched.execution),
-  };
-  const fixed = b.batched.total - perK.total * b.k;
-  const selection = Math.round((b.batched.total - noShuffle.batched.total) / b.k);
+  const { perK, fixed, selection } = fitPerParticipant({ k: a.k, split: a.batched }, { k: b.k, split: b.batched }, noShuffle.batched);
   // Calldata, logs, the ecrecover precompile, the state word's cold read and rewrite, the selection check.
   const evidence = perK.calldata + perK.logs + 3_000 + 2_100 + 2_900 + selection;
   const proven = rows.filter((r) => r.prove !== null && r.verify !== null);

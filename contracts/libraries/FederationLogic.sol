@@ -296,7 +296,7 @@ library FederationLogic {
         uint256[2] calldata a,
         uint256[2][2] calldata b,
         uint256[2] calldata c,
-        uint256[] memory inputs
+        uint256[] calldata inputs
     ) external view {
         bytes4 selector = bytes4(
             keccak256(
