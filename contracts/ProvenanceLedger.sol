@@ -611,7 +611,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /**
      * @dev S_t of the open round for a record of `n` entries: as a bit mask, made by the linked library,
      * when the roster snapshot is small enough and the record long enough to repay it
-     * ({FederationLogic.SELECTION_MASK_FROM}); else the pivots to shuffle each index on its own.
+     * ({FederationLogic.usesSelectionMask}); else the pivots to shuffle each index on its own.
      */
     function _selectionOf(
         FederationState memory st,
@@ -623,7 +623,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         selection.k = k;
         selection.seed = st.selectionSeed;
         if (size <= k) return selection;
-        if (size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM) {
+        if (FederationLogic.usesSelectionMask(size, k, n)) {
             selection.masked = true;
             selection.mask = FederationLogic.selectionMask(st.selectionSeed, size, k);
         } else {

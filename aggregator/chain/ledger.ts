@@ -250,7 +250,6 @@ export interface FederationEvidence {
   batched?: { config: BatchedProofConfig; keyRegistryRoot: string };
 }
 
-/** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
 /** A `BatchedProofConfig` as ethers returns it (a view's result or an event's argument), with numbers. */
 function batchedProofConfig(b: any): BatchedProofConfig {
   return {
@@ -263,6 +262,7 @@ function batchedProofConfig(b: any): BatchedProofConfig {
   };
 }
 
+/** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
 export class LedgerClient {
   readonly contract: Contract;
 

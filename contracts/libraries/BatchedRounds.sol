@@ -302,8 +302,7 @@ library BatchedRounds {
         uint256 size = st.rosterSize;
         // S_t as a bit mask when the roster snapshot is small enough and the record long enough to repay
         // it; else each index is shuffled on its own.
-        bool masked =
-            size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= FederationLogic.SELECTION_MASK_FROM;
+        bool masked = FederationLogic.usesSelectionMask(size, k, n);
         uint256 mask = masked ? FederationLogic.selectionMaskOf(st.selectionSeed, size, k) : 0;
         uint256[] memory pivots =
             size > k && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);

@@ -410,6 +410,14 @@ library FederationLogic {
         return selectionMaskOf(seed, size, k);
     }
 
+    /**
+     * @dev Whether a record of `n` entries checks them against S_t made as a bit mask: the roster snapshot
+     * has a shuffle table (at most 256) and the record is long enough to repay the mask.
+     */
+    function usesSelectionMask(uint256 size, uint256 k, uint256 n) internal pure returns (bool) {
+        return size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= SELECTION_MASK_FROM;
+    }
+
     /// @dev {selectionMask} for this library's own callers ({BatchedRounds}).
     function selectionMaskOf(bytes32 seed, uint256 size, uint256 k) internal pure returns (uint256) {
         return ProtocolHashes.selectionMask(ProtocolHashes.shufflePivots(seed, size), size, k);
