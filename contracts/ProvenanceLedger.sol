@@ -35,16 +35,11 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /// @dev Coordinates per Poseidon leaf; the challenge picks one leaf (docs/protocol.md §2, §8).
     uint256 public constant CHUNK_SIZE = 16;
 
-    /// @dev The columns a record is made of, gathered while its entries are checked.
+    /// @dev What checking a record's entries yields: its S_t root, updates and accounting digests, pending entries.
     struct Columns {
-        address[] participants;
-        bytes32[] updateRoots;
-        uint64[] sampleCounts;
-        uint32[] weights;
-        uint64[] epsilonMicros;
-        uint32[] reputationMicros;
-        // Entry i's inline signature at bytes 65i..65i+64, zero for an entry attested directly; empty if none is inline.
-        bytes signatures;
+        bytes32 participantsRoot;
+        bytes32 updatesDigest;
+        bytes32 accountingDigest;
         uint16 pending;
     }
 
@@ -177,7 +172,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     function postRound(
         uint256 federationId,
         RoundPost calldata post,
-        UpdateEntry[] calldata updates,
+        bytes calldata updates,
         bytes[] calldata quorumSignatures
     ) external onlyRole(AGGREGATOR_ROLE) {
         FederationLogic.Federation storage fed = _liveFederation(federationId);
@@ -189,23 +184,25 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         if (fed.rounds[st.head].status == RoundStatus.Proposed)
             revert ProvenanceRoundNotAttested(federationId, st.head);
         _checkDeadline(federationId, round, st.openedAt);
+        uint256 n = updates.length / ProtocolHashes.RECORD_ENTRY_SIZE;
+        if (n * ProtocolHashes.RECORD_ENTRY_SIZE != updates.length) {
+            revert ProvenanceMalformedEntries(federationId, updates.length);
+        }
         {
             uint256 min = fed.config.minUpdates;
             uint256 max = fed.config.participantsPerRound;
-            if (updates.length < min || updates.length > max) {
-                revert ProvenanceWrongUpdateCount(federationId, min, max, updates.length);
-            }
+            if (n < min || n > max) revert ProvenanceWrongUpdateCount(federationId, min, max, n);
         }
 
-        Columns memory cols = _recordEntries(fed, federationId, round, st, updates);
+        Columns memory cols = _recordEntries(fed, federationId, round, st, updates, n);
 
-        bytes32 pRoot = ProtocolHashes.participantsRoot(cols.participants);
+        bytes32 pRoot = cols.participantsRoot;
         bytes32 expected = ProtocolHashes.roundCommitment(post.modelRoot, post.cidCodec, post.cidDigest, pRoot, round);
         if (expected != post.commitment) {
             revert ProvenanceCommitmentMismatch(federationId, round, expected, post.commitment);
         }
-        bytes32 uDigest = ProtocolHashes.updatesDigest(cols.participants, cols.updateRoots, cols.weights);
-        bytes32 aDigest = ProtocolHashes.accountingDigest(cols.participants, cols.epsilonMicros, cols.reputationMicros);
+        bytes32 uDigest = cols.updatesDigest;
+        bytes32 aDigest = cols.accountingDigest;
         _checkQuorum(
             fed,
             federationId,
@@ -224,29 +221,14 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         }
         rec.parentRound = post.parentRound;
         rec.openedAt = st.openedAt;
-        rec.updateCount = uint16(updates.length);
+        rec.updateCount = uint16(n);
         rec.pendingAttestations = cols.pending;
         rec.commitment = expected;
         rec.modelRoot = post.modelRoot;
         rec.updatesDigest = uDigest;
         fed.state.lastRound = round;
         fed.state.head = round;
-        emit RoundProposed(
-            federationId,
-            round,
-            post,
-            pRoot,
-            uDigest,
-            aDigest,
-            cols.participants,
-            cols.updateRoots,
-            cols.sampleCounts,
-            cols.weights,
-            cols.epsilonMicros,
-            cols.reputationMicros,
-            cols.signatures,
-            quorumSignatures
-        );
+        emit RoundProposed(federationId, round, post, pRoot, uDigest, aDigest, updates, quorumSignatures);
         if (cols.pending == 0) emit RoundAttested(federationId, round);
         fed.openRound(federationId, round + 1, expected);
     }
@@ -533,79 +515,83 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     // ---------------------------------------------------------------- internals
 
     /**
-     * @dev Checks every entry of a record (strictly ascending, enrolled, not revoked, selected,
-     * attested inline or directly, within budget), applies the budget debits and reputations, and
-     * returns the record's columns.
+     * @dev Checks every entry of packed record `entries` (n of {ProtocolHashes.RECORD_ENTRY_SIZE} bytes:
+     * strictly ascending, enrolled, not revoked, selected, attested inline or directly, within budget),
+     * applies the budget debits and reputations, and returns the record's columns.
      */
     function _recordEntries(
         FederationLogic.Federation storage fed,
         uint256 federationId,
         uint64 round,
         FederationState memory st,
-        UpdateEntry[] calldata updates
+        bytes calldata entries,
+        uint256 n
     ) private returns (Columns memory cols) {
-        uint256 n = updates.length;
-        // The columns are filled through these locals (a member of `cols` is a memory read per use).
-        address[] memory participants = new address[](n);
-        bytes32[] memory updateRoots = new bytes32[](n);
-        uint64[] memory sampleCounts = new uint64[](n);
-        uint32[] memory weights = new uint32[](n);
-        uint64[] memory epsilons = new uint64[](n);
-        uint32[] memory reputations = new uint32[](n);
-        // Allocated at the first inline attestation: a record of direct attestations publishes none.
-        bytes memory signatures;
+        // abi.encode(S_t, updateRoots, weights) and abi.encode(S_t, epsilonMicros, reputationMicros), row by row.
+        bytes memory updatesColumns = ProtocolHashes.columnsBuffer(n);
+        bytes memory accountingColumns = ProtocolHashes.columnsBuffer(n);
         uint16 pending;
-        uint256 k = fed.config.participantsPerRound;
         uint64 budget = fed.config.epsilonBudgetMicros;
-        Selection memory selection = _selectionOf(st, k, n);
+        Selection memory selection = _selectionOf(st, fed.config.participantsPerRound, n);
         // Encoded once; each inline attestation fills in its update fields.
-        bytes32 baseModelRoot = fed.rounds[st.head].modelRoot;
-        bytes memory preimage = ProtocolHashes.attestationPreimage(federationId, round, baseModelRoot, fed.config.dp);
+        bytes memory preimage = ProtocolHashes.attestationPreimage(
+            federationId,
+            round,
+            fed.rounds[st.head].modelRoot,
+            fed.config.dp
+        );
         bytes32 domain = _domainSeparatorV4();
         uint256 weightSum;
         address previous;
         for (uint256 i = 0; i < n; ++i) {
-            UpdateEntry calldata u = updates[i];
-            address account = u.participant;
+            (
+                address account,
+                bytes32 updateRoot,
+                uint64 sampleCount,
+                uint32 weight,
+                uint64 epsilon,
+                uint32 reputation
+            ) = ProtocolHashes.recordEntry(entries, i);
             // Strict ascent makes S_t a set and its encoding canonical.
             if (i > 0 && uint160(account) <= uint160(previous))
                 revert ProvenanceParticipantsNotAscending(federationId, i);
             previous = account;
-            bytes32 updateRoot = u.updateRoot;
-            uint64 sampleCount = u.sampleCount;
             ParticipantState storage slot = fed.participants[account];
-            ParticipantState memory p = slot;
-            _checkActive(federationId, account, p, round);
-            if (!_inSelection(selection, p.id - 1)) revert ProvenanceNotSelected(federationId, round, account);
-            if (u.signature.length != 0) {
-                if (p.lastAttestedRound == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
+            // The state word, read once (FederationLogic.storeState's layout): id, revokedFrom,
+            // lastAttestedRound, epsilonSpentMicros, reputationMicros from the low-order bits up.
+            uint256 state;
+            assembly ("memory-safe") {
+                state := sload(slot.slot)
+            }
+            FederationLogic.checkActive(federationId, account, uint32(state), uint64(state >> 32), round);
+            if (!_inSelection(selection, uint32(state) - 1)) revert ProvenanceNotSelected(federationId, round, account);
+            uint64 lastAttested = uint64(state >> 96);
+            (bytes32 r, bytes32 s, uint8 v) = ProtocolHashes.recordEntrySignature(entries, i);
+            if (r != 0 || s != 0 || v != 0) {
+                if (lastAttested == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
                 bytes32 structHash = ProtocolHashes.attestationStructHash(preimage, updateRoot, sampleCount);
-                signatures = _recordInline(federationId, account, domain, structHash, u.signature, signatures, i, n);
-                p.lastAttestedRound = round;
-            } else if (_recordDirect(fed, federationId, round, account, p.lastAttestedRound, updateRoot, sampleCount)) {
+                _checkRecovered(federationId, account, MessageHashUtils.toTypedDataHash(domain, structHash), r, s, v);
+                lastAttested = round;
+            } else if (_recordDirect(fed, federationId, round, account, lastAttested, updateRoot, sampleCount)) {
                 ++pending;
             }
-            uint64 epsilon = u.epsilonMicros;
+            uint64 spent = uint64(state >> 160);
             // Invariant: spent <= budget, so budget - spent cannot underflow.
-            if (epsilon > budget - p.epsilonSpentMicros) {
-                revert ProvenanceBudgetExceeded(federationId, account, p.epsilonSpentMicros, epsilon, budget);
-            }
-            uint32 reputation = u.reputationMicros;
-            uint32 weight = u.weight;
-            p.epsilonSpentMicros += epsilon;
-            p.reputationMicros = reputation;
-            FederationLogic.storeState(slot, p);
+            if (epsilon > budget - spent)
+                revert ProvenanceBudgetExceeded(federationId, account, spent, epsilon, budget);
+            FederationLogic.storeState(slot, state, lastAttested, spent + epsilon, reputation);
 
-            participants[i] = account;
-            updateRoots[i] = updateRoot;
-            sampleCounts[i] = sampleCount;
-            weights[i] = weight;
-            epsilons[i] = epsilon;
-            reputations[i] = reputation;
+            ProtocolHashes.setRow(updatesColumns, n, i, uint160(account), uint256(updateRoot), weight);
+            ProtocolHashes.setRow(accountingColumns, n, i, uint160(account), epsilon, reputation);
             weightSum += weight;
         }
         if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
-        cols = Columns(participants, updateRoots, sampleCounts, weights, epsilons, reputations, signatures, pending);
+        cols = Columns(
+            ProtocolHashes.participantsRoot(updatesColumns, n),
+            keccak256(updatesColumns),
+            keccak256(accountingColumns),
+            pending
+        );
     }
 
     /**
@@ -635,30 +621,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     function _inSelection(Selection memory selection, uint256 index) private pure returns (bool) {
         if (selection.masked) return (selection.mask >> index) & 1 == 1;
         return _selected(index, selection.size, selection.k, selection.seed, selection.pivots);
-    }
-
-    /**
-     * @dev Checks an attestation a record carries (`structHash` under `domain`) and copies its 65 bytes to
-     * entry i's place in `signatures`, allocated for the record's n entries at the first: each
-     * attestation is published once, in RoundProposed. Returns `signatures`.
-     */
-    function _recordInline(
-        uint256 federationId,
-        address account,
-        bytes32 domain,
-        bytes32 structHash,
-        bytes calldata signature,
-        bytes memory signatures,
-        uint256 i,
-        uint256 n
-    ) private pure returns (bytes memory) {
-        _checkRecovered(federationId, account, MessageHashUtils.toTypedDataHash(domain, structHash), signature);
-        // _checkRecovered recovered from exactly 65 bytes.
-        if (signatures.length == 0) signatures = new bytes(65 * n);
-        assembly ("memory-safe") {
-            calldatacopy(add(add(signatures, 0x20), mul(i, 65)), signature.offset, 65)
-        }
-        return signatures;
     }
 
     /**
@@ -789,6 +751,28 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes calldata signature
     ) private pure {
         (address recovered, ECDSA.RecoverError err, ) = _tryRecover(digest, signature);
+        _requireRecovered(federationId, account, recovered, err);
+    }
+
+    /// @dev Reverts unless (r, s, v) over `digest` recovers `account`.
+    function _checkRecovered(
+        uint256 federationId,
+        address account,
+        bytes32 digest,
+        bytes32 r,
+        bytes32 s,
+        uint8 v
+    ) private pure {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
+        _requireRecovered(federationId, account, recovered, err);
+    }
+
+    function _requireRecovered(
+        uint256 federationId,
+        address account,
+        address recovered,
+        ECDSA.RecoverError err
+    ) private pure {
         if (err != ECDSA.RecoverError.NoError || recovered != account) {
             revert ProvenanceInvalidSignature(federationId, account, recovered);
         }

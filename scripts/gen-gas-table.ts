@@ -13,7 +13,14 @@ import { Wallet, keccak256, toUtf8Bytes, type TransactionReceipt, type Transacti
 import { openChain } from "../aggregator/chain/hardhat.js";
 import { awaitChallenge } from "../aggregator/chain/challenge-block.js";
 import { deployLedger } from "../aggregator/chain/deploy.js";
-import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig, type UpdateEntry } from "../aggregator/chain/ledger.js";
+import {
+  AggregationRule,
+  NO_PREDECESSOR,
+  encodeRecordEntries,
+  pkhDid,
+  type FederationConfig,
+  type UpdateEntry,
+} from "../aggregator/chain/ledger.js";
 import { buildRecord, signRecord } from "../aggregator/chain/records.js";
 import {
   aggregateExact,
@@ -236,7 +243,7 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
       entries,
     });
     const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
-    const tx = await ledger.postRound(1n, record.post, entries, quorum);
+    const tx = await ledger.postRound(1n, record.post, encodeRecordEntries(entries), quorum);
     const post = split(tx, await tx.wait());
     const postHash: string = tx.hash;
     let prove: GasSplit | null = null;
@@ -637,10 +644,10 @@ calldata, ${n(perK.logs)} logs, ${n(perK.execution)} execution; the fixed part i
 ## Why batched mode misses 120,000 + 8,000·K
 
 Every participant costs, whatever the optimisation, what the chain charges for the evidence
-itself: its entry in calldata (address, update root, sample count, weight, epsilon debit,
-reputation and a 65-byte signature, about ${n(perK.calldata)} gas), its columns and its signature in
-\`RoundProposed\`, published once there so that an auditor can judge the round from events alone (about
-${n(perK.logs)} gas), the secp256k1 recovery of its EIP-712 signature (3,000 gas for the precompile alone),
+itself: its packed 141-byte entry in calldata (address, update root, sample count, weight, epsilon
+debit, reputation and a 65-byte signature, docs/protocol.md §11; about ${n(perK.calldata)} gas), the same bytes
+in \`RoundProposed\`, published once there so that an auditor can judge the round from events alone
+(about ${n(perK.logs)} gas), the secp256k1 recovery of its EIP-712 signature (3,000 gas for the precompile alone),
 and one storage write of its participant slot: cumulative epsilon, reputation and the round it
 last attested in, packed into one word (a warm rewrite costs 2,900 gas after a 2,100-gas cold
 read). The swap-or-not membership check (16 rounds; for a roster of at most 256 the ledger hashes the
@@ -662,13 +669,15 @@ recoveries (gas by opcode; calldata, the intrinsic cost and the one \`RoundPropo
 | :- | -: | -: | -: | -: | -: | -: | -: |
 | K = ${profile.k} | ${n(profile.recovery)} | ${n(profile.storage)} | ${n(profile.logs)} | ${n(profile.keccak)} | ${n(profile.rest)} | ${n(profile.total)} | ${n(profile.steps)} |
 
-"The rest" is the code around them: decoding and checking the entry, the participant's state, the
-swap-or-not rounds, the EIP-712 digest (the record encodes the attestation struct once and fills in
-each entry's update root and sample count), the columns. With the
+"The rest" is the code around them: reading the packed entry (a few calldata loads and shifts),
+checking the participant's state word (read once, rewritten with its three changed members), the
+selection check, the EIP-712 digest (the record encodes the attestation struct once and fills in
+each entry's update root and sample count) and the entry's row in the two buffers laid out as the
+digests' \`abi.encode\`, so that hashing them needs no arrays and no second encoding. With the
 entry's calldata (${n(perK.calldata)} gas) the loop accounts for ${n(profile.total + perK.calldata)} of the ${n(perK.total)} gas a participant adds; the
-remainder is outside it (the participant's columns and signature in \`RoundProposed\`, the digests over them, memory).
-Solidity could trim part of "the rest", but with none of it at all the signature recovery, the state
-word, the participant's share of \`RoundProposed\` and the calldata still come to ${n(profile.recovery + profile.storage + perK.logs + perK.calldata)} gas per participant, above 8,000.
+remainder is outside it (the entry's bytes in \`RoundProposed\`, hashing the buffers, memory).
+With none of "the rest" at all, the signature recovery, the state word, the participant's share of
+\`RoundProposed\` and the calldata still come to ${n(profile.recovery + profile.storage + perK.logs + perK.calldata)} gas per participant, ${profile.recovery + profile.storage + perK.logs + perK.calldata > 8_000 ? "above" : "below"} 8,000.
 
 The remaining levers are in the protocol, not in the Solidity: checking the participants'
 signatures inside the Groth16 proof removes the signature bytes, the recoveries and most of the
@@ -676,7 +685,8 @@ per-participant log (the in-circuit batched path above, which pays a proof inste
 updated in the proof would remove the per-participant storage write. Short of that, participant
 state packed several to a word by roster index (with the roster's addresses read from code or
 calldata rather than one cold slot per participant) would bring the 5,000-gas state word to about
-1,300, and a one-word round record (a hash over what the proof and the auditor need, its preimage
+1,300 gas per participant when the roster is about K (four to a word, nearly all of them written) and
+about 2,400 with a roster of 2K as here (about half the words hold no selected participant), and a one-word round record (a hash over what the proof and the auditor need, its preimage
 supplied again by whoever proves or finalizes) would save three of the record's four new words,
 about 66,000 gas of the fixed part. Direct mode costs more in
 total (each participant pays its own 21,000-gas transaction and a 22,100-gas storage word for its

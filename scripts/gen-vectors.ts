@@ -22,7 +22,9 @@ import {
   encodedDelta,
   fieldToBytes32,
   integerWeights,
+  encodeRecordEntries,
   participantsRoot,
+  RECORD_ENTRY_SIZE,
   reasonHash,
   rollbackDigest,
   roundCommitment,
@@ -37,6 +39,7 @@ import {
   type Attestation,
   type RollbackMessage,
   type RoundRecordMessage,
+  type UpdateEntry,
 } from "../aggregator/protocol/index.js";
 import { checkpointCid } from "../aggregator/protocol/cid.js";
 import { byzFedExactRound } from "../aggregator/robust/byzfed-exact.js";
@@ -155,6 +158,8 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     },
   };
 
+  const strings = (m: object) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+
   // §6 attestation.
   const signer = wallets[0];
   const domain = attestationDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -180,6 +185,29 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     digest: attestationDigest(domain, message),
     signer: signer.address,
     signature: await signer.signTypedData(domain, ATTESTATION_TYPES, message),
+  };
+
+  // §11 a record's packed entries: field extremes, an inline and a direct (all-zero) signature.
+  const recordEpsilons = [250_000n, 0n, 2n ** 64n - 1n, 1n];
+  const recordReputations = [1_000_000, 0, 4294967295, 123456];
+  const recordWeights = integerWeights([1, 2, 3, 4]);
+  const recordEntries: UpdateEntry[] = sorted.map((participant, i) => ({
+    participant,
+    updateRoot: updateRoots[i],
+    sampleCount: [250n, 1n, 2n ** 64n - 1n, 0n][i],
+    weight: recordWeights[i],
+    epsilonMicros: recordEpsilons[i],
+    reputationMicros: recordReputations[i],
+    signature: i === 1 ? "0x" : attestation.signature,
+  }));
+  const record = {
+    meta: meta("A round record's packed entries (141 bytes each) and the digests over their columns"),
+    entrySize: RECORD_ENTRY_SIZE,
+    entries: recordEntries.map((e) => strings(e)),
+    bytes: encodeRecordEntries(recordEntries),
+    participantsRoot: pRoot,
+    updatesDigest: updatesDigest(sorted, updateRoots, recordWeights),
+    accountingDigest: accountingDigest(sorted, recordEpsilons, recordReputations),
   };
 
   // §10 selection: the seed, the shuffle and S_t, for a roster below K, one of 10 and one of 300
@@ -222,7 +250,6 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     reasonHash: reasonHash("poisoned update in round 5"),
   };
   const aggregatorKey = testWallet("aggregator");
-  const strings = (m: object) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
   const quorum = {
     meta: meta("EIP-712 RoundRecord and Rollback signed by the aggregator committee: typehashes, struct hashes, digests, signatures"),
     domain: { name: domain.name, version: domain.version, chainId: "31337", verifyingContract: domain.verifyingContract },
@@ -325,6 +352,7 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     "attestation.json": attestation,
     "selection.json": selection,
     "quorum.json": quorum,
+    "record.json": record,
     "checkpoint.json": checkpoint,
   };
 }

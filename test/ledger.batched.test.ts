@@ -678,7 +678,7 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
         await expectRefused(f, () => post(r6), "ProvenanceRoundNotAttested", [f.id, 5n]);
         await expectRefused(
           f,
-          () => stack.ledger.connect(stack.aggregator).postRound(f.id, { ...r6.record.post, parentRound: 5n }, [], []),
+          () => stack.ledger.connect(stack.aggregator).postRound(f.id, { ...r6.record.post, parentRound: 5n }, "0x", []),
           "ProvenanceRoundNotAttested",
           [f.id, 5n],
         );

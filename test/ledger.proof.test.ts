@@ -5,7 +5,15 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
-import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus, type UpdateEntry } from "../aggregator/chain/ledger.js";
+import {
+  AggregationRule,
+  NO_DP,
+  NO_PREDECESSOR,
+  encodeRecordEntries,
+  pkhDid,
+  RoundStatus,
+  type UpdateEntry,
+} from "../aggregator/chain/ledger.js";
 import { awaitChallenge } from "../aggregator/chain/challenge-block.js";
 import { buildRecord, signRecord } from "../aggregator/chain/records.js";
 import { DEMO_INSTANCE } from "../aggregator/demo/demo.js";
@@ -113,7 +121,7 @@ describe("ProvenanceLedger with the real RoundChunk(4, 4) verifier", function ()
       await (
         await ledger
           .connect(aggregator)
-          .postRound(1n, record.post, entries, await signRecord(committee.slice(0, 2), domain, record.message))
+          .postRound(1n, record.post, encodeRecordEntries(entries), await signRecord(committee.slice(0, 2), domain, record.message))
       ).wait();
 
       // The block after the record's fixes the challenge (docs/protocol.md §8): mined before reading it.

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { network } from "hardhat";
-import { RoundStatus, pkhDid, type UpdateEntry } from "../aggregator/chain/ledger.js";
+import { RoundStatus, encodeRecordEntries, pkhDid, type UpdateEntry } from "../aggregator/chain/ledger.js";
 import { releaseZkWorkers } from "../aggregator/zk/keys.js";
 import { LedgerModel, type Outcome, type PlannedEntry, type Status } from "./helpers/ledger-model.js";
 import {
@@ -203,7 +203,9 @@ describe("ProvenanceLedger against its model (fast-check)", function () {
               }));
               const t = m.openRound;
               expected = m.post(planned, at);
-              got = await send(() => f.ledger.connect(f.aggregator).postRound(1n, r.post, r.entries, r.quorumSignatures));
+              got = await send(() =>
+                f.ledger.connect(f.aggregator).postRound(1n, r.post, encodeRecordEntries(r.entries), r.quorumSignatures),
+              );
               if ("ok" in got) built.set(t, r);
               break;
             }

@@ -4,16 +4,9 @@
 // exact custom error and leaves state and events untouched.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { Signature, Wallet, ZeroAddress, concat, keccak256, toBeHex, toUtf8Bytes } from "ethers";
+import { Signature, Wallet, ZeroAddress, concat, dataSlice, getBytes, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../aggregator/chain/deploy.js";
-import {
-  RoundStatus,
-  pkhDid,
-  splitSignatures,
-  type FederationConfig,
-  type ParticipantInfo,
-  type SolidityProof,
-} from "../aggregator/chain/ledger.js";
+import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo, type SolidityProof } from "../aggregator/chain/ledger.js";
 import {
   FIELD_MODULUS,
   attestationDigest,
@@ -26,6 +19,9 @@ import {
   roundRecordDigest,
   selectionSeed,
   signRollback,
+  RECORD_ENTRY_SIZE,
+  decodeRecordEntries,
+  encodeRecordEntries,
 } from "../aggregator/protocol/index.js";
 import { releaseZkWorkers } from "../aggregator/zk/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../aggregator/zk/prover.js";
@@ -326,8 +322,9 @@ describe("ProvenanceLedger", function () {
       await expect(tx).to.not.emit(f.ledger, "UpdateAttested");
       await expect(tx).to.emit(f.ledger, "RoundOpened");
       const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
-      expect(proposed.args.signatures).to.equal(concat(r.entries.map((e) => e.signature)));
-      expect([...proposed.args.sampleCounts]).to.deep.equal(r.entries.map((e) => e.sampleCount));
+      // The event publishes the entries exactly as posted, attestations included.
+      expect(proposed.args.updates).to.equal(encodeRecordEntries(r.entries));
+      expect(decodeRecordEntries(proposed.args.updates)).to.deep.equal(r.entries);
       const record = await f.ledger.roundRecord(1n, 1n);
       expect(record.status).to.equal(BigInt(RoundStatus.Attested));
       expect(record.commitment).to.equal(r.post.commitment);
@@ -370,7 +367,7 @@ describe("ProvenanceLedger", function () {
       const role = await f.ledger.AGGREGATOR_ROLE();
       await expectRefused(
         f,
-        () => f.ledger.connect(f.outsider).postRound(1n, r.post, r.entries, r.quorumSignatures),
+        () => f.ledger.connect(f.outsider).postRound(1n, r.post, encodeRecordEntries(r.entries), r.quorumSignatures),
         "AccessControlUnauthorizedAccount",
         [f.outsider.address, role],
       );
@@ -490,14 +487,32 @@ describe("ProvenanceLedger", function () {
         },
       ],
       ["v = 29", (sig) => sig.slice(0, 130) + "1d"],
+      // Not all zero, so not a direct-mode entry: an invalid signature.
+      ["v = 0", (sig) => sig.slice(0, 130) + "00"],
     ];
     for (const [name, mangle] of malformed) {
       it(`should refuse a participant signature that is ${name}`, async function () {
         const f = await setup();
         const r = await buildRound(f);
         const entry = r.entries[1];
-        r.entries[1] = { ...entry, signature: mangle(entry.signature) };
-        await expectRefused(f, () => post(f, r), "ProvenanceInvalidSignature", [1n, entry.participant, ZeroAddress]);
+        const signature = mangle(entry.signature);
+        if (getBytes(signature).length === 65) {
+          r.entries[1] = { ...entry, signature };
+          await expectRefused(f, () => post(f, r), "ProvenanceInvalidSignature", [1n, entry.participant, ZeroAddress]);
+          return;
+        }
+        // The packed entry has room for 65 bytes only: the encoder refuses, and spliced in by hand the
+        // record is no whole number of entries.
+        expect(() => encodeRecordEntries([{ ...entry, signature }])).to.throw("record entry 0: signature must be 65 bytes of hex");
+        const packed = r.entries.map((e) => encodeRecordEntries([e]));
+        packed[1] = concat([dataSlice(packed[1], 0, RECORD_ENTRY_SIZE - 65), signature]);
+        const bytes = concat(packed);
+        await expectRefused(
+          f,
+          () => f.ledger.connect(f.aggregator).postRound(1n, r.post, bytes, r.quorumSignatures),
+          "ProvenanceMalformedEntries",
+          [1n, getBytes(bytes).length],
+        );
       });
 
       it(`should refuse a quorum signature that is ${name}`, async function () {
@@ -552,7 +567,7 @@ describe("ProvenanceLedger", function () {
       const wrong = { ...r.post, commitment: keccak256(toUtf8Bytes("wrong")) };
       await expectRefused(
         f,
-        () => f.ledger.connect(f.aggregator).postRound(1n, wrong, r.entries, r.quorumSignatures),
+        () => f.ledger.connect(f.aggregator).postRound(1n, wrong, encodeRecordEntries(r.entries), r.quorumSignatures),
         "ProvenanceCommitmentMismatch",
         [1n, 1n, r.post.commitment, wrong.commitment],
       );
@@ -606,10 +621,10 @@ describe("ProvenanceLedger", function () {
       await expect(tx).to.emit(f.ledger, "RoundAttested").withArgs(1n, 1n);
       await expect(tx).to.not.emit(f.ledger, "UpdateAttested");
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Attested));
-      // A record that carries no attestation publishes no signature bytes.
+      // A record that carries no attestation publishes zero signature bytes for each entry.
       const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
-      expect(proposed.args.signatures).to.equal("0x");
-      expect([...proposed.args.sampleCounts]).to.deep.equal(r.entries.map((e) => e.sampleCount));
+      expect(decodeRecordEntries(proposed.args.updates)).to.deep.equal(r.entries);
+      expect(r.entries.every((e) => e.signature === "0x")).to.equal(true);
     });
 
     it("should hold a record posted first as Proposed until every participant named in it attests", async function () {
@@ -635,8 +650,7 @@ describe("ProvenanceLedger", function () {
       expect(await status(f, 1n)).to.equal(BigInt(RoundStatus.Attested));
       // The record publishes the inline attestations; the direct one's 65 bytes are zero (its UpdateAttested has it).
       const [proposed] = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 1n))) as any[];
-      const zero = "0x" + "00".repeat(65);
-      expect(proposed.args.signatures).to.equal(concat(r.entries.map((e) => (e.signature === "0x" ? zero : e.signature))));
+      expect(decodeRecordEntries(proposed.args.updates)).to.deep.equal(r.entries);
       expect(r.entries.filter((e) => e.signature === "0x").map((e) => e.participant)).to.deep.equal([chosen[0].address]);
       const direct = (await f.ledger.queryFilter(f.ledger.filters.UpdateAttested(1n, 1n))) as any[];
       expect(direct.map((e) => e.args.participant)).to.deep.equal([chosen[0].address]);
@@ -1263,22 +1277,14 @@ describe("ProvenanceLedger", function () {
       await (await post(f, r2)).wait();
       const proposed = (await f.ledger.queryFilter(f.ledger.filters.RoundProposed(1n, 2n))) as any[];
       expect(proposed.length).to.equal(1);
-      expect([...proposed[0].args.participants]).to.deep.equal(r2.entries.map((e) => e.participant));
-      expect(proposed[0].args.signatures).to.equal(concat(r2.entries.map((e) => e.signature)));
+      const entries = decodeRecordEntries(proposed[0].args.updates);
+      expect(entries.map((e) => e.participant)).to.deep.equal(r2.columns.participants);
+      expect(entries.map((e) => e.signature)).to.deep.equal(r2.entries.map((e) => e.signature));
       expect(proposed[0].args.participantsRoot).to.equal(participantsRoot(r2.columns.participants));
-      expect([...proposed[0].args.updateRoots]).to.deep.equal(r2.columns.updateRoots);
+      expect(entries.map((e) => e.updateRoot)).to.deep.equal(r2.columns.updateRoots);
       expect([...proposed[0].args.quorumSignatures]).to.deep.equal(r2.quorumSignatures);
       expect((await f.ledger.queryFilter(f.ledger.filters.RoundFinalized(1n, 1n))).length).to.equal(1);
       expect((await f.ledger.queryFilter(f.ledger.filters.RoundFinalized(1n, 2n))).length).to.equal(0);
-    });
-
-    it("should split a record's signatures column by entry and refuse one of the wrong length", function () {
-      const [a, b] = ["0x" + "11".repeat(65), "0x" + "22".repeat(65)];
-      expect(splitSignatures(concat([a, "0x" + "00".repeat(65), b]), 3, 7)).to.deep.equal([a, "", b]);
-      expect(splitSignatures("0x", 2, 7)).to.deep.equal(["", ""]);
-      expect(() => splitSignatures(concat([a, b]), 3, 7)).to.throw(
-        "round 7: RoundProposed carries 130 signature bytes for 3 entries, expected 195",
-      );
     });
   });
 });

@@ -12,10 +12,13 @@ import {
   attestationDigest,
   challengeChunk,
   challengeSeed,
+  RECORD_ENTRY_SIZE,
   decodeCheckpoint,
+  decodeRecordEntries,
   decodeUpdateFile,
   decodeVector,
   encodeCheckpoint,
+  encodeRecordEntries,
   encodeUpdateFile,
   encodeValue,
   encodeVector,
@@ -38,21 +41,22 @@ import {
   updatesDigest,
   vectorTree,
   type Attestation,
+  type UpdateEntry,
 } from "../aggregator/protocol/index.js";
 import { checkpointCid } from "../aggregator/protocol/cid.js";
 import { byzFedExactRound } from "../aggregator/robust/byzfed-exact.js";
 import { buildVectors, serialise, VECTORS_DIR } from "../scripts/gen-vectors.js";
 import { readVector, toInt32 } from "./helpers/vectors.js";
 
-function expectCode(fn: () => unknown, code: string): void {
+function expectCode(fn: () => unknown, code: string): DsainError {
   try {
     fn();
   } catch (e) {
     expect(e).to.be.instanceOf(DsainError);
     expect((e as DsainError).code).to.equal(code);
-    return;
+    return e as DsainError;
   }
-  expect.fail(`expected a DsainError with code ${code}`);
+  return expect.fail(`expected a DsainError with code ${code}`);
 }
 
 describe("protocol", function () {
@@ -317,6 +321,70 @@ describe("protocol", function () {
       expect(rollbackDigest(domain, m)).to.equal(v.rollback.digest);
       expect(recoverRollbackSigner(domain, m, v.rollback.signature)).to.equal(v.signer);
       expect(recoverRollbackSigner(domain, { ...m, head: m.head + 1n }, v.rollback.signature)).to.not.equal(v.signer);
+    });
+  });
+
+  describe("record entries (§11)", function () {
+    const v = readVector("record.json");
+    const entries: UpdateEntry[] = v.entries.map((e: Record<string, string | number>) => ({
+      ...e,
+      sampleCount: BigInt(e.sampleCount),
+      epsilonMicros: BigInt(e.epsilonMicros),
+    }));
+
+    it("should pack the vector's entries to its bytes and back, field extremes and a direct entry included", function () {
+      expect(RECORD_ENTRY_SIZE).to.equal(v.entrySize);
+      expect(encodeRecordEntries(entries)).to.equal(v.bytes);
+      expect(getBytes(v.bytes).length).to.equal(entries.length * RECORD_ENTRY_SIZE);
+      expect(decodeRecordEntries(v.bytes)).to.deep.equal(entries);
+      // A direct entry's signature is 65 zero bytes on the wire.
+      expect(v.bytes.slice(2 + 2 * (2 * RECORD_ENTRY_SIZE - 65), 2 + 2 * 2 * RECORD_ENTRY_SIZE)).to.equal("00".repeat(65));
+      expect(encodeRecordEntries([])).to.equal("0x");
+      expect(decodeRecordEntries("0x")).to.deep.equal([]);
+    });
+
+    it("should give the columns' digests of the vector", function () {
+      const participants = entries.map((e) => e.participant);
+      expect(participantsRoot(participants)).to.equal(v.participantsRoot);
+      expect(
+        updatesDigest(
+          participants,
+          entries.map((e) => e.updateRoot),
+          entries.map((e) => e.weight),
+        ),
+      ).to.equal(v.updatesDigest);
+      expect(
+        accountingDigest(
+          participants,
+          entries.map((e) => e.epsilonMicros),
+          entries.map((e) => e.reputationMicros),
+        ),
+      ).to.equal(v.accountingDigest);
+    });
+
+    it("should refuse a field that does not fit, a signature of another length and bytes that are no whole entries", function () {
+      const e = entries[0];
+      const refused: [Partial<UpdateEntry>, ErrorCode, string][] = [
+        [
+          { sampleCount: 2n ** 64n },
+          ErrorCode.ENCODING_OUT_OF_RANGE,
+          "record entry 0: sampleCount 18446744073709551616 does not fit 64 unsigned bits",
+        ],
+        [{ weight: 2 ** 32 }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: weight 4294967296 does not fit 32 unsigned bits"],
+        [{ epsilonMicros: -1n }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: epsilonMicros -1 does not fit 64 unsigned bits"],
+        [{ reputationMicros: 2 ** 32 }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: reputationMicros 4294967296 does not fit"],
+        [{ signature: e.signature + "00" }, ErrorCode.BAD_ARGUMENT, "record entry 0: signature must be 65 bytes of hex"],
+        [{ signature: "0x" + "00".repeat(65) }, ErrorCode.BAD_ARGUMENT, 'an all-zero signature is no signature; pass "0x"'],
+        [{ updateRoot: "0x1234" }, ErrorCode.BAD_ARGUMENT, "record entry 0: updateRoot must be 32 bytes of hex"],
+        [{ participant: "0x1234" }, ErrorCode.BAD_ARGUMENT, 'record entry 0: participant "0x1234" is not an address'],
+      ];
+      for (const [change, code, message] of refused) {
+        const err = expectCode(() => encodeRecordEntries([{ ...e, ...change }]), code);
+        expect(err.message).to.contain(message);
+      }
+      const short = expectCode(() => decodeRecordEntries(v.bytes.slice(0, -2), "round 7"), ErrorCode.DATA_MALFORMED);
+      expect(short.message).to.equal(`round 7: ${4 * RECORD_ENTRY_SIZE - 1} bytes of entries is not a whole number of 141-byte entries`);
+      expectCode(() => decodeRecordEntries("0xzz"), ErrorCode.DATA_MALFORMED);
     });
   });
 

@@ -2,6 +2,9 @@
 import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
 import type { BatchedEntryFields } from "../protocol/commitment.js";
+import { decodeRecordEntries, encodeRecordEntries, type UpdateEntry } from "../protocol/record.js";
+
+export { decodeRecordEntries, encodeRecordEntries, type UpdateEntry } from "../protocol/record.js";
 
 export interface DpParams {
   epsilonMicros: bigint;
@@ -70,17 +73,6 @@ export interface ParticipantInfo {
   signer: string;
   did: string;
   babyJubJubKey: [bigint, bigint];
-}
-
-/** One entry of a round record; `signature` "0x" when the participant attests with attest(). */
-export interface UpdateEntry {
-  participant: string;
-  updateRoot: string;
-  sampleCount: bigint;
-  weight: number;
-  epsilonMicros: bigint;
-  reputationMicros: number;
-  signature: string;
 }
 
 export interface RoundPost {
@@ -327,7 +319,9 @@ export class LedgerClient {
   }
 
   async postRound(federationId: bigint, post: RoundPost, updates: UpdateEntry[], quorumSignatures: string[]): Promise<TransactionReceipt> {
-    return this.send(`postRound(round ${post.round})`, () => this.contract.postRound(federationId, post, updates, quorumSignatures));
+    return this.send(`postRound(round ${post.round})`, () =>
+      this.contract.postRound(federationId, post, encodeRecordEntries(updates), quorumSignatures),
+    );
   }
 
   async proveRound(federationId: bigint, round: bigint, columns: RoundColumns, proof: SolidityProof): Promise<TransactionReceipt> {
@@ -544,31 +538,31 @@ export class LedgerClient {
         case "RoundProposed": {
           const round = Number(a.round);
           const p = a.post;
-          const inline = splitSignatures(a.signatures, a.participants.length, round);
-          const updates: RoundUpdate[] = (a.participants as string[]).map((participant, i) => {
-            const signature = inline[i];
+          const entries = decodeRecordEntries(a.updates, `round ${round}: RoundProposed`);
+          const updates: RoundUpdate[] = entries.map((e) => {
+            const inline = e.signature !== "0x";
             // An attestation the record carried is published here once; a direct one by its UpdateAttested.
-            const att = signature === "" ? attestations.get(`${round}:${participant}`) : undefined;
-            if (signature !== "") {
+            const att = inline ? undefined : attestations.get(`${round}:${e.participant}`);
+            if (inline) {
               events.push({
                 ...at,
                 kind: "attestation",
                 round,
-                participant,
-                updateRoot: a.updateRoots[i],
-                sampleCount: a.sampleCounts[i],
-                signature,
+                participant: e.participant,
+                updateRoot: e.updateRoot,
+                sampleCount: e.sampleCount,
+                signature: e.signature,
               });
             }
             return {
-              participant,
-              updateRoot: a.updateRoots[i],
-              attestedRoot: signature !== "" ? a.updateRoots[i] : (att?.updateRoot ?? ""),
-              sampleCount: a.sampleCounts[i],
-              weight: Number(a.weights[i]),
-              epsilonMicros: a.epsilonMicros[i],
-              reputationMicros: Number(a.reputationMicros[i]),
-              signature: signature !== "" ? signature : (att?.signature ?? ""),
+              participant: e.participant,
+              updateRoot: e.updateRoot,
+              attestedRoot: inline ? e.updateRoot : (att?.updateRoot ?? ""),
+              sampleCount: e.sampleCount,
+              weight: e.weight,
+              epsilonMicros: e.epsilonMicros,
+              reputationMicros: e.reputationMicros,
+              signature: inline ? e.signature : (att?.signature ?? ""),
             };
           });
           rounds.set(round, {
@@ -729,25 +723,6 @@ export class LedgerClient {
 
 function position(log: Log, timestamp: number): EventPosition {
   return { blockNumber: log.blockNumber, blockHash: log.blockHash, transactionHash: log.transactionHash, logIndex: log.index, timestamp };
-}
-
-/**
- * A RoundProposed's `signatures` (docs/protocol.md §11): entry i's 65-byte signature at bytes 65i..65i + 64,
- * all zero for an entry attested by its own transaction (returned as ""); empty when no entry's is carried.
- */
-export function splitSignatures(signatures: string, entries: number, round: number): string[] {
-  const hex = signatures.startsWith("0x") ? signatures.slice(2) : signatures;
-  if (hex.length === 0) return Array.from({ length: entries }, () => "");
-  if (hex.length !== entries * 130) {
-    throw new DsainError(
-      ErrorCode.AUDIT_FAILED,
-      `round ${round}: RoundProposed carries ${hex.length / 2} signature bytes for ${entries} entries, expected ${entries * 65}`,
-    );
-  }
-  return Array.from({ length: entries }, (_, i) => {
-    const sig = hex.slice(i * 130, (i + 1) * 130);
-    return /^0+$/.test(sig) ? "" : "0x" + sig;
-  });
 }
 
 /** The fields of a RoundProposed / BatchedRoundProposed record that come from its RoundPost and log. */

@@ -8,3 +8,4 @@ export * from "./attestation.js";
 export * from "./quorum.js";
 export * from "./selection.js";
 export * from "./checkpoint.js";
+export * from "./record.js";

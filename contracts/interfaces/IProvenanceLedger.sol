@@ -113,21 +113,6 @@ interface IProvenanceLedger {
         uint32 reputationMicros;
     }
 
-    /**
-     * @dev One participant's entry in a round record. The participant signs (updateRoot,
-     * sampleCount) under the federation's DP parameters; the committee supplies weight, epsilon
-     * debit and reputation. An empty `signature` means the participant attests with {attest}.
-     */
-    struct UpdateEntry {
-        address participant;
-        bytes32 updateRoot;
-        uint64 sampleCount;
-        uint32 weight;
-        uint64 epsilonMicros;
-        uint32 reputationMicros;
-        bytes signature;
-    }
-
     /// @dev The committee's claim for round `round`, built on round `parentRound`.
     struct RoundPost {
         uint64 round;
@@ -263,11 +248,11 @@ interface IProvenanceLedger {
     );
 
     /**
-     * @dev The committee's record of `round` was accepted: `post`, its recomputed hashes, the
-     * columns of the record in S_t order, and the quorum signatures over it. `signatures` holds the
-     * attestations the record carried, once each: entry i's 65-byte (r, s, v) at bytes 65i to 65i + 64,
-     * 65 zero bytes where the participant attests with its own {attest} transaction (its
-     * {UpdateAttested} then carries the signature); empty when the record carries no attestation.
+     * @dev The committee's record of `round` was accepted: `post`, its recomputed hashes, its
+     * entries (`updates`) in S_t order as {postRound} took them (docs/protocol.md §11: 141 bytes each,
+     * participant, updateRoot, sampleCount, weight, epsilon debit, reputation and the attestation the
+     * record carried, published here once; its 65 bytes are zero where the participant attests with
+     * its own {attest} transaction, whose {UpdateAttested} carries it), and the quorum signatures.
      */
     event RoundProposed(
         uint256 indexed federationId,
@@ -276,13 +261,7 @@ interface IProvenanceLedger {
         bytes32 participantsRoot,
         bytes32 updatesDigest,
         bytes32 accountingDigest,
-        address[] participants,
-        bytes32[] updateRoots,
-        uint64[] sampleCounts,
-        uint32[] weights,
-        uint64[] epsilonMicros,
-        uint32[] reputationMicros,
-        bytes signatures,
+        bytes updates,
         bytes[] quorumSignatures
     );
 
@@ -406,6 +385,8 @@ interface IProvenanceLedger {
     error ProvenanceRoundOutOfOrder(uint256 federationId, uint64 expected, uint64 given);
     /// @dev A round must build on the federation's head.
     error ProvenanceWrongParent(uint256 federationId, uint64 expected, uint64 given);
+    /// @dev A record's packed entries are `length` bytes, not a whole number of 141-byte entries.
+    error ProvenanceMalformedEntries(uint256 federationId, uint256 length);
     /// @dev A record carries between `min` and `max` updates.
     error ProvenanceWrongUpdateCount(uint256 federationId, uint256 min, uint256 max, uint256 given);
     /// @dev Participants of a record must be strictly ascending (by address; by roster index in a batched record); position `index` is not.
@@ -514,13 +495,16 @@ interface IProvenanceLedger {
 
     /**
      * @dev Posts the record of the open round with at least `quorum` committee signatures.
-     * Entries with a signature are attested inline (batched mode); entries without one must match
-     * an earlier {attest} or wait for one (direct mode). AGGREGATOR_ROLE only.
+     * `updates` packs one entry per participant in S_t order, 141 bytes each (docs/protocol.md §11):
+     * participant, updateRoot, sampleCount, weight, epsilonMicros, reputationMicros (20, 32, 8, 4,
+     * 8 and 4 bytes, big-endian) and the participant's EIP-712 attestation (r, s, v). Entries with a
+     * signature are attested inline (batched mode); entries whose 65 signature bytes are zero must
+     * match an earlier {attest} or wait for one (direct mode). AGGREGATOR_ROLE only.
      */
     function postRound(
         uint256 federationId,
         RoundPost calldata post,
-        UpdateEntry[] calldata updates,
+        bytes calldata updates,
         bytes[] calldata quorumSignatures
     ) external;
 

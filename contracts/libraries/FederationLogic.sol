@@ -389,9 +389,20 @@ library FederationLogic {
         IProvenanceLedger.ParticipantState memory p,
         uint64 round
     ) internal pure {
-        if (p.id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
-        if (p.revokedFrom != 0 && round >= p.revokedFrom) {
-            revert IProvenanceLedger.ProvenanceParticipantRevoked(federationId, account, p.revokedFrom);
+        checkActive(federationId, account, p.id, p.revokedFrom, round);
+    }
+
+    /// @dev {checkActive} on the two members of a participant's state it reads.
+    function checkActive(
+        uint256 federationId,
+        address account,
+        uint32 id,
+        uint64 revokedFrom,
+        uint64 round
+    ) internal pure {
+        if (id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
+        if (revokedFrom != 0 && round >= revokedFrom) {
+            revert IProvenanceLedger.ProvenanceParticipantRevoked(federationId, account, revokedFrom);
         }
     }
 
@@ -457,6 +468,27 @@ library FederationLogic {
                 (uint256(p.reputationMicros) << 224);
         assembly ("memory-safe") {
             sstore(slot.slot, word)
+        }
+    }
+
+    /**
+     * @dev Writes a participant's state read as one `word` with the last three members changed: id and
+     * revokedFrom stay (the layout of {storeState}).
+     */
+    function storeState(
+        IProvenanceLedger.ParticipantState storage slot,
+        uint256 word,
+        uint64 lastAttestedRound,
+        uint64 epsilonSpentMicros,
+        uint32 reputationMicros
+    ) internal {
+        uint256 updated =
+            (word & type(uint96).max) |
+                (uint256(lastAttestedRound) << 96) |
+                (uint256(epsilonSpentMicros) << 160) |
+                (uint256(reputationMicros) << 224);
+        assembly ("memory-safe") {
+            sstore(slot.slot, updated)
         }
     }
 

@@ -43,6 +43,15 @@ library ProtocolHashes {
     /// @dev Rounds of the swap-or-not shuffle that draws S_t (docs/protocol.md §10).
     uint256 internal constant SELECTION_ROUNDS = 16;
 
+    /**
+     * @dev Bytes per entry of a round record as {IProvenanceLedger.postRound} takes it and
+     * {IProvenanceLedger.RoundProposed} publishes it (docs/protocol.md §11): participant (20),
+     * updateRoot (32), sampleCount (8), weight (4), epsilonMicros (8), reputationMicros (4), big-endian,
+     * then the participant's attestation signature r, s, v (65), all zero for an entry attested by
+     * its own {IProvenanceLedger.attest} transaction.
+     */
+    uint256 internal constant RECORD_ENTRY_SIZE = 141;
+
     /// @dev Differential-privacy parameters a participant declares for its update, fixed point.
     struct DpParams {
         uint64 epsilonMicros;
@@ -54,6 +63,89 @@ library ProtocolHashes {
     /// @dev keccak256 of the strictly ascending participant addresses, each as a 32-byte word.
     function participantsRoot(address[] memory sortedParticipants) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(sortedParticipants));
+    }
+
+    /**
+     * @dev The fields of entry `i` of packed round-record `entries` ({RECORD_ENTRY_SIZE}); the caller
+     * keeps i below entries.length / RECORD_ENTRY_SIZE.
+     */
+    function recordEntry(
+        bytes calldata entries,
+        uint256 i
+    )
+        internal
+        pure
+        returns (
+            address participant,
+            bytes32 updateRoot,
+            uint64 sampleCount,
+            uint32 weight,
+            uint64 epsilonMicros,
+            uint32 reputationMicros
+        )
+    {
+        uint256 fields;
+        assembly ("memory-safe") {
+            let at := add(entries.offset, mul(i, RECORD_ENTRY_SIZE))
+            participant := shr(96, calldataload(at))
+            updateRoot := calldataload(add(at, 20))
+            fields := calldataload(add(at, 52))
+        }
+        sampleCount = uint64(fields >> 192);
+        weight = uint32(fields >> 160);
+        epsilonMicros = uint64(fields >> 96);
+        reputationMicros = uint32(fields >> 64);
+    }
+
+    /// @dev The attestation signature (r, s, v) of entry `i` of `entries`; all zero: attested directly.
+    function recordEntrySignature(
+        bytes calldata entries,
+        uint256 i
+    ) internal pure returns (bytes32 r, bytes32 s, uint8 v) {
+        assembly ("memory-safe") {
+            let at := add(add(entries.offset, mul(i, RECORD_ENTRY_SIZE)), 76)
+            r := calldataload(at)
+            s := calldataload(add(at, 32))
+            v := shr(248, calldataload(add(at, 64)))
+        }
+    }
+
+    /**
+     * @dev A buffer laid out as abi.encode(a, b, c) of three n-word columns (arrays of static
+     * types), filled row by row with {setRow}: hashing it gives {updatesDigest} or {accountingDigest}
+     * without building the arrays and encoding them again.
+     */
+    function columnsBuffer(uint256 n) internal pure returns (bytes memory buffer) {
+        buffer = new bytes(32 * (6 + 3 * n));
+        assembly ("memory-safe") {
+            let data := add(buffer, 0x20)
+            let stride := mul(0x20, add(n, 1))
+            // The three head words are the columns' offsets; each column is its length, then its words.
+            mstore(data, 0x60)
+            mstore(add(data, 0x20), add(0x60, stride))
+            mstore(add(data, 0x40), add(0x60, mul(2, stride)))
+            mstore(add(data, 0x60), n)
+            mstore(add(add(data, 0x60), stride), n)
+            mstore(add(add(data, 0x60), mul(2, stride)), n)
+        }
+    }
+
+    /// @dev Sets row `i` < n of a {columnsBuffer} of n rows to (a, b, c).
+    function setRow(bytes memory buffer, uint256 n, uint256 i, uint256 a, uint256 b, uint256 c) internal pure {
+        assembly ("memory-safe") {
+            let at := add(add(buffer, 0xa0), mul(0x20, i))
+            let stride := mul(0x20, add(n, 1))
+            mstore(at, a)
+            mstore(add(at, stride), b)
+            mstore(add(at, mul(2, stride)), c)
+        }
+    }
+
+    /// @dev {participantsRoot} of the first column of a {columnsBuffer} of n rows whose first column is S_t.
+    function participantsRoot(bytes memory buffer, uint256 n) internal pure returns (bytes32 root) {
+        assembly ("memory-safe") {
+            root := keccak256(add(buffer, 0xa0), mul(0x20, n))
+        }
     }
 
     /// @dev keccak256(abi.encode(participants, updateRoots, weights)).

@@ -29,6 +29,7 @@ import {
   vectorTree,
   type RoundRecordMessage,
   type VectorTree,
+  encodeRecordEntries,
 } from "../../aggregator/protocol/index.js";
 import { ensureCircuitKeys } from "../../aggregator/zk/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/zk/prover.js";
@@ -291,7 +292,7 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
 
 /** Posts `r` as the aggregator. */
 export async function post(f: Fixture, r: BuiltRound, federationId = 1n) {
-  return f.ledger.connect(f.aggregator).postRound(federationId, r.post, r.entries, r.quorumSignatures);
+  return f.ledger.connect(f.aggregator).postRound(federationId, r.post, encodeRecordEntries(r.entries), r.quorumSignatures);
 }
 
 /** Direct mode: participant `address` sends its own attestation from `r`. */

@@ -10,6 +10,7 @@ contract ProtocolVectorsTest {
     string private constant ATTESTATION = "test/vectors/attestation.json";
     string private constant SELECTION = "test/vectors/selection.json";
     string private constant QUORUM = "test/vectors/quorum.json";
+    string private constant RECORD = "test/vectors/record.json";
 
     function testParticipantsRootMatchesVector() public view {
         string memory json = vm.readFile(COMMITMENT);
@@ -120,6 +121,96 @@ contract ProtocolVectorsTest {
             ProtocolHashes.accountingDigest(sorted, eps, reps) ==
                 vm.parseJsonBytes32(json, ".accounting.accountingDigest"),
             "accountingDigest differs from vector"
+        );
+    }
+
+    /// The ledger's reading of a record's packed entries and its digests over them, against the TS encoder's bytes.
+    function testRecordEntriesMatchVector() public view {
+        string memory json = vm.readFile(RECORD);
+        bytes memory packed = vm.parseJsonBytes(json, ".bytes");
+        require(vm.parseJsonUint(json, ".entrySize") == ProtocolHashes.RECORD_ENTRY_SIZE, "entry size differs");
+        uint256 n = packed.length / ProtocolHashes.RECORD_ENTRY_SIZE;
+        require(n == 4 && n * ProtocolHashes.RECORD_ENTRY_SIZE == packed.length, "vector is not four whole entries");
+        for (uint256 i = 0; i < n; ++i) this.checkRecordEntry(packed, i, json);
+        (bytes32 pRoot, bytes32 uDigest, bytes32 aDigest) = this.recordDigests(packed);
+        require(pRoot == vm.parseJsonBytes32(json, ".participantsRoot"), "participantsRoot differs from vector");
+        require(uDigest == vm.parseJsonBytes32(json, ".updatesDigest"), "updatesDigest differs from vector");
+        require(aDigest == vm.parseJsonBytes32(json, ".accountingDigest"), "accountingDigest differs from vector");
+    }
+
+    /// @dev Entry i of `packed` read by ProtocolHashes has the vector's fields (calldata, as the ledger reads it).
+    function checkRecordEntry(bytes calldata packed, uint256 i, string calldata json) external pure {
+        string memory at = string.concat(".entries[", vm.toString(i), "]");
+        (
+            address participant,
+            bytes32 updateRoot,
+            uint64 sampleCount,
+            uint32 weight,
+            uint64 epsilon,
+            uint32 reputation
+        ) = ProtocolHashes.recordEntry(packed, i);
+        require(participant == vm.parseJsonAddress(json, string.concat(at, ".participant")), "participant");
+        require(updateRoot == vm.parseJsonBytes32(json, string.concat(at, ".updateRoot")), "updateRoot");
+        require(sampleCount == vm.parseJsonUint(json, string.concat(at, ".sampleCount")), "sampleCount");
+        require(weight == vm.parseJsonUint(json, string.concat(at, ".weight")), "weight");
+        require(epsilon == vm.parseJsonUint(json, string.concat(at, ".epsilonMicros")), "epsilonMicros");
+        require(reputation == vm.parseJsonUint(json, string.concat(at, ".reputationMicros")), "reputationMicros");
+        (bytes32 r, bytes32 s, uint8 v) = ProtocolHashes.recordEntrySignature(packed, i);
+        bytes memory signature = vm.parseJsonBytes(json, string.concat(at, ".signature"));
+        if (signature.length == 0) {
+            require(r == 0 && s == 0 && v == 0, "a direct entry's signature is not zero");
+        } else {
+            require(keccak256(abi.encodePacked(r, s, v)) == keccak256(signature), "signature");
+        }
+    }
+
+    /// @dev The three digests of a record's columns, made as the ledger makes them.
+    function recordDigests(bytes calldata packed) external pure returns (bytes32, bytes32, bytes32) {
+        uint256 n = packed.length / ProtocolHashes.RECORD_ENTRY_SIZE;
+        bytes memory updates = ProtocolHashes.columnsBuffer(n);
+        bytes memory accounting = ProtocolHashes.columnsBuffer(n);
+        for (uint256 i = 0; i < n; ++i) {
+            (address p, bytes32 root, , uint32 weight, uint64 epsilon, uint32 reputation) = ProtocolHashes.recordEntry(
+                packed,
+                i
+            );
+            ProtocolHashes.setRow(updates, n, i, uint160(p), uint256(root), weight);
+            ProtocolHashes.setRow(accounting, n, i, uint160(p), epsilon, reputation);
+        }
+        return (ProtocolHashes.participantsRoot(updates, n), keccak256(updates), keccak256(accounting));
+    }
+
+    /// Random columns of 0 to 40 rows: the row-by-row buffers hash as the arrays' abi.encode does.
+    function testColumnsBufferMatchesArrays(bytes32 seed, uint256 n) public pure {
+        n = n % 41;
+        address[] memory participants = new address[](n);
+        bytes32[] memory roots = new bytes32[](n);
+        uint32[] memory weights = new uint32[](n);
+        uint64[] memory epsilons = new uint64[](n);
+        uint32[] memory reputations = new uint32[](n);
+        bytes memory updates = ProtocolHashes.columnsBuffer(n);
+        bytes memory accounting = ProtocolHashes.columnsBuffer(n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 word = uint256(keccak256(abi.encode(seed, i)));
+            participants[i] = address(uint160(word));
+            roots[i] = keccak256(abi.encode(word));
+            weights[i] = uint32(word >> 160);
+            epsilons[i] = uint64(word >> 192);
+            reputations[i] = uint32(word >> 224);
+            ProtocolHashes.setRow(updates, n, i, uint160(participants[i]), uint256(roots[i]), weights[i]);
+            ProtocolHashes.setRow(accounting, n, i, uint160(participants[i]), epsilons[i], reputations[i]);
+        }
+        require(
+            ProtocolHashes.participantsRoot(updates, n) == ProtocolHashes.participantsRoot(participants),
+            "participantsRoot of the buffer differs"
+        );
+        require(
+            keccak256(updates) == ProtocolHashes.updatesDigest(participants, roots, weights),
+            "updatesDigest of the buffer differs"
+        );
+        require(
+            keccak256(accounting) == ProtocolHashes.accountingDigest(participants, epsilons, reputations),
+            "accountingDigest of the buffer differs"
         );
     }
 
