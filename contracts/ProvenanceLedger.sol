@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
 import {BatchedRounds} from "./libraries/BatchedRounds.sol";
@@ -176,7 +175,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes[] calldata quorumSignatures
     ) external onlyRole(AGGREGATOR_ROLE) {
         FederationLogic.Federation storage fed = _liveFederation(federationId);
-        FederationState memory st = fed.state;
+        FederationState memory st = _recordState(fed);
         uint64 round = post.round;
         if (round != st.lastRound + 1) revert ProvenanceRoundOutOfOrder(federationId, st.lastRound + 1, round);
         if (post.parentRound != st.head) revert ProvenanceWrongParent(federationId, st.head, post.parentRound);
@@ -570,7 +569,8 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             if (r != 0 || s != 0 || v != 0) {
                 if (lastAttested == round) revert ProvenanceDuplicateAttestation(federationId, round, account);
                 bytes32 structHash = ProtocolHashes.attestationStructHash(preimage, updateRoot, sampleCount);
-                _checkRecovered(federationId, account, MessageHashUtils.toTypedDataHash(domain, structHash), r, s, v);
+                address recovered = _recover(MessageHashUtils.toTypedDataHash(domain, structHash), r, s, v);
+                if (recovered != account) revert ProvenanceInvalidSignature(federationId, account, recovered);
                 lastAttested = round;
             } else if (_recordDirect(fed, federationId, round, account, lastAttested, updateRoot, sampleCount)) {
                 ++pending;
@@ -595,7 +595,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     }
 
     /**
-     * @dev S_t of the open round for a record of `n` entries: as a bit mask, made by the linked library,
+     * @dev S_t of the open round for a record of `n` entries: as a bit mask
      * when the roster snapshot is small enough and the record long enough to repay it
      * ({FederationLogic.usesSelectionMask}); else the pivots to shuffle each index on its own.
      */
@@ -611,7 +611,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         if (size <= k) return selection;
         if (FederationLogic.usesSelectionMask(size, k, n)) {
             selection.masked = true;
-            selection.mask = FederationLogic.selectionMask(st.selectionSeed, size, k);
+            selection.mask = FederationLogic.selectionMaskOf(st.selectionSeed, size, k);
         } else {
             selection.pivots = ProtocolHashes.shufflePivots(st.selectionSeed, size);
         }
@@ -659,8 +659,8 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     ) private view {
         uint256 seen;
         for (uint256 i = 0; i < signatures.length; ++i) {
-            (address signer, ECDSA.RecoverError err, ) = _tryRecover(digest, signatures[i]);
-            uint256 position = err == ECDSA.RecoverError.NoError ? fed.committeePosition[signer] : 0;
+            address signer = _recover(digest, signatures[i]);
+            uint256 position = signer == address(0) ? 0 : fed.committeePosition[signer];
             if (position == 0) revert ProvenanceNotCommitteeMember(federationId, signer);
             // position <= FederationLogic.MAX_COMMITTEE = 255, so the shift stays within the word.
             uint256 bit = 1 << (position - 1);
@@ -743,39 +743,15 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         );
     }
 
-    /// @dev Reverts unless `signature` over `digest` recovers `account`.
+    /// @dev Reverts unless `signature` over `digest` recovers `account` (never zero: enrolled).
     function _checkRecovered(
         uint256 federationId,
         address account,
         bytes32 digest,
         bytes calldata signature
-    ) private pure {
-        (address recovered, ECDSA.RecoverError err, ) = _tryRecover(digest, signature);
-        _requireRecovered(federationId, account, recovered, err);
-    }
-
-    /// @dev Reverts unless (r, s, v) over `digest` recovers `account`.
-    function _checkRecovered(
-        uint256 federationId,
-        address account,
-        bytes32 digest,
-        bytes32 r,
-        bytes32 s,
-        uint8 v
-    ) private pure {
-        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
-        _requireRecovered(federationId, account, recovered, err);
-    }
-
-    function _requireRecovered(
-        uint256 federationId,
-        address account,
-        address recovered,
-        ECDSA.RecoverError err
-    ) private pure {
-        if (err != ECDSA.RecoverError.NoError || recovered != account) {
-            revert ProvenanceInvalidSignature(federationId, account, recovered);
-        }
+    ) private view {
+        address recovered = _recover(digest, signature);
+        if (recovered != account) revert ProvenanceInvalidSignature(federationId, account, recovered);
     }
 
     function _attestationDigest(
@@ -809,17 +785,11 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     }
 
     /**
-     * @dev ECDSA recovery of a 65-byte (r, s, v) signature read straight from calldata (no copy to
-     * memory); any other length is `InvalidSignatureLength`. `ECDSA.tryRecover` refuses high-s
-     * (malleable) signatures and a v other than 27 or 28.
+     * @dev {_recover} of a 65-byte (r, s, v) signature read straight from calldata (no copy to
+     * memory); zero for any other length.
      */
-    function _tryRecover(
-        bytes32 digest,
-        bytes calldata signature
-    ) private pure returns (address, ECDSA.RecoverError, bytes32) {
-        if (signature.length != 65) {
-            return (address(0), ECDSA.RecoverError.InvalidSignatureLength, bytes32(signature.length));
-        }
+    function _recover(bytes32 digest, bytes calldata signature) private view returns (address) {
+        if (signature.length != 65) return address(0);
         bytes32 r;
         bytes32 s;
         uint8 v;
@@ -829,7 +799,39 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             s := calldataload(add(signature.offset, 32))
             v := shr(248, calldataload(add(signature.offset, 64)))
         }
-        return ECDSA.tryRecover(digest, v, r, s);
+        return _recover(digest, r, s, v);
+    }
+
+    /**
+     * @dev The signer of (r, s, v) over `digest`, or zero when there is none: s above half the curve
+     * order (the malleable twin of a valid signature, refused as OpenZeppelin's ECDSA does), v other
+     * than 27 or 28, or no point; the precompile returns nothing for the last two.
+     */
+    function _recover(bytes32 digest, bytes32 r, bytes32 s, uint8 v) private view returns (address signer) {
+        assembly ("memory-safe") {
+            if iszero(gt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0)) {
+                // The four arguments go above the free memory pointer, not advanced; the result to scratch space.
+                let ptr := mload(0x40)
+                mstore(ptr, digest)
+                mstore(add(ptr, 0x20), v)
+                mstore(add(ptr, 0x40), r)
+                mstore(add(ptr, 0x60), s)
+                mstore(0x00, 0)
+                if staticcall(gas(), 0x01, ptr, 0x80, 0x00, 0x20) {
+                    signer := mload(0x00)
+                }
+            }
+        }
+    }
+
+    /// @dev The members of a federation's state that posting a record reads (not the successor's, never set while live).
+    function _recordState(FederationLogic.Federation storage fed) private view returns (FederationState memory st) {
+        FederationState storage stored = fed.state;
+        st.lastRound = stored.lastRound;
+        st.head = stored.head;
+        st.openedAt = stored.openedAt;
+        st.selectionSeed = stored.selectionSeed;
+        st.rosterSize = stored.rosterSize;
     }
 
     function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {

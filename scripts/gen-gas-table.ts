@@ -652,7 +652,7 @@ and one storage write of its participant slot: cumulative epsilon, reputation an
 last attested in, packed into one word (a warm rewrite costs 2,900 gas after a 2,100-gas cold
 read). The swap-or-not membership check (16 rounds; for a roster of at most 256 the ledger hashes the
 16 source words once per record beside the pivots, and each check reads them; a record of 12 or more
-entries checks them against S_t made whole as a bit mask by the linked library, about 29,500 gas per record,
+entries checks them against S_t made whole as a bit mask, about 26,000 gas per record,
 docs/protocol.md §10) adds ${n(selection)} gas (K = ${b.k}
 measured with a roster of ${b.k} instead of ${b.rosterSize}: ${n(noShuffle.batched.total)} gas). That is ${n(evidence)} gas,
 ${evidence > 8_000 ? "above" : "below"} 8,000, before any hashing of the record. The fixed part pays four new storage words for the

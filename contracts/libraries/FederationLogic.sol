@@ -408,18 +408,11 @@ library FederationLogic {
 
     /**
      * @dev A record of at least this many entries checks them against S_t made as a bit mask
-     * ({selectionMask}) rather than index by index: the mask costs about as much as shuffling 11 or
-     * 12 indices (about 29,500 gas against 2,600 per index, docs/gas.md).
+     * ({selectionMaskOf}) rather than index by index: the mask costs about as much as shuffling 10
+     * indices (about 26,000 gas against 2,600 per index, docs/gas.md): from 12 entries on it saves at
+     * least two indices' worth; at 10 or 11 the two ways cost about the same.
      */
     uint256 internal constant SELECTION_MASK_FROM = 12;
-
-    /**
-     * @dev S_t of a roster snapshot of `size` as a bit mask ({ProtocolHashes.selectionMask}); an external
-     * function so that the ledger links it rather than carries it (EIP-170). Requires k < size <= 256.
-     */
-    function selectionMask(bytes32 seed, uint256 size, uint256 k) external pure returns (uint256) {
-        return selectionMaskOf(seed, size, k);
-    }
 
     /**
      * @dev Whether a record of `n` entries checks them against S_t made as a bit mask: the roster snapshot
@@ -429,7 +422,7 @@ library FederationLogic {
         return size > k && size <= ProtocolHashes.SELECTION_TABLE_ROSTER && n >= SELECTION_MASK_FROM;
     }
 
-    /// @dev {selectionMask} for this library's own callers ({BatchedRounds}).
+    /// @dev S_t of a roster snapshot of `size` as a bit mask ({ProtocolHashes.selectionMask}). Requires k < size <= 256.
     function selectionMaskOf(bytes32 seed, uint256 size, uint256 k) internal pure returns (uint256) {
         return ProtocolHashes.selectionMask(ProtocolHashes.shufflePivots(seed, size), size, k);
     }
