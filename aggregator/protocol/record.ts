@@ -3,6 +3,7 @@
 // Solidity twin: ProtocolHashes.RECORD_ENTRY_SIZE, recordEntry and recordEntrySignature.
 import { concat, getAddress, hexlify, isHexString, toBeHex, zeroPadValue } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
+import type { BatchedEntryFields } from "./commitment.js";
 
 /** Bytes per entry: participant 20, updateRoot 32, sampleCount 8, weight 4, epsilonMicros 8, reputationMicros 4, signature 65. */
 export const RECORD_ENTRY_SIZE = 141;
@@ -10,14 +11,11 @@ export const RECORD_ENTRY_SIZE = 141;
 const SIGNATURE_BYTES = 65;
 const NO_SIGNATURE = "0x" + "00".repeat(SIGNATURE_BYTES);
 
-/** One entry of a round record; `signature` "0x" when the participant attests with attest(). */
-export interface UpdateEntry {
-  participant: string;
-  updateRoot: string;
-  sampleCount: bigint;
-  weight: number;
-  epsilonMicros: bigint;
-  reputationMicros: number;
+/**
+ * One entry of a round record: a batched entry's fields (§14 has the same six) and the participant's
+ * attestation, `signature` "0x" when the participant attests with attest().
+ */
+export interface UpdateEntry extends BatchedEntryFields {
   signature: string;
 }
 
