@@ -516,7 +516,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /**
      * @dev Checks every entry of packed record `entries` (n of {ProtocolHashes.RECORD_ENTRY_SIZE} bytes:
      * strictly ascending, enrolled, not revoked, selected, attested inline or directly, within budget),
-     * applies the budget debits and reputations, and returns the record's columns.
+     * applies the budget debits and reputations, and returns the digests over the record's columns.
      */
     function _recordEntries(
         FederationLogic.Federation storage fed,
