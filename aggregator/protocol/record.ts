@@ -1,7 +1,7 @@
 // The packed entries of a round record (docs/protocol.md §11): what `postRound` takes and
 // `RoundProposed` publishes, 141 bytes per participant in S_t order.
 // Solidity twin: ProtocolHashes.RECORD_ENTRY_SIZE, recordEntry and recordEntrySignature.
-import { concat, getAddress, hexlify, isHexString, toBeHex, zeroPadValue } from "ethers";
+import { concat, getAddress, hexlify, isHexString, toBeHex } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
 import type { BatchedEntryFields } from "./commitment.js";
 
@@ -85,7 +85,7 @@ export function decodeRecordEntries(data: string, context = "record"): UpdateEnt
     const signature = field(76, SIGNATURE_BYTES);
     entries.push({
       participant: getAddress(field(0, 20)),
-      updateRoot: zeroPadValue(field(20, 32), 32),
+      updateRoot: field(20, 32),
       sampleCount: BigInt(field(52, 8)),
       weight: Number(BigInt(field(60, 4))),
       epsilonMicros: BigInt(field(64, 8)),
