@@ -50,6 +50,7 @@ import {
   type Federation,
   type Stack,
 } from "../test/helpers/batched.js";
+import { FLOOR_LAYOUTS, deployProbe, postProbeRound, probeEntries, probeSelection } from "./gas-floor.js";
 
 export const GAS_DOC = path.resolve(import.meta.dirname, "..", "docs", "gas.md");
 export const SIZES = [4, 16, 64] as const;
@@ -398,6 +399,38 @@ export async function measureBatched(ethers: any, k: number, rosterFactor = 2): 
   }
 }
 
+/** GasFloorProbe's batched rounds in one layout, for each K of the table. */
+export interface FloorRow {
+  perWord: number;
+  rosterFactor: number;
+  /** Round 2 of a fresh probe, one per K in SIZES. */
+  rounds: GasSplit[];
+  /** The loop's own code per participant at the largest K, traced: what is not recovery, storage, logs or keccak256. */
+  loopCode: number;
+}
+
+/**
+ * Measures GasFloorProbe (contracts/bench/, scripts/gas-floor.ts) with `perWord` states a storage word
+ * and a roster of rosterFactor·K: for each K, a fresh probe, a warm-up round, then round 2 measured.
+ */
+export async function measureFloor(ethers: any, layout: { perWord: number; rosterFactor: number }): Promise<FloorRow> {
+  const rounds: GasSplit[] = [];
+  let loopCode = 0;
+  for (const k of SIZES) {
+    const probe = await deployProbe(
+      ethers,
+      layout.perWord,
+      layout.rosterFactor * k,
+      `K ${k}, ${layout.perWord} a word, roster ${layout.rosterFactor}K`,
+    );
+    await postProbeRound(probe, 1n, await probeEntries(probe, 1n, probeSelection(probe, k, 1n)));
+    const { tx, receipt } = await postProbeRound(probe, 2n, await probeEntries(probe, 2n, probeSelection(probe, k, 2n)));
+    rounds.push(split(tx, receipt));
+    loopCode = (await participantProfile(ethers, tx.hash, k)).rest;
+  }
+  return { ...layout, rounds, loopCode };
+}
+
 const n = (x: number) => x.toLocaleString("en-US");
 
 /** One participant of a batched record, by opcode class (gas), from the transaction's trace. */
@@ -568,6 +601,7 @@ export function renderDoc(
   batchedNoShuffle: BatchedGasRow,
   hardfork: string,
   profile: ParticipantProfile,
+  floor: FloorRow[],
 ): string {
   const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
   const { perK, fixed, selection } = fitPerParticipant({ k: a.k, split: a.batched }, { k: b.k, split: b.batched }, noShuffle.batched);
@@ -682,15 +716,115 @@ With none of "the rest" at all, the signature recovery, the state word, the part
 The remaining levers are in the protocol, not in the Solidity: checking the participants'
 signatures inside the Groth16 proof removes the signature bytes, the recoveries and most of the
 per-participant log (the in-circuit batched path above, which pays a proof instead); keeping budgets and reputations as a Merkle root
-updated in the proof would remove the per-participant storage write. Short of that, participant
-state packed several to a word by roster index (with the roster's addresses read from code or
-calldata rather than one cold slot per participant) would bring the 5,000-gas state word to about
-1,300 gas per participant when the roster is about K (four to a word, nearly all of them written) and
-about 2,400 with a roster of 2K as here (about half the words hold no selected participant), and a one-word round record (a hash over what the proof and the auditor need, its preimage
-supplied again by whoever proves or finalizes) would save three of the record's four new words,
-about 66,000 gas of the fixed part. Direct mode costs more in
+updated in the proof would remove the per-participant storage write. Short of that, the next
+section measures how far any storage layout can go. Direct mode costs more in
 total (each participant pays its own 21,000-gas transaction and a 22,100-gas storage word for its
 attestation) but spreads the cost over the participants and keeps every transaction small.
+
+${renderFloor(floor, fixed, selection * b.k)}`;
+}
+
+/** Gas per participant between the two largest K of a floor row, and the fixed part that line leaves. */
+function floorFit(r: FloorRow) {
+  const [a, b] = [r.rounds.length - 2, r.rounds.length - 1];
+  const fit = fitPerParticipant({ k: SIZES[a], split: r.rounds[a] }, { k: SIZES[b], split: r.rounds[b] }, r.rounds[b]);
+  return { perK: fit.perK, fixed: fit.fixed };
+}
+
+/** A lane's bits in GasFloorProbe: two halves of 128 / P bits. */
+const laneBits = (perWord: number) => 2 * Math.floor(128 / perWord);
+
+/** The largest epsilon budget, in millionths, that a lane holds beside a 20-bit reputation in millionths. */
+const budgetCap = (perWord: number) => (2 ** (laneBits(perWord) - 20) - 1) / 1e6;
+
+function renderEpsilon(x: number): string {
+  if (x >= 1e9) return "> 10⁹";
+  if (x >= 100) return n(Math.floor(x));
+  return x.toPrecision(3);
+}
+
+/** A floor row's largest-K round with its loop's code counted as free. */
+const noLoopCode = (r: FloorRow) => r.rounds[r.rounds.length - 1].total - SIZES[SIZES.length - 1] * r.loopCode;
+
+export function renderFloorRow(r: FloorRow): string {
+  const { perK } = floorFit(r);
+  const within = SIZES.filter((k, i) => r.rounds[i].total <= goal(k));
+  const roster = r.rosterFactor === 1 ? "K" : `${r.rosterFactor}K`;
+  const verdict = within.length === SIZES.length ? "every K" : within.length === 0 ? "none" : `K = ${within.join(", ")}`;
+  return `| ${r.perWord} | ${laneBits(r.perWord)} | ${renderEpsilon(budgetCap(r.perWord))} | ${roster} | ${r.rounds.map((x) => n(x.total)).join(" | ")} | ${n(perK.total)} (${n(perK.calldata)} + ${n(perK.logs)} + ${n(perK.execution)}) | ${verdict} | ${n(r.loopCode)} | ${n(noLoopCode(r))} |`;
+}
+
+/**
+ * The floor section: GasFloorProbe's rounds in each layout, against the goal, the ledger's fixed part
+ * and what its selection check costs at the largest K (that K from a roster of 2K, less from a roster of K).
+ */
+export function renderFloor(rows: FloorRow[], ledgerFixed: number, ledgerSelection: number): string {
+  const last = SIZES.length - 1;
+  const kMax = SIZES[last];
+  const g = goal(kMax);
+  const top = (r: FloorRow) => r.rounds[last].total;
+  const room = (x: number) => (x <= g ? `${n(g - x)} under` : `${n(x - g)} over`);
+  const wide = rows.filter((r) => r.rosterFactor === 2).sort((x, y) => x.perWord - y.perWord);
+  const single = wide.find((r) => r.perWord === 1)!;
+  const packed = wide.find((r) => r.perWord === 4)!;
+  const whole = rows.filter((r) => r.rosterFactor === 1);
+  const probeFixed = Math.round(rows.reduce((a, r) => a + floorFit(r).fixed, 0) / rows.length);
+  const layout = (r: FloorRow) => `${r.perWord} a word (budgets up to ${renderEpsilon(budgetCap(r.perWord))} epsilon)`;
+  return `## The floor: what any storage layout pays
+
+\`contracts/bench/GasFloorProbe.sol\` (a benchmark, never deployed with the ledger) posts a batched
+round doing only the part of the ledger's work that each participant makes unavoidable, in a loop
+written in assembly: the participant's 123-byte entry in calldata and once in an event (roster index,
+update root, sample count, weight, epsilon debit, reputation, a 65-byte signature), the recovery of its
+EIP-712 attestation (the ledger's \`Attestation\` type and domain, low-s enforced), its debit checked
+against the budget, and its spent epsilon and reputation rewritten in storage; per round, two committee
+signatures over the record and the entries, and one new storage word. It leaves out what the ledger
+must also do: the selection check, revocation and duplicate checks, h_t and the digests over the
+columns, the round's order and deadline, the next round's opening, the weights' sum. Participants'
+states are packed by roster index, P lanes to a storage word (spent epsilon in a lane's low half,
+reputation in its high half; how a lane is split does not change the gas), so that selected
+participants who share a word share its cold read and its rewrite, and the roster is read from
+contract code: one account access, with no storage slot per participant. "Largest budget" is what a
+lane holds in the ledger's unit, millionths of epsilon, beside a 20-bit reputation in millionths (the
+ledger's unit too). Each cell is round 2 of a fresh probe (round 1 warms it up; every lane holds a
+non-zero state from the start, as the ledger's participant words do), K participants chosen by the
+ledger's selection (§10) from a roster of the size shown, with real signatures; the debits and
+reputations fit 16 bits, so the entries are the same bytes in every layout. Per participant:
+calldata + logs + execution, from K = ${SIZES[last - 1]} to K = ${kMax}. "Loop code" is what the loop spends
+per participant on its own instructions, outside the signature recovery, storage and keccak256
+(traced at K = ${kMax} as in the table above); the last column takes it away: the K = ${kMax} round as if
+the loop cost nothing beyond the EVM's prices for the evidence.
+
+| states a word (P) | lane bits | largest budget (epsilon) | roster | ${SIZES.map((k) => `K = ${k}`).join(" | ")} | per participant | within goal | loop code per participant | K = ${kMax}, loop code free |
+| -: | -: | -: | :-: | ${SIZES.map(() => "-:").join(" | ")} | -: | :- | -: | -: |
+${rows.map(renderFloorRow).join("\n")}
+| goal | | | | ${SIZES.map((k) => n(goal(k))).join(" | ")} | 8,000 | | | ${n(g)} |
+
+- One word per participant (P = 1) is the ledger's layout, and every layout's when the roster is much
+  larger than K, since selected participants then rarely share a word. The probe pays
+  ${n(floorFit(single).perK.total)} gas per participant there, ${n(top(single))} at K = ${kMax}; with its loop's code free,
+  ${n(noLoopCode(single))}, ${room(noLoopCode(single))} the goal.
+- From a roster of 2K, as in the tables above, at K = ${kMax}: ${wide.map((r) => `${layout(r)}: ${n(top(r))} gas, ${room(top(r))}; ${n(noLoopCode(r))} with the loop's code free`).join("; ")}.
+- With the whole roster selected (a roster of K): ${whole.map((r) => `${layout(r)}: ${n(top(r))} gas, ${room(top(r))}; ${n(noLoopCode(r))} with the loop's code free`).join("; ")}.
+- What the probe leaves out is not free in the ledger: its selection check alone costs ${n(ledgerSelection)} gas at
+  K = ${kMax} (a roster of ${2 * kMax} against one of ${kMax}), and its fixed part is about ${n(ledgerFixed)} gas against the
+  probe's ${n(probeFixed)}.
+
+${
+  noLoopCode(single) > g
+    ? `So no code brings the ledger's storage model, one state word per participant, under the goal at
+K = ${kMax}: with its loop's code free, the probe, which does less than the ledger, still costs
+${n(noLoopCode(single))} gas. A model that might would pack
+participants' states by roster index, bind the roster without a storage slot per participant, keep a
+round's record in one word, and do everything else a round needs (the ledger's selection check alone
+is ${n(ledgerSelection)} gas) in what is left: with four states a word from a roster of 2K, ${g >= top(packed) ? n(g - top(packed)) : "nothing"} with the
+probe's own loop and ${g >= noLoopCode(packed) ? n(g - noLoopCode(packed)) : "nothing"} with a loop that costs nothing. What the floor is made of,
+the recoveries and the storage rewrites, goes only if the proof takes it over: the attestations
+checked inside the proof (the path above, which pays for a proof instead) or the states kept as a
+root the proof updates.`
+    : `So even one state word per participant leaves room under the goal at K = ${kMax} when the loop's code is
+free (${n(noLoopCode(single))} gas); the gap is in the ledger's code and fixed part.`
+}
 `;
 }
 
@@ -713,7 +847,13 @@ async function main(): Promise<void> {
     }
     const batchedNoShuffle = await measureBatched(chain.ethers, BATCHED_SIZES[BATCHED_SIZES.length - 1], 1);
     const hardfork = String(chain.connection.networkConfig?.hardfork ?? "default");
-    await writeFile(GAS_DOC, renderDoc(rows, noShuffle, batched, batchedNoShuffle, hardfork, profile));
+    const floor: FloorRow[] = [];
+    for (const layout of FLOOR_LAYOUTS) {
+      const row = await measureFloor(chain.ethers, layout);
+      console.log(renderFloorRow(row));
+      floor.push(row);
+    }
+    await writeFile(GAS_DOC, renderDoc(rows, noShuffle, batched, batchedNoShuffle, hardfork, profile, floor));
     console.log(`wrote ${path.relative(process.cwd(), GAS_DOC)}`);
   } finally {
     await chain.close();

@@ -3,9 +3,21 @@
 // table takes `npm run generate:gas`). Under `--coverage` the instrumented contracts burn other
 // amounts of gas, so only the generator itself is checked.
 import { expect } from "chai";
+import { Signature, Wallet, concat, keccak256, toBeHex, toUtf8Bytes } from "ethers";
 import { readFileSync } from "node:fs";
 import hre, { network } from "hardhat";
-import { GAS_DOC, goal, measure, renderRow } from "../scripts/gen-gas-table.js";
+import {
+  FLOOR_LAYOUTS,
+  PROBE_ENTRY_SIZE,
+  deployProbe,
+  encodeProbeEntries,
+  postProbeRound,
+  probeEntries,
+  probeQuorum,
+  type Probe,
+  type ProbeEntry,
+} from "../scripts/gas-floor.js";
+import { GAS_DOC, goal, measure, measureFloor, renderFloorRow, renderRow } from "../scripts/gen-gas-table.js";
 
 const { ethers } = await network.create();
 
@@ -23,5 +35,146 @@ describe("gas table (docs/gas.md)", function () {
     expect(row.verify!.execution, "the pairing check is part of proveRound").to.be.below(row.prove!.execution);
     if (hre.globalOptions.coverage) return; // instrumented bytecode: figures differ by design
     expect(readFileSync(GAS_DOC, "utf8"), "docs/gas.md is stale: run npm run generate:gas").to.contain(renderRow(row));
+  });
+});
+
+// The floor section of docs/gas.md bounds every ledger from below only if GasFloorProbe does all the
+// work it is said to do: each of its checks is exercised here, on real signatures.
+describe("gas floor probe (contracts/bench/GasFloorProbe.sol)", function () {
+  const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  let serial = 0;
+  /** A fresh probe with 4 states a word and a roster of 8 (its own keys), and round 1's entries for indices 1, 2, 5, 6. */
+  async function setup(perWord = 4): Promise<{ probe: Probe; entries: ProbeEntry[] }> {
+    const probe = await deployProbe(ethers, perWord, 8, `probe test ${serial++}`);
+    return { probe, entries: await probeEntries(probe, 1n, [1, 2, 5, 6]) };
+  }
+  const states = async (probe: Probe) => Promise.all(probe.roster.map(async (_, i) => [...(await probe.contract.stateOf(i))].map(BigInt)));
+
+  /** Sends a round, expects exactly `error` (with `args`) and unchanged states and record. */
+  async function expectRefused(probe: Probe, send: () => Promise<unknown>, error: string, args: unknown[]) {
+    const before = await states(probe);
+    await expect(send())
+      .to.be.revertedWithCustomError(probe.contract, error)
+      .withArgs(...args);
+    expect(await states(probe), `states changed after a refused round (${error})`).to.deep.equal(before);
+    expect(await probe.contract.records(1n)).to.equal(`0x${"00".repeat(32)}`);
+  }
+
+  it("should debit, store reputations and emit the entries of a valid round", async function () {
+    for (const perWord of [1, 4, 5, 8]) {
+      const { probe, entries } = await setup(perWord);
+      const { receipt } = await postProbeRound(probe, 1n, entries);
+      const posted = receipt.logs.map((l: any) => probe.contract.interface.parseLog(l)).find((e: any) => e?.name === "RoundPosted");
+      expect(posted.args.updates).to.equal(encodeProbeEntries(entries));
+      expect(await probe.contract.records(1n)).to.equal(posted.args.record);
+      const after = await states(probe);
+      for (const [i, state] of after.entries()) {
+        const e = entries.find((x) => x.index === i);
+        // Unselected lanes keep the initial state: nothing spent, reputation 1.
+        expect(state, `P = ${perWord}, roster index ${i}`).to.deep.equal(e ? [e.epsilon, BigInt(e.reputation)] : [0n, 1n]);
+      }
+      // Round 2 adds to the spent epsilon.
+      const again = await probeEntries(probe, 2n, [1, 2]);
+      await postProbeRound(probe, 2n, again);
+      expect((await states(probe))[1][0]).to.equal(entries[0].epsilon + again[0].epsilon);
+    }
+  });
+
+  it("should refuse an attestation signed by another key, for another round, or with a high s", async function () {
+    const { probe, entries } = await setup();
+    const impostor = new Wallet(keccak256(toUtf8Bytes("probe impostor")));
+    const forged = (await probeEntries({ ...probe, roster: probe.roster.map((w, i) => (i === 2 ? impostor : w)) }, 1n, [1, 2, 5, 6]))[1];
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], forged, ...entries.slice(2)]), "ProbeInvalidSignature", [
+      1n,
+      impostor.address,
+    ]);
+    const otherRound = (await probeEntries(probe, 2n, [1, 2, 5, 6]))[2];
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], entries[1], otherRound, entries[3]]), "ProbeInvalidSignature", [
+      2n,
+      (r: string) => r !== probe.roster[5].address,
+    ]);
+    const t = Signature.from(entries[3].signature);
+    const twin = concat([t.r, toBeHex(SECP256K1_N - BigInt(t.s), 32), t.v === 27 ? "0x1c" : "0x1b"]);
+    await expectRefused(
+      probe,
+      () => postProbeRound(probe, 1n, [...entries.slice(0, 3), { ...entries[3], signature: twin }]),
+      "ProbeInvalidSignature",
+      [3n, `0x${"00".repeat(20)}`],
+    );
+  });
+
+  it("should refuse entries out of order, outside the roster, malformed, or over budget", async function () {
+    const { probe, entries } = await setup();
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[1], entries[0]]), "ProbeNotAscending", [1n]);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], entries[0]]), "ProbeNotAscending", [1n]);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], { ...entries[1], index: 8 }]), "ProbeUnknownParticipant", [1n]);
+    const encoded = encodeProbeEntries(entries);
+    const short = encoded.slice(0, -2);
+    const record = keccak256(toUtf8Bytes("record 1"));
+    await expectRefused(
+      probe,
+      () => probe.contract.post(1n, 1n, probe.baseModelRoot, [...probe.dp], probe.budget, record, short, concat([])),
+      "ProbeMalformedEntries",
+      [BigInt(PROBE_ENTRY_SIZE * 4 - 1)],
+    );
+    const greedy = { ...entries[2], epsilon: probe.budget + 1n };
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], entries[1], greedy, entries[3]]), "ProbeBudgetExceeded", [
+      2n,
+      probe.budget,
+    ]);
+  });
+
+  it("should refuse a quorum short by one, from outside the committee, or repeated, and a round posted twice", async function () {
+    const { probe, entries } = await setup();
+    const encoded = encodeProbeEntries(entries);
+    const record = keccak256(toUtf8Bytes("record 1"));
+    const two = await probeQuorum(probe, 1n, record, encoded);
+    const one = two.slice(0, 2 + 130);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, entries, one), "ProbeQuorumNotReached", [`0x${"00".repeat(20)}`]);
+    const outsider = new Wallet(keccak256(toUtf8Bytes("probe outsider")));
+    const foreign = await probeQuorum({ ...probe, committee: [probe.committee[0], outsider] }, 1n, record, encoded);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, entries, foreign), "ProbeQuorumNotReached", [outsider.address]);
+    const repeated = concat([one, one]);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, entries, repeated), "ProbeQuorumNotReached", [probe.committee[0].address]);
+    // Signatures over other entries do not count.
+    const other = await probeQuorum(probe, 1n, record, encodeProbeEntries(entries.slice(1)));
+    await expectRefused(probe, () => postProbeRound(probe, 1n, entries, other), "ProbeQuorumNotReached", [
+      (a: string) => a !== probe.committee[0].address && a !== probe.committee[1].address,
+    ]);
+    await postProbeRound(probe, 1n, entries);
+    await expect(postProbeRound(probe, 1n, await probeEntries(probe, 1n, [3])))
+      .to.be.revertedWithCustomError(probe.contract, "ProbeRoundTaken")
+      .withArgs(1n);
+  });
+
+  it("should refuse a budget or a reputation wider than half a lane", async function () {
+    // Eight states a word: 16-bit halves.
+    const { probe, entries } = await setup(8);
+    await expectRefused(probe, () => postProbeRound({ ...probe, budget: 1n << 16n }, 1n, entries), "ProbeValueTooWide", [1n << 16n]);
+    const proud = { ...entries[1], reputation: 1 << 16 };
+    await expectRefused(probe, () => postProbeRound(probe, 1n, [entries[0], proud, ...entries.slice(2)]), "ProbeValueTooWide", [
+      BigInt(1 << 16),
+    ]);
+  });
+
+  it("should refuse a layout of 0 or 9 states a word, and an empty roster", async function () {
+    const committee = [1, 2, 3].map((i) => toBeHex(i, 20)) as [string, string, string];
+    const factory = await ethers.getContractFactory("GasFloorProbe");
+    for (const perWord of [0n, 9n]) {
+      await expect(factory.deploy(perWord, committee)).to.be.revertedWithCustomError(factory, "ProbeUnsupportedLayout").withArgs(perWord);
+    }
+    const probe = await factory.deploy(4n, committee);
+    await expect(probe.setRoster([])).to.be.revertedWithCustomError(probe, "ProbeBadRoster").withArgs(0n);
+  });
+
+  it("should hold the floor table the generator measures now", async function () {
+    const rows = [];
+    for (const layout of FLOOR_LAYOUTS) rows.push(await measureFloor(ethers, layout));
+    // More states a word can only share more reads and writes: the gas falls as P grows.
+    const wide = rows.filter((r) => r.rosterFactor === 2);
+    for (let i = 1; i < wide.length; i++) expect(wide[i].rounds[2].total).to.be.at.most(wide[i - 1].rounds[2].total);
+    if (hre.globalOptions.coverage) return; // instrumented bytecode: figures differ by design
+    const doc = readFileSync(GAS_DOC, "utf8");
+    for (const r of rows) expect(doc, "docs/gas.md is stale: run npm run generate:gas").to.contain(renderFloorRow(r));
   });
 });
