@@ -141,7 +141,11 @@ describe("gas floor probe (contracts/bench/GasFloorProbe.sol)", function () {
     await expectRefused(probe, () => postProbeRound(probe, 1n, entries, other), "ProbeQuorumNotReached", [
       (a: string) => a !== probe.committee[0].address && a !== probe.committee[1].address,
     ]);
-    await postProbeRound(probe, 1n, entries);
+    const garbage = concat([one, `0x${"11".repeat(64)}1b`]);
+    await expectRefused(probe, () => postProbeRound(probe, 1n, entries, garbage), "ProbeQuorumNotReached", [`0x${"00".repeat(20)}`]);
+    // Any two of the three: the third aggregator with the second.
+    const lastTwo = await probeQuorum({ ...probe, committee: probe.committee.slice(1) }, 1n, record, encoded);
+    await postProbeRound(probe, 1n, entries, lastTwo);
     await expect(postProbeRound(probe, 1n, await probeEntries(probe, 1n, [3])))
       .to.be.revertedWithCustomError(probe.contract, "ProbeRoundTaken")
       .withArgs(1n);
@@ -165,6 +169,15 @@ describe("gas floor probe (contracts/bench/GasFloorProbe.sol)", function () {
     }
     const probe = await factory.deploy(4n, committee);
     await expect(probe.setRoster([])).to.be.revertedWithCustomError(probe, "ProbeBadRoster").withArgs(0n);
+    const tooLong = Array.from({ length: 1229 }, (_, i) => toBeHex(i + 1, 20));
+    await expect(probe.setRoster(tooLong)).to.be.revertedWithCustomError(probe, "ProbeBadRoster").withArgs(1229n);
+  });
+
+  it("should keep the roster as contract code: a STOP byte, then 20 bytes per address", async function () {
+    const { probe } = await setup();
+    const [pointer, size] = await probe.contract.roster();
+    expect(size).to.equal(8n);
+    expect(await ethers.provider.getCode(pointer)).to.equal(concat(["0x00", ...probe.roster.map((w) => w.address.toLowerCase())]));
   });
 
   it("should hold the floor table the generator measures now", async function () {
