@@ -7,11 +7,12 @@ import {ProtocolHashes} from "../libraries/ProtocolHashes.sol";
  * @title GasFloorProbe
  * @notice Benchmark only (scripts/gen-gas-table.ts, docs/gas.md "The floor"); never part of a deployment.
  * It posts a batched round doing only the part of the ledger's work that each participant makes
- * unavoidable, in the cheapest layout known, so that its gas is a lower bound for any ledger that
- * records the same evidence: per participant, its entry in calldata and once in an event, the
- * recovery of its EIP-712 attestation (the ledger's `Attestation` type and domain, low-s enforced)
- * and its cumulative epsilon and reputation rewritten in storage; per round, the roster read from
- * contract code, two committee signatures over the record and one new storage word.
+ * unavoidable, in the cheapest layout known, so that its gas, less its loop's own code (which
+ * docs/gas.md traces and takes away), bounds from below any ledger that records the same evidence:
+ * per participant, its entry in calldata and once in an event, the recovery of its EIP-712
+ * attestation (the ledger's `Attestation` type and domain, low-s enforced) and its cumulative epsilon
+ * and reputation rewritten in storage; per round, the roster read from contract code, two committee
+ * signatures over the record and one new storage word.
  * @dev What the ledger must also do and this probe leaves out, so that the bound stays a bound: the
  * selection check, revocation and duplicate checks, the round commitment and the digests over the
  * record's columns, the round's order and deadline, the next round's opening, the weights' sum.
