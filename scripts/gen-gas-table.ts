@@ -5,7 +5,8 @@
 // RoundChunk instance of that K; then the batched path with in-circuit EdDSA attestations
 // (docs/protocol.md §14): postBatchedRound for K = 2, 4, 8, 16 and proveBatchedRound with real
 // RoundAttested proofs where the project has an instance of that K (the test instance K = 2 and the
-// default production instance K = 8, whose keys a cold cache builds first, which takes minutes).
+// default production instance K = 8, whose keys a cold cache builds first, which takes minutes);
+// then the floor: GasFloorProbe (scripts/gas-floor.ts) in several storage layouts for the same K.
 // Run: `npm run generate:gas` (npx tsx scripts/gen-gas-table.ts). Generated, never typed.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -789,10 +790,11 @@ lane holds in the ledger's unit, millionths of epsilon, beside a 20-bit reputati
 ledger's unit too). Each cell is round 2 of a fresh probe (round 1 warms it up; every lane holds a
 non-zero state from the start, as the ledger's participant words do), K participants chosen by the
 ledger's selection (§10) from a roster of the size shown, with real signatures; the debits and
-reputations fit 16 bits, so the entries are the same bytes in every layout. Per participant:
+reputations fit 16 bits, so every layout posts the same values (each probe has its own keys, so the
+signatures differ, by a few gas of calldata at most). Per participant:
 calldata + logs + execution, from K = ${SIZES[last - 1]} to K = ${kMax}. "Loop code" is what the loop spends
 per participant on its own instructions, outside the signature recovery, storage and keccak256
-(traced at K = ${kMax} as in the table above); the last column takes it away: the K = ${kMax} round as if
+(traced at K = ${kMax}, as the ledger's loop is above); the last column takes it away: the K = ${kMax} round as if
 the loop cost nothing beyond the EVM's prices for the evidence.
 
 | states a word (P) | lane bits | largest budget (epsilon) | roster | ${SIZES.map((k) => `K = ${k}`).join(" | ")} | per participant | within goal | loop code per participant | K = ${kMax}, loop code free |
