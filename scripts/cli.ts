@@ -1,6 +1,9 @@
 // The `dsain` command line; each subcommand lives in scripts/commands/<name>.ts and registers itself.
-import { Command } from "commander";
-import { DsainError, ensureError } from "../aggregator/errors.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { Command, CommanderError } from "commander";
+import { DsainError, ErrorCode, ensureError } from "../aggregator/errors.js";
+import { PROJECT_ROOT } from "../aggregator/paths.js";
 import { register as audit } from "./commands/audit.js";
 import { register as conformance } from "./commands/conformance.js";
 import { register as demo } from "./commands/demo.js";
@@ -11,7 +14,10 @@ import { register as zk } from "./commands/zk.js";
 const program = new Command()
   .name("dsain")
   .description("Verifiable federated learning: on-chain round commitments, Groth16 proofs of aggregation, IPFS checkpoints")
-  .showHelpAfterError();
+  .version(packageVersion(), "-V, --version", "print dsain's version")
+  .showHelpAfterError()
+  // Usage errors are thrown (not exited on) so that every command ends through one exit-code rule.
+  .exitOverride();
 
 // One line per subcommand module, in the order `dsain --help` lists them.
 for (const register of [demo, audit, conformance, simulate, privacy, zk]) register(program);
@@ -19,8 +25,22 @@ for (const register of [demo, audit, conformance, simulate, privacy, zk]) regist
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  process.exitCode = exitCodeOf(e);
+}
+
+/**
+ * Every command's exit code: 0 success, 1 a check or job failed, 2 bad usage (commander's own
+ * refusals, a DsainError with code BAD_ARGUMENT). Commands that judge something (audit, conformance,
+ * zk verify, the demo's audit) set 1 themselves when the verdict is negative.
+ */
+function exitCodeOf(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help and --version exit 0; commander printed the message
   const err = ensureError(e);
   console.error(`dsain: ${err instanceof DsainError ? `[${err.code}] ` : ""}${err.message}`);
   if (process.env.DSAIN_DEBUG) console.error(err);
-  process.exitCode = 1;
+  return err instanceof DsainError && err.code === ErrorCode.BAD_ARGUMENT ? 2 : 1;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }

@@ -5,7 +5,7 @@
 // to a word by roster index and the roster read from contract code. Everything else a ledger must do
 // is left out, so the probe's gas, less its loop's own code (traced by the generator), bounds any
 // ledger that records the same evidence from below.
-// Used by scripts/gen-gas-table.ts (docs/gas.md, "The floor") and test/gas.test.ts.
+// Used by scripts/gen-gas-table.ts (docs/gas.md, "The floor") and test/contracts/gas.test.ts.
 import { Wallet, concat, keccak256, solidityPacked, toUtf8Bytes, type TypedDataDomain } from "ethers";
 import { attestationDomain, integerWeights, selectParticipants, signAttestation } from "../aggregator/protocol/index.js";
 

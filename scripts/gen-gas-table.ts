@@ -11,18 +11,12 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type TransactionReceipt, type TransactionResponse } from "ethers";
-import { openChain } from "../aggregator/chain/hardhat.js";
-import { awaitChallenge } from "../aggregator/chain/challenge-block.js";
-import { deployLedger } from "../aggregator/chain/deploy.js";
-import {
-  AggregationRule,
-  NO_PREDECESSOR,
-  encodeRecordEntries,
-  pkhDid,
-  type FederationConfig,
-  type UpdateEntry,
-} from "../aggregator/chain/ledger.js";
-import { buildRecord, signRecord } from "../aggregator/chain/records.js";
+import { openChain } from "../aggregator/adapters/chain/hardhat.js";
+import { awaitChallenge } from "../aggregator/adapters/chain/challenge-block.js";
+import { deployLedger } from "../aggregator/adapters/chain/deploy.js";
+import { encodeRecordEntries, type UpdateEntry } from "../aggregator/adapters/chain/ledger.js";
+import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig } from "../aggregator/protocol/evidence.js";
+import { buildRecord, signRecord } from "../aggregator/adapters/chain/records.js";
 import {
   aggregateExact,
   attestationDomain,
@@ -34,9 +28,9 @@ import {
   type VectorTree,
 } from "../aggregator/protocol/index.js";
 import { treeDepth } from "../aggregator/protocol/vector-root.js";
-import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/zk/keys.js";
-import { buildRoundChunkInput, proveRoundChunk, toSolidityProof, type SolidityProof } from "../aggregator/zk/prover.js";
-import { proveInstance } from "../aggregator/zk/sampled.js";
+import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/adapters/proof/keys.js";
+import { buildRoundChunkInput, proveRoundChunk, toSolidityProof, type SolidityProof } from "../aggregator/adapters/proof/prover.js";
+import { proveInstance } from "../aggregator/adapters/proof/sampled.js";
 import {
   BATCHED_INSTANCE,
   batchedProofInput,
@@ -555,7 +549,7 @@ Measured through test/helpers/batched.ts: K participants with BabyJubJub keys se
 roster of 2K (so the swap-or-not selection runs for every entry), a committee of 3 of which 2 sign,
 a fresh ledger per K. Where the project has a RoundAttested instance of K (circuits/circuits.json),
 round 1 is proven with a real proof and finalized, and round 2 is measured, posted and then proven
-with a real proof (development keys of aggregator/zk/keys.ts) to the verifier the federation names;
+with a real proof (development keys of aggregator/adapters/proof/keys.ts) to the verifier the federation names;
 its model has the length whose Poseidon tree has the instance's depth. No instance exists for K =
 ${ks(lapsed)}, so no round of theirs can be proven: round 1 is posted, left to lapse past its
 challenge window (256 blocks mined) and expired, which rejects rounds 1 and 2 and opens round 3 on

@@ -5,8 +5,8 @@
 // Usage: tsx scripts/gen-poseidon-hasher.ts [--check]   (--check: write nothing, exit 1 if stale)
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { POSEIDON2_HASHER_FILE, type Poseidon2HasherArtifact } from "../aggregator/chain/deploy.js";
-import { PROJECT_ROOT } from "../aggregator/zk/keys.js";
+import { POSEIDON2_HASHER_FILE, type Poseidon2HasherArtifact } from "../aggregator/adapters/chain/deploy.js";
+import { PROJECT_ROOT } from "../aggregator/paths.js";
 
 /** The artifact file's text: circomlibjs' createCode(2) and generateABI(2), formatted as prettier formats JSON here. */
 export async function renderPoseidon2HasherArtifact(): Promise<string> {

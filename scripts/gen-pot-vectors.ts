@@ -23,9 +23,9 @@ import {
   updatesCommitment,
   verifyMessage,
   type AttestedEntry,
-} from "../aggregator/zk/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../aggregator/zk/challenge.js";
-import { packParticipantSlots } from "../aggregator/zk/sampled.js";
+} from "../aggregator/adapters/proof/attestation.js";
+import { challengeChunkCount, challengeIndices } from "../aggregator/adapters/proof/challenge.js";
+import { packParticipantSlots } from "../aggregator/adapters/proof/sampled.js";
 
 export const POT_VECTORS_FILE = path.resolve(import.meta.dirname, "..", "test", "vectors", "proof-of-training.json");
 

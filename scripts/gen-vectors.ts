@@ -42,7 +42,7 @@ import {
   type UpdateEntry,
 } from "../aggregator/protocol/index.js";
 import { checkpointCid } from "../aggregator/protocol/cid.js";
-import { byzFedExactRound } from "../aggregator/robust/byzfed-exact.js";
+import { byzFedExactRound } from "../aggregator/maths/robust/byzfed-exact.js";
 
 export const VECTORS_DIR = path.resolve(import.meta.dirname, "..", "test", "vectors");
 

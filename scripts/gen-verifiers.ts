@@ -1,9 +1,10 @@
 // Writes contracts/verifiers/<Verifier>.sol for every instance in circuits/circuits.json from
-// the deterministic development keys of aggregator/zk/keys.ts (byte-identical on regeneration).
+// the deterministic development keys of aggregator/adapters/proof/keys.ts (byte-identical on regeneration).
 // Usage: tsx scripts/gen-verifiers.ts [--check]   (--check: write nothing, exit 1 if stale)
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ensureCircuitKeys, loadCircuitInstances, PROJECT_ROOT } from "../aggregator/zk/keys.js";
+import { ensureCircuitKeys, loadCircuitInstances } from "../aggregator/adapters/proof/keys.js";
+import { PROJECT_ROOT } from "../aggregator/paths.js";
 
 const VERIFIERS_DIR = path.join(PROJECT_ROOT, "contracts", "verifiers");
 

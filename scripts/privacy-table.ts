@@ -1,10 +1,10 @@
 // Prints the tables of docs/privacy.md: Theorem 8 vs RDP, the per-round calibration, bytes per noise mode.
-// Run: npx tsx scripts/privacy-table.ts   (test/privacy.test.ts checks the doc holds this exact output)
+// Run: npx tsx scripts/privacy-table.ts   (test/unit/privacy.test.ts checks the doc holds this exact output)
 import { pathToFileURL } from "node:url";
-import { topKCount } from "../aggregator/fl/fedsov/topk.js";
-import { gaussianMechanismDelta, gaussianNoiseScale } from "../aggregator/privacy/gaussian.js";
-import { epsilonSampledGaussian } from "../aggregator/privacy/rdp.js";
-import { advancedCompositionSubsampled, theorem8 } from "../aggregator/privacy/theorem8.js";
+import { topKCount } from "../aggregator/maths/fedsov/topk.js";
+import { gaussianMechanismDelta, gaussianNoiseScale } from "../aggregator/maths/privacy/gaussian.js";
+import { epsilonSampledGaussian } from "../aggregator/maths/privacy/rdp.js";
+import { advancedCompositionSubsampled, theorem8 } from "../aggregator/maths/privacy/theorem8.js";
 
 const fmt = (x: number, digits = 4) => (x === Infinity ? "inf" : x >= 1e5 ? x.toExponential(2) : Number(x.toPrecision(digits)).toString());
 

@@ -14,10 +14,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { loadMnist } from "../aggregator/data/index.js";
-import { subset } from "../aggregator/fl/data.js";
-import { cnnSpec, initialWeights, mlpSpec, parameterCount, trainLocal } from "../aggregator/fl/model.js";
-import { initTf } from "../aggregator/fl/tf.js";
+import { loadMnist } from "../aggregator/lab/data/index.js";
+import { subset } from "../aggregator/maths/learning/data.js";
+import { cnnSpec, initialWeights, mlpSpec, parameterCount, trainLocal } from "../aggregator/maths/learning/model.js";
+import { initTf } from "../aggregator/maths/learning/tf.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, "..");

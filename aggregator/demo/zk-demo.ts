@@ -8,16 +8,17 @@
 // record on a Proposed head).
 import path from "node:path";
 import { Wallet, type Signer } from "ethers";
-import { AggregationRule, LedgerClient, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus, type ParticipantInfo } from "../chain/ledger.js";
-import { buildBatchedRecord, signBatchedRecord } from "../chain/records.js";
-import { awaitChallenge, grindChallengeBlock } from "../chain/challenge-block.js";
-import { deployPoseidon2Hasher } from "../chain/deploy.js";
-import { openChain, type ChainSession } from "../chain/hardhat.js";
+import { LedgerClient } from "../adapters/chain/ledger.js";
+import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus, type ParticipantInfo } from "../protocol/evidence.js";
+import { buildBatchedRecord, signBatchedRecord } from "../adapters/chain/records.js";
+import { awaitChallenge, grindChallengeBlock } from "../adapters/chain/challenge-block.js";
+import { deployPoseidon2Hasher } from "../adapters/chain/deploy.js";
+import { openChain, type ChainSession } from "../adapters/chain/hardhat.js";
 import { DsainError, ErrorCode } from "../errors.js";
-import { syntheticClassification, splitIid, trainTestSplit, type Dataset } from "../fl/data.js";
-import { evaluate, initialWeights, mlpSpec, trainLocal } from "../fl/model.js";
-import { initTf } from "../fl/tf.js";
-import { openCheckpointStore, type CheckpointStore } from "../ipfs/checkpoint-store.js";
+import { syntheticClassification, splitIid, trainTestSplit, type Dataset } from "../maths/learning/data.js";
+import { evaluate, initialWeights, mlpSpec, trainLocal } from "../maths/learning/model.js";
+import { initTf } from "../maths/learning/tf.js";
+import { openCheckpointStore, type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
 import {
   aggregateExact,
   attestationDomain,
@@ -36,7 +37,7 @@ import {
   type PublishedUpdate,
 } from "../protocol/index.js";
 import { cidToOnchain } from "../protocol/cid.js";
-import { babyJubKeyFromSeed, roundScope, type BabyJubKeyPair } from "../zk/attestation.js";
+import { babyJubKeyFromSeed, roundScope, type BabyJubKeyPair } from "../adapters/proof/attestation.js";
 import {
   batchedEntries,
   buildBatchedProofInput,
@@ -44,10 +45,10 @@ import {
   rosterRegistry,
   signBatchedUpdate,
   type BatchedAttestation,
-} from "../zk/batched-round.js";
-import { ensureCircuitKeys, loadCircuitInstance, releaseZkWorkers } from "../zk/keys.js";
-import { ProverQueue, type QueuedProof } from "../zk/pipeline.js";
-import { toSolidityProof } from "../zk/prover.js";
+} from "../adapters/proof/batched-round.js";
+import { ensureCircuitKeys, loadCircuitInstance, releaseZkWorkers } from "../adapters/proof/keys.js";
+import { ProverQueue, type QueuedProof } from "../adapters/proof/pipeline.js";
+import { toSolidityProof } from "../adapters/proof/prover.js";
 import {
   committeeWallet,
   concludeDemo,
@@ -60,7 +61,7 @@ import {
   type DemoOptions,
   type DemoResult,
   type RoundSummary,
-} from "./demo.js";
+} from "./common.js";
 
 /** The RoundAttested instance of the demo: K = 2, DEPTH = 4 (the 212-parameter MLP: 14 chunks), C = 0, S = 2, R = 2. */
 export const ZK_DEMO_INSTANCE = "RoundAttested_2-4-0-2-2_test";

@@ -30,8 +30,8 @@ import {
   trimmedMean,
   BYZFED_DEFAULTS,
   type Vec,
-} from "../../aggregator/robust/index.js";
-import { simdEnabled } from "../../aggregator/robust/simd.js";
+} from "../../aggregator/maths/robust/index.js";
+import { simdEnabled } from "../../aggregator/maths/robust/simd.js";
 
 const run = promisify(execFile);
 const SELF = fileURLToPath(import.meta.url);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Vectorised numpy ByzFed, the yardstick of scripts/bench/aggregation.ts.
 
-The same algorithm as aggregator/robust/byzfed.ts and the DSAIN authors' code/dsain.py (Weiszfeld
+The same algorithm as aggregator/maths/robust/byzfed.ts and the DSAIN authors' code/dsain.py (Weiszfeld
 from the mean, distances floored at 1e-10, stop at the first step under tol and return the iterate
 before it; robust scale max(1.4826 * median(d), 1e-10); keep d_i <= tau * scale; fresh reputations
 r = alpha + (1 - alpha) * [kept]; reputation-weighted mean of the kept updates, or of all when none
@@ -69,7 +69,7 @@ def weiszfeld_tuned(X, max_iter=100, tol=1e-6, floor=1e-10):
 
 
 EPS = 2.0**-53
-KAPPA = 4.0  # aggregator/robust/weiszfeld-pass.ts
+KAPPA = 4.0  # aggregator/maths/robust/weiszfeld-pass.ts
 
 
 def gamma(h):
@@ -77,7 +77,7 @@ def gamma(h):
 
 
 def weiszfeld_dot(X, max_iter=100, tol=1e-6, floor=1e-10):
-    """Distances by the update form of aggregator/robust/weiszfeld-pass.ts: with s = y' - y,
+    """Distances by the update form of aggregator/maths/robust/weiszfeld-pass.ts: with s = y' - y,
     ||x_i - y'||^2 = ||x_i - y||^2 - 2 (x_i . s - y . s) + ||s||^2, so an iteration is two BLAS
     matrix-vector products (w @ X and X @ s) and no K x d temporary. Each row carries a bound of its
     rounding error (the TypeScript's formula; BLAS's summation order is unknown, so the depth of

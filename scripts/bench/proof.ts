@@ -9,7 +9,7 @@
 //   npx tsx scripts/bench/proof.ts RoundAttested_8-14-0-1-4 --runs 5
 //   npx tsx scripts/bench/proof.ts --no-gas                # skip the EVM part
 //
-// Keys come from aggregator/zk/keys.ts (development keys; a cold cache sets them up first, which
+// Keys come from aggregator/adapters/proof/keys.ts (development keys; a cold cache sets them up first, which
 // is not timed). Proving cost is the same for ceremony keys of the same circuit.
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -21,20 +21,26 @@ import { challengeSeed } from "../../aggregator/protocol/commitment.js";
 import { CHUNK_SIZE } from "../../aggregator/protocol/constants.js";
 import { getPoseidon, type PoseidonHasher } from "../../aggregator/protocol/poseidon.js";
 import { chunkLeaves, treeLevels, type VectorTree } from "../../aggregator/protocol/vector-root.js";
-import { attestationMeta, babyJubKeyFromSeed, keyRegistry, roundScope, signAttestation } from "../../aggregator/zk/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../../aggregator/zk/challenge.js";
+import {
+  attestationMeta,
+  babyJubKeyFromSeed,
+  keyRegistry,
+  roundScope,
+  signAttestation,
+} from "../../aggregator/adapters/proof/attestation.js";
+import { challengeChunkCount, challengeIndices } from "../../aggregator/adapters/proof/challenge.js";
 import {
   ensureCircuitKeys,
   loadCircuitInstances,
   loadSnarkjs,
-  PROJECT_ROOT,
   releaseZkWorkers,
   snarkjsVersion,
   type CircuitKeys,
   type CircuitSignals,
-} from "../../aggregator/zk/keys.js";
-import { buildRoundChunkInput, toSolidityProof } from "../../aggregator/zk/prover.js";
-import { buildRoundAttestedInput, buildRoundChunksInput } from "../../aggregator/zk/sampled.js";
+} from "../../aggregator/adapters/proof/keys.js";
+import { PROJECT_ROOT } from "../../aggregator/paths.js";
+import { buildRoundChunkInput, toSolidityProof } from "../../aggregator/adapters/proof/prover.js";
+import { buildRoundAttestedInput, buildRoundChunksInput } from "../../aggregator/adapters/proof/sampled.js";
 
 const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 

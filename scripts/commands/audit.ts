@@ -27,7 +27,7 @@ export function register(program: Command): void {
       false,
     )
     .action(async (o) => {
-      const { runAuditCommand } = await import("../../aggregator/audit/command.js");
+      const { runAuditCommand } = await import("../../aggregator/roles/auditor/command.js");
       let summary: Record<string, string> = {};
       if (o.ledger === undefined || o.federation === undefined || o.ipfs === undefined) {
         try {

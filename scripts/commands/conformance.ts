@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .argument("<file>", "vectors file (JSON with meta and cases), e.g. ../shared/vectors/dsain/byzfed-vectors.json")
     .option("--verbose", "also list the cases that pass")
     .action(async (file: string, o: { verbose?: boolean }) => {
-      const { formatReport, readVectorsFile, runConformance } = await import("../../aggregator/conformance/index.js");
+      const { formatReport, readVectorsFile, runConformance } = await import("../../aggregator/lab/conformance/index.js");
       const report = runConformance(await readVectorsFile(path.resolve(file)));
       console.log(`${file}: schema ${report.schema ?? "unknown"}, ${report.outcomes.length} checks`);
       for (const line of formatReport(report, o.verbose)) console.log(line);

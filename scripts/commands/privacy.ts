@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .requiredOption("--delta <d>", "target delta, in (0, 1)", openUnit("--delta"))
     .option("--json", "print one JSON object instead of text")
     .action(async (o: { q: number; sigma: number; steps: number; delta: number; json?: boolean }) => {
-      const { epsilonSampledGaussian, DEFAULT_RDP_ORDERS } = await import("../../aggregator/privacy/rdp.js");
+      const { epsilonSampledGaussian, DEFAULT_RDP_ORDERS } = await import("../../aggregator/maths/privacy/rdp.js");
       const r = epsilonSampledGaussian({ q: o.q, sigma: o.sigma, steps: o.steps, delta: o.delta });
       if (o.json) {
         const out = {

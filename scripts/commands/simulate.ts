@@ -5,8 +5,8 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { ATTACK_NAMES, type AttackName, isAttackName } from "../../aggregator/sim/config.js";
-import { STRATEGY_NAMES, type StrategyName, isStrategyName } from "../../aggregator/sim/strategies.js";
+import { ATTACK_NAMES, type AttackName, isAttackName } from "../../aggregator/lab/sim/config.js";
+import { STRATEGY_NAMES, type StrategyName, isStrategyName } from "../../aggregator/lab/sim/strategies.js";
 import { positiveInt, positiveNumber } from "./args.js";
 
 function list(name: string, value: string): string[] {
@@ -145,11 +145,11 @@ export function register(program: Command): void {
     .option("--render <file.json>", "run nothing: rewrite the table and plots from a results JSON written earlier (into --out)")
     .action(async (o: Options, command: Command) => {
       const { COMMUNICATION, TABLE2, gridConfigs, runGrid, summarize, writeResults, accuracyMatrix, table2Targets } =
-        await import("../../aggregator/sim/index.js");
+        await import("../../aggregator/lab/sim/index.js");
       if (o.table2 && o.communication)
         throw new InvalidArgumentError("--table2 and --communication are separate presets; run them one at a time");
       if (o.render !== undefined) {
-        const { parseStoredResults } = await import("../../aggregator/sim/output.js");
+        const { parseStoredResults } = await import("../../aggregator/lab/sim/output.js");
         const file = path.resolve(o.render);
         let text: string;
         try {

@@ -1,10 +1,10 @@
-// `dsain zk`: production Groth16 keys by a phase-2 ceremony (aggregator/zk/ceremony.ts): setup from
+// `dsain zk`: production Groth16 keys by a phase-2 ceremony (aggregator/adapters/proof/ceremony.ts): setup from
 // an external powers of tau pinned by sha256, contributions, verification, beacon, export.
 import path from "node:path";
 import type { Command } from "commander";
 import { nonNegativeInt } from "./args.js";
 
-const ceremony = () => import("../../aggregator/zk/ceremony.js");
+const ceremony = () => import("../../aggregator/adapters/proof/ceremony.js");
 const log = (m: string) => console.error(m);
 
 export function register(program: Command): void {

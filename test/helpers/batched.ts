@@ -3,7 +3,7 @@
 // bytecode, participants with ECDSA wallets and BabyJubJub keys, rounds over real encoded vectors and
 // real EdDSA-Poseidon signatures, so every round a test posts can be proven with a real Groth16 proof.
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { deployLedger, deployPoseidon2Hasher } from "../../aggregator/chain/deploy.js";
+import { deployLedger, deployPoseidon2Hasher } from "../../aggregator/adapters/chain/deploy.js";
 import {
   AggregationRule,
   NO_DP,
@@ -14,8 +14,8 @@ import {
   type FederationConfig,
   type ParticipantInfo,
   type SolidityProof,
-} from "../../aggregator/chain/ledger.js";
-import { buildBatchedRecord, signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/chain/records.js";
+} from "../../aggregator/protocol/evidence.js";
+import { buildBatchedRecord, signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/adapters/chain/records.js";
 import {
   aggregateExact,
   attestationDomain,
@@ -31,10 +31,16 @@ import {
   type AttestedEntry,
   type BabyJubKeyPair,
   type KeyRegistry,
-} from "../../aggregator/zk/attestation.js";
-import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/zk/keys.js";
-import { type RoundAttestedInput } from "../../aggregator/zk/sampled.js";
-import { batchedEntries, buildBatchedProofInput, proveBatchedRoundInput, rosterRegistry } from "../../aggregator/zk/batched-round.js";
+} from "../../aggregator/adapters/proof/attestation.js";
+import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/adapters/proof/keys.js";
+import { type RoundAttestedInput } from "../../aggregator/adapters/proof/sampled.js";
+import {
+  batchedEntries,
+  buildBatchedProofInput,
+  proveBatchedRoundInput,
+  rosterRegistry,
+} from "../../aggregator/adapters/proof/batched-round.js";
+import { seededVector } from "./random.js";
 
 /** The circuit instance whose verifier batched federations of these tests use: K = 2, DEPTH = 4, C = 0, S = 2, R = 2. */
 export const BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
@@ -53,19 +59,6 @@ export async function member(label: string, withKey = true): Promise<Member> {
     wallet: new Wallet(keccak256(toUtf8Bytes(`dsain batched test: ${label}`))),
     key: withKey ? await babyJubKeyFromSeed(`dsain batched test: ${label}`) : null,
   };
-}
-
-/** A deterministic int32 vector in [-span, span] (xorshift32). */
-export function seededVector(seed: number, length: number, span: number): Int32Array {
-  let x = seed >>> 0 || 1;
-  return Int32Array.from({ length }, () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return (x % (2 * span + 1)) - span;
-  });
 }
 
 export type Stack = Awaited<ReturnType<typeof deployStack>>;
@@ -265,7 +258,7 @@ export async function buildBatchedRound(f: Federation, o: RoundOptions = {}): Pr
   const next = aggregateExact(prev, deltas, weights);
   const modelRoot = fieldToBytes32(await vectorRoot(next));
   f.models.set(modelRoot, next);
-  // The entries and their Poseidon commitment come from the production builder (aggregator/zk/batched-round.ts).
+  // The entries and their Poseidon commitment come from the production builder (aggregator/adapters/proof/batched-round.ts).
   const built = await batchedEntries(
     slots.map((slot, i) => {
       const key = o.committedKeys?.[i] ?? f.roster[slot].key;

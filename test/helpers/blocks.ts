@@ -1,7 +1,7 @@
 // Tampering with a Helia node's blocks on disk, for audit tests: the auditor must notice, and the
 // original bytes are put back afterwards so later tests see the untouched history.
 import { readFile, writeFile } from "node:fs/promises";
-import { blockFilePath, type CheckpointStore } from "../../aggregator/ipfs/checkpoint-store.js";
+import { blockFilePath, type CheckpointStore } from "../../aggregator/adapters/storage/checkpoint-store.js";
 
 /** Runs `body` with the block file of `cid` changed by `edit`, then puts the original bytes back. */
 export async function withBlock<T>(

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DEMO_DEFAULTS, runDemo, type DemoOptions, type DemoResult } from "../../aggregator/demo/demo.js";
-import type { FederationEvidence } from "../../aggregator/chain/ledger.js";
-import { releaseZkWorkers } from "../../aggregator/zk/keys.js";
+import type { FederationEvidence } from "../../aggregator/protocol/evidence.js";
+import { releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
 
 export interface DemoRun {
   dir: string;

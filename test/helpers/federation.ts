@@ -3,7 +3,8 @@
 // posts can be proven with a real Groth16 proof), and builders for signed round records (batched or
 // direct) with overrides that let a test break exactly one thing.
 import { Wallet, getBytes, keccak256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
-import { deployLedger } from "../../aggregator/chain/deploy.js";
+import { deployLedger } from "../../aggregator/adapters/chain/deploy.js";
+import { type UpdateEntry } from "../../aggregator/adapters/chain/ledger.js";
 import {
   AggregationRule,
   NO_DP,
@@ -14,9 +15,8 @@ import {
   type RoundColumns,
   type RoundPost,
   type SolidityProof,
-  type UpdateEntry,
-} from "../../aggregator/chain/ledger.js";
-import { buildRecord, signRecord } from "../../aggregator/chain/records.js";
+} from "../../aggregator/protocol/evidence.js";
+import { buildRecord, signRecord } from "../../aggregator/adapters/chain/records.js";
 import {
   FIELD_MODULUS,
   aggregateExact,
@@ -31,9 +31,9 @@ import {
   type VectorTree,
   encodeRecordEntries,
 } from "../../aggregator/protocol/index.js";
-import { ensureCircuitKeys } from "../../aggregator/zk/keys.js";
-import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/zk/prover.js";
-import { awaitChallenge, type RpcProvider } from "../../aggregator/chain/challenge-block.js";
+import { ensureCircuitKeys } from "../../aggregator/adapters/proof/keys.js";
+import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/adapters/proof/prover.js";
+import { awaitChallenge, type RpcProvider } from "../../aggregator/adapters/chain/challenge-block.js";
 
 /** The circuit instance whose verifier the fixture deploys and whose keys prove its rounds. */
 export const PROOF_INSTANCE = "RoundChunk_4-4_test";

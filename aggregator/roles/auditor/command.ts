@@ -1,0 +1,61 @@
+// `dsain audit`: connects to a chain and a Helia directory and runs the auditor.
+import { JsonRpcProvider } from "ethers";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { LedgerClient } from "../../adapters/chain/ledger.js";
+import { DsainError, ErrorCode } from "../../errors.js";
+import { openCheckpointStore } from "../../adapters/storage/checkpoint-store.js";
+import { ensureCircuitKeys, releaseZkWorkers } from "../../adapters/proof/keys.js";
+import { PROJECT_ROOT } from "../../paths.js";
+import { auditEvidence } from "./run.js";
+
+/** The RoundAttested instance of `dsain demo --zk-attestations`. */
+export const DEFAULT_BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+
+export async function runAuditCommand(o: {
+  rpcUrl: string;
+  ledger: string;
+  federationId: bigint;
+  ipfsDir: string;
+  instance: string;
+  /** RoundAttested instance whose verifying key checks a batched federation's proofs (read only when the federation is batched). */
+  batchedInstance?: string;
+  allowMissingUpdates?: boolean;
+  log: (line: string) => void;
+}): Promise<boolean> {
+  const artifactPath = path.join(PROJECT_ROOT, "artifacts", "contracts", "ProvenanceLedger.sol", "ProvenanceLedger.json");
+  let abi;
+  try {
+    abi = JSON.parse(await readFile(artifactPath, "utf8")).abi;
+  } catch (e) {
+    throw new DsainError(ErrorCode.BAD_ARGUMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, {
+      cause: e,
+    });
+  }
+  const provider = new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: false });
+  const keys = await ensureCircuitKeys(o.instance, { log: (m) => o.log(`  ${m}`) });
+  const store = await openCheckpointStore({ directory: o.ipfsDir });
+  try {
+    o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints and updates from ${o.ipfsDir}`);
+    const evidence = await new LedgerClient(o.ledger, abi, provider).readEvidence(o.federationId, provider);
+    const batchedKeys =
+      evidence.batched === undefined
+        ? undefined
+        : await ensureCircuitKeys(o.batchedInstance ?? DEFAULT_BATCHED_INSTANCE, { log: (m) => o.log(`  ${m}`) });
+    const outcome = await auditEvidence({
+      evidence,
+      store,
+      vkey: keys.vkey,
+      vkeyHash: keys.vkeyHash,
+      batchedVkey: batchedKeys?.vkey,
+      batchedVkeyHash: batchedKeys?.vkeyHash,
+      allowMissingUpdates: o.allowMissingUpdates,
+      log: o.log,
+    });
+    return outcome.ok;
+  } finally {
+    await store.stop();
+    provider.destroy();
+    await releaseZkWorkers();
+  }
+}
