@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { DsainError, ErrorCode, ensureError } from "../aggregator/errors.js";
+import { DsainError, USAGE_ERROR_CODES, ensureError } from "../aggregator/errors.js";
 import { PROJECT_ROOT } from "../aggregator/paths.js";
 import { register as audit } from "./commands/audit.js";
 import { register as conformance } from "./commands/conformance.js";
@@ -29,16 +29,18 @@ try {
 }
 
 /**
- * Every command's exit code: 0 success, 1 a check or job failed, 2 bad usage (commander's own
- * refusals, a DsainError with code BAD_ARGUMENT). Commands that judge something (audit, conformance,
- * zk verify, the demo's audit) set 1 themselves when the verdict is negative.
+ * Every command's exit code: 0 success, 1 a check or job failed, 2 bad usage or an environment the
+ * command cannot run in (commander's own refusals, a DsainError whose code is in USAGE_ERROR_CODES:
+ * a bad argument, an invalid configuration, a missing runtime, an unreachable chain). Commands that
+ * judge something (audit, conformance, zk verify, the demo's audit) set 1 themselves when the
+ * verdict is negative.
  */
 function exitCodeOf(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // help and --version exit 0; commander printed the message
   const err = ensureError(e);
   console.error(`dsain: ${err instanceof DsainError ? `[${err.code}] ` : ""}${err.message}`);
   if (process.env.DSAIN_DEBUG) console.error(err);
-  return err instanceof DsainError && err.code === ErrorCode.BAD_ARGUMENT ? 2 : 1;
+  return err instanceof DsainError && USAGE_ERROR_CODES.has(err.code) ? 2 : 1;
 }
 
 function packageVersion(): string {

@@ -136,7 +136,7 @@ function canonicalCid(x: unknown): string | undefined {
 function checkPublishedUpdates(updates: readonly PublishedUpdate[]): void {
   for (const [i, u] of updates.entries()) {
     if (checksummed(u.participant) === undefined) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `update ${i}: participant ${u.participant} is not an EIP-55 checksummed address`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `update ${i}: participant ${u.participant} is not an EIP-55 checksummed address`);
     }
     if (canonicalCid(u.cid) === undefined) {
       throw new DsainError(ErrorCode.CID_UNSUPPORTED, `update ${i}: ${u.cid} is not a canonical CIDv1 (raw or dag-pb, sha2-256)`);
@@ -192,7 +192,7 @@ export function encodeUpdateFile(u: UpdateFile): Uint8Array {
   const length = checkedLength(u.tensors, u.values);
   const participant = checksummed(u.participant);
   if (participant === undefined) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `participant ${u.participant} is not an EIP-55 checksummed address`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `participant ${u.participant} is not an EIP-55 checksummed address`);
   }
   return encodeContainer(
     {

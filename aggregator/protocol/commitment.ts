@@ -113,10 +113,10 @@ export function batchedEntriesDigest(entries: readonly BatchedEntryFields[]): st
  */
 export function padSlots<T>(items: readonly T[], weights: readonly number[], slots: number): { items: T[]; weights: number[] } {
   if (!Number.isInteger(slots) || slots < 1)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `the circuit's K is ${slots}; it must be a positive integer`);
-  if (items.length === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "a round without updates has nothing to prove");
+    throw new DsainError(ErrorCode.INPUT_INVALID, `the circuit's K is ${slots}; it must be a positive integer`);
+  if (items.length === 0) throw new DsainError(ErrorCode.INPUT_INVALID, "a round without updates has nothing to prove");
   if (items.length > slots) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `the round has ${items.length} updates; the circuit proves at most K=${slots}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `the round has ${items.length} updates; the circuit proves at most K=${slots}`);
   }
   if (weights.length !== items.length) throw new DsainError(ErrorCode.BAD_WEIGHTS, `${weights.length} weights for ${items.length} updates`);
   const missing = slots - items.length;

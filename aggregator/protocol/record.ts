@@ -30,7 +30,7 @@ function unsigned(value: bigint | number, bytes: number, name: string, position:
 function fixedHex(value: string, bytes: number, name: string, position: number): string {
   if (!isHexString(value, bytes)) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       `record entry ${position}: ${name} must be ${bytes} bytes of hex, got ${JSON.stringify(value)}`,
     );
   }
@@ -44,13 +44,13 @@ export function encodeRecordEntries(entries: readonly UpdateEntry[]): string {
     try {
       participant = getAddress(e.participant);
     } catch (cause) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `record entry ${i}: participant ${JSON.stringify(e.participant)} is not an address`, {
+      throw new DsainError(ErrorCode.INPUT_INVALID, `record entry ${i}: participant ${JSON.stringify(e.participant)} is not an address`, {
         cause,
       });
     }
     const signature = e.signature === "0x" ? NO_SIGNATURE : fixedHex(e.signature, SIGNATURE_BYTES, "signature", i);
     if (e.signature !== "0x" && signature === NO_SIGNATURE) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `record entry ${i}: an all-zero signature is no signature; pass "0x" for direct mode`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `record entry ${i}: an all-zero signature is no signature; pass "0x" for direct mode`);
     }
     return concat([
       participant,

@@ -16,7 +16,7 @@ export function selectionSeed(federationId: bigint, round: bigint | number, pare
 
 function checkCount(count: number): void {
   if (!Number.isSafeInteger(count) || count < 1) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `roster size ${count} must be a positive integer`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `roster size ${count} must be a positive integer`);
   }
 }
 
@@ -35,7 +35,7 @@ export function shufflePivots(seed: string, count: number): bigint[] {
 export function shuffledIndex(index: number, count: number, seed: string, pivots: readonly bigint[] = shufflePivots(seed, count)): number {
   checkCount(count);
   if (!Number.isSafeInteger(index) || index < 0 || index >= count) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `roster index ${index} is outside [0, ${count})`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `roster index ${index} is outside [0, ${count})`);
   }
   const n = BigInt(count);
   let i = BigInt(index);
@@ -61,7 +61,7 @@ export function isSelected(index: number, rosterSize: number, k: number, seed: s
  */
 export function selectParticipants(roster: readonly string[], rosterSize: number, k: number, seed: string): string[] {
   if (rosterSize > roster.length) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `roster snapshot of ${rosterSize} exceeds the ${roster.length} enrolled participants`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `roster snapshot of ${rosterSize} exceeds the ${roster.length} enrolled participants`);
   }
   if (rosterSize === 0) return [];
   const pivots = rosterSize > k ? shufflePivots(seed, rosterSize) : [];

@@ -8,6 +8,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { ATTACK_NAMES, type AttackName, isAttackName } from "../../aggregator/lab/sim/config.js";
 import { STRATEGY_NAMES, type StrategyName, isStrategyName } from "../../aggregator/lab/sim/strategies.js";
 import { positiveInt, positiveNumber } from "./args.js";
+import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 
 function list(name: string, value: string): string[] {
   const items = value.split(",").map((s) => s.trim());
@@ -147,7 +148,7 @@ export function register(program: Command): void {
       const { COMMUNICATION, TABLE2, gridConfigs, runGrid, summarize, writeResults, accuracyMatrix, table2Targets } =
         await import("../../aggregator/lab/sim/index.js");
       if (o.table2 && o.communication)
-        throw new InvalidArgumentError("--table2 and --communication are separate presets; run them one at a time");
+        throw new DsainError(ErrorCode.BAD_ARGUMENT, "--table2 and --communication are separate presets; run them one at a time");
       if (o.render !== undefined) {
         const { parseStoredResults } = await import("../../aggregator/lab/sim/output.js");
         const file = path.resolve(o.render);
@@ -155,7 +156,7 @@ export function register(program: Command): void {
         try {
           text = await readFile(file, "utf8");
         } catch (e) {
-          throw new InvalidArgumentError(`--render: cannot read ${o.render} (${(e as Error).message})`);
+          throw new DsainError(ErrorCode.BAD_ARGUMENT, `--render: cannot read ${o.render} (${(e as Error).message})`);
         }
         const stored = parseStoredResults(text, o.render);
         const kind = o.table2 ? "table2" : o.communication ? "communication" : (stored.kind ?? "grid");

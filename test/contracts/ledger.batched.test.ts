@@ -499,6 +499,8 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
       } catch (e) {
         expect((e as DsainError).code).to.equal(ErrorCode.CHAIN_FAILURE);
         expect((e as DsainError).message).to.match(/ProvenanceRoundNotProposed\(/);
+        expect((e as DsainError).revert?.name).to.equal("ProvenanceRoundNotProposed");
+        expect((e as DsainError).retryable).to.equal(false);
       }
     });
 

@@ -136,7 +136,7 @@ describe("batched path (in-circuit attestations): production builders refuse bad
     const swapped = { ...args, participants: [args.participants[0], { ...args.participants[1], signature: signed[0].signature }] };
     await expectDsainError(
       buildBatchedProofInput(swapped),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       "entry 1: the EdDSA signature does not verify under the key of registry slot 2",
     );
     await expectDsainError(

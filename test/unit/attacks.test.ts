@@ -52,9 +52,9 @@ describe("attacks: sign flip", function () {
   });
 
   it("should refuse a non-positive lambda and non-finite updates", function () {
-    expectDsainError(() => signFlip(vec(1), 0), ErrorCode.BAD_ARGUMENT, /sign flip: lambda is 0/);
-    expectDsainError(() => signFlip(vec(1), Number.NaN), ErrorCode.BAD_ARGUMENT, /lambda is NaN/);
-    expectDsainError(() => signFlip(vec(1, Infinity)), ErrorCode.BAD_ARGUMENT, /coordinate 1 = Infinity/);
+    expectDsainError(() => signFlip(vec(1), 0), ErrorCode.INPUT_INVALID, /sign flip: lambda is 0/);
+    expectDsainError(() => signFlip(vec(1), Number.NaN), ErrorCode.INPUT_INVALID, /lambda is NaN/);
+    expectDsainError(() => signFlip(vec(1, Infinity)), ErrorCode.INPUT_INVALID, /coordinate 1 = Infinity/);
   });
 });
 
@@ -83,9 +83,9 @@ describe("attacks: Gaussian", function () {
   });
 
   it("should refuse a negative sigma and a bad dimension", function () {
-    expectDsainError(() => gaussianAttack(3, -1, new Prng(1)), ErrorCode.BAD_ARGUMENT, /sigma is -1/);
-    expectDsainError(() => gaussianAttack(0, 1, new Prng(1)), ErrorCode.BAD_ARGUMENT, /dimension is 0/);
-    expectDsainError(() => additiveGaussianAttack(vec(1), Infinity, new Prng(1)), ErrorCode.BAD_ARGUMENT, /sigma is Infinity/);
+    expectDsainError(() => gaussianAttack(3, -1, new Prng(1)), ErrorCode.INPUT_INVALID, /sigma is -1/);
+    expectDsainError(() => gaussianAttack(0, 1, new Prng(1)), ErrorCode.INPUT_INVALID, /dimension is 0/);
+    expectDsainError(() => additiveGaussianAttack(vec(1), Infinity, new Prng(1)), ErrorCode.INPUT_INVALID, /sigma is Infinity/);
   });
 });
 
@@ -111,7 +111,7 @@ describe("attacks: label flipping", function () {
   });
 
   it("should refuse a label outside the classes", function () {
-    expectDsainError(() => flipLabel(3, 3), ErrorCode.BAD_ARGUMENT, /label 3 is outside \[0, 3\)/);
+    expectDsainError(() => flipLabel(3, 3), ErrorCode.INPUT_INVALID, /label 3 is outside \[0, 3\)/);
     const bad = { x: new Float32Array(1), y: Uint8Array.from([5]), features: 1, classes: 4 };
     expectDsainError(() => flipLabels(bad), ErrorCode.DATA_MALFORMED, /label 0 is 5/);
   });
@@ -177,15 +177,15 @@ describe("attacks: A Little Is Enough", function () {
   it("should refuse an n and f for which z is unbounded, and conflicting options", function () {
     expectDsainError(
       () => alieZ(10, 6),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /s = floor\(n\/2 \+ 1\) - f = 0 .* Byzantine clients already form a majority/,
     );
-    expectDsainError(() => alieZ(10, 0), ErrorCode.BAD_ARGUMENT, /f is 0/);
-    expectDsainError(() => alie([vec(1), vec(2)], { z: 1, n: 5, f: 1 }), ErrorCode.BAD_ARGUMENT, /either z or n and f/);
-    expectDsainError(() => alie([vec(1), vec(2)], {}), ErrorCode.BAD_ARGUMENT, /give n and f/);
+    expectDsainError(() => alieZ(10, 0), ErrorCode.INPUT_INVALID, /f is 0/);
+    expectDsainError(() => alie([vec(1), vec(2)], { z: 1, n: 5, f: 1 }), ErrorCode.INPUT_INVALID, /either z or n and f/);
+    expectDsainError(() => alie([vec(1), vec(2)], {}), ErrorCode.INPUT_INVALID, /give n and f/);
     expectDsainError(() => alie([vec(1)], { z: 1 }), ErrorCode.EMPTY_INPUT, /at least 2 honest updates/);
     expectDsainError(() => alie([vec(1), vec(2, 3)], { z: 1 }), ErrorCode.VECTOR_LENGTH_MISMATCH, /update 1 has 2 coordinates/);
-    expectDsainError(() => normalQuantile(1), ErrorCode.BAD_ARGUMENT, /p is 1/);
+    expectDsainError(() => normalQuantile(1), ErrorCode.INPUT_INVALID, /p is 1/);
   });
 });
 
@@ -205,7 +205,7 @@ describe("attacks: Inner Product Manipulation", function () {
   });
 
   it("should refuse a non-positive epsilon and an empty honest set", function () {
-    expectDsainError(() => ipm([vec(1)], 0), ErrorCode.BAD_ARGUMENT, /IPM: epsilon is 0/);
+    expectDsainError(() => ipm([vec(1)], 0), ErrorCode.INPUT_INVALID, /IPM: epsilon is 0/);
     expectDsainError(() => ipm([], 1), ErrorCode.EMPTY_INPUT, /IPM: needs at least 1 honest update/);
   });
 });
@@ -276,11 +276,11 @@ describe("attacks: min-max and min-sum", function () {
 
   it("should refuse a single honest update, a zero mean for the unit direction and bad parameters", function () {
     expectDsainError(() => minMaxAttack([vec(1)]), ErrorCode.EMPTY_INPUT, /min-max: needs at least 2 honest updates/);
-    expectDsainError(() => minMaxAttack([vec(1), vec(-1)]), ErrorCode.BAD_ARGUMENT, /honest mean is zero.*use direction "std"/);
-    expectDsainError(() => minMaxAttack(honest, { gammaInit: 0 }), ErrorCode.BAD_ARGUMENT, /gammaInit is 0/);
-    expectDsainError(() => minSumAttack(honest, { tolerance: -1 }), ErrorCode.BAD_ARGUMENT, /tolerance is -1/);
-    expectDsainError(() => minMaxAttack(honest, { direction: "up" as "unit" }), ErrorCode.BAD_ARGUMENT, /direction is up/);
-    expectDsainError(() => minSumAttack(honest, { sumBound: "mean" as "max" }), ErrorCode.BAD_ARGUMENT, /sumBound is mean/);
+    expectDsainError(() => minMaxAttack([vec(1), vec(-1)]), ErrorCode.INPUT_INVALID, /honest mean is zero.*use direction "std"/);
+    expectDsainError(() => minMaxAttack(honest, { gammaInit: 0 }), ErrorCode.INPUT_INVALID, /gammaInit is 0/);
+    expectDsainError(() => minSumAttack(honest, { tolerance: -1 }), ErrorCode.INPUT_INVALID, /tolerance is -1/);
+    expectDsainError(() => minMaxAttack(honest, { direction: "up" as "unit" }), ErrorCode.INPUT_INVALID, /direction is up/);
+    expectDsainError(() => minSumAttack(honest, { sumBound: "mean" as "max" }), ErrorCode.INPUT_INVALID, /sumBound is mean/);
   });
 });
 
@@ -350,25 +350,25 @@ describe("attacks: pixel-trigger backdoor", function () {
   });
 
   it("should refuse a trigger that does not fit, a bad fraction and a target outside the classes", function () {
-    expectDsainError(() => triggerPositions({ imageShape: [4, 4, 1], size: 5 }, 16), ErrorCode.BAD_ARGUMENT, /trigger size is 5/);
+    expectDsainError(() => triggerPositions({ imageShape: [4, 4, 1], size: 5 }, 16), ErrorCode.INPUT_INVALID, /trigger size is 5/);
     expectDsainError(
       () => triggerPositions({ imageShape: [4, 4, 1], row: 3, size: 2 }, 16),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /at row 3, column 2 does not fit a 4x4 image/,
     );
     expectDsainError(
       () => triggerPositions({ imageShape: [4, 4, 2] }, 16),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /has 32 values but the data has 16 features/,
     );
     expectDsainError(
       () => poisonWithTrigger(data, { trigger, fraction: 0, targetClass: 0, seed: 1 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /fraction is 0/,
     );
     expectDsainError(
       () => poisonWithTrigger(data, { trigger, fraction: 0.5, targetClass: 3, seed: 1 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /target class 3 is outside \[0, 3\)/,
     );
     expectDsainError(() => attackSuccessRate([1], [1], 1), ErrorCode.EMPTY_INPUT, /no sample has a true class other than the target/);

@@ -291,18 +291,18 @@ describe("fl: the FedAvg CNN", function () {
   it("should refuse shapes the spec cannot describe", function () {
     expectDsainError(
       () => cnnSpec({ inputShape: [28, 30, 1] }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /28x30 is not supported: the CNN needs square images/,
     );
-    expectDsainError(() => cnnSpec({ inputShape: [30, 30, 1] }), ErrorCode.BAD_ARGUMENT, /side divides by 4/);
-    expectDsainError(() => cnnSpec({ conv: [] }), ErrorCode.BAD_ARGUMENT, /at least one convolution/);
-    expectDsainError(() => cnnSpec({ conv: [{ kernel: 0, filters: 3 }] }), ErrorCode.BAD_ARGUMENT, /conv\[0\]\.kernel/);
+    expectDsainError(() => cnnSpec({ inputShape: [30, 30, 1] }), ErrorCode.INPUT_INVALID, /side divides by 4/);
+    expectDsainError(() => cnnSpec({ conv: [] }), ErrorCode.INPUT_INVALID, /at least one convolution/);
+    expectDsainError(() => cnnSpec({ conv: [{ kernel: 0, filters: 3 }] }), ErrorCode.INPUT_INVALID, /conv\[0\]\.kernel/);
     const broken = cnnSpec();
     broken[2] = { name: "conv2d_1/kernel", shape: [5, 5, 16, 64] };
-    expectDsainError(() => buildModel(tf, broken), ErrorCode.BAD_ARGUMENT, /convolution 1 takes 16 channels but convolution 0 gives 32/);
+    expectDsainError(() => buildModel(tf, broken), ErrorCode.INPUT_INVALID, /convolution 1 takes 16 channels but convolution 0 gives 32/);
     const odd = cnnSpec();
     odd[4] = { name: "dense_0/kernel", shape: [3000, 512] };
-    expectDsainError(() => buildModel(tf, odd), ErrorCode.BAD_ARGUMENT, /takes 3000 inputs, not a square number of 64-channel pixels/);
+    expectDsainError(() => buildModel(tf, odd), ErrorCode.INPUT_INVALID, /takes 3000 inputs, not a square number of 64-channel pixels/);
   });
 
   it("should train on wasm: lower loss on its images after a few steps, deterministic for a seed", async function () {

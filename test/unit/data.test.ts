@@ -257,7 +257,7 @@ describe("data: CIFAR-10 binary", function () {
     const bad = batch.slice();
     bad[CIFAR10_RECORD] = 10;
     expectDsainError(() => cifar10FromBytes([{ bytes: bad, file: "b.bin" }]), ErrorCode.DATA_MALFORMED, /^b\.bin: record 1 has label 10/);
-    expectDsainError(() => cifar10FromBytes([]), ErrorCode.BAD_ARGUMENT, /no CIFAR-10 batch/);
+    expectDsainError(() => cifar10FromBytes([]), ErrorCode.INPUT_INVALID, /no CIFAR-10 batch/);
   });
 });
 
@@ -350,12 +350,12 @@ describe("data: normalizePixels", function () {
   });
 
   it("should refuse a std of zero, mismatched channels and a mean without a std", function () {
-    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0], std: [0] }), ErrorCode.BAD_ARGUMENT, /std\[0\] is 0/);
-    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0, 0], std: [1] }), ErrorCode.BAD_ARGUMENT, /2 channels and std 1/);
-    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0] }), ErrorCode.BAD_ARGUMENT, /both mean and std/);
+    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0], std: [0] }), ErrorCode.INPUT_INVALID, /std\[0\] is 0/);
+    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0, 0], std: [1] }), ErrorCode.INPUT_INVALID, /2 channels and std 1/);
+    expectDsainError(() => normalizePixels(new Uint8Array(4), { mean: [0] }), ErrorCode.INPUT_INVALID, /both mean and std/);
     expectDsainError(
       () => normalizePixels(new Uint8Array(5), { mean: [0, 0], std: [1, 1] }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /5 pixel values do not split into 2 channels/,
     );
   });
@@ -401,9 +401,9 @@ describe("data: Gamma and Dirichlet draws", function () {
   });
 
   it("should refuse non-positive shapes", function () {
-    expectDsainError(() => sampleGamma(new Prng(1), 0), ErrorCode.BAD_ARGUMENT, /gamma shape is 0/);
-    expectDsainError(() => sampleDirichlet(new Prng(1), [1, -1]), ErrorCode.BAD_ARGUMENT, /alpha\[1\] is -1/);
-    expectDsainError(() => sampleDirichlet(new Prng(1), []), ErrorCode.BAD_ARGUMENT, /at least one/);
+    expectDsainError(() => sampleGamma(new Prng(1), 0), ErrorCode.INPUT_INVALID, /gamma shape is 0/);
+    expectDsainError(() => sampleDirichlet(new Prng(1), [1, -1]), ErrorCode.INPUT_INVALID, /alpha\[1\] is -1/);
+    expectDsainError(() => sampleDirichlet(new Prng(1), []), ErrorCode.INPUT_INVALID, /at least one/);
   });
 });
 
@@ -492,15 +492,15 @@ describe("data: Dirichlet label partition", function () {
     const labels = [0, 1, 0, 1];
     expectDsainError(
       () => dirichletPartition(labels, 2, { clients: 5, alpha: 1, seed: 1 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /4 samples cannot give each of 5 clients at least 1/,
     );
-    expectDsainError(() => dirichletPartition(labels, 2, { clients: 2, alpha: 0, seed: 1 }), ErrorCode.BAD_ARGUMENT, /alpha is 0/);
+    expectDsainError(() => dirichletPartition(labels, 2, { clients: 2, alpha: 0, seed: 1 }), ErrorCode.INPUT_INVALID, /alpha is 0/);
     expectDsainError(() => dirichletPartition([0, 2], 2, { clients: 1, alpha: 1, seed: 1 }), ErrorCode.DATA_MALFORMED, /label 1 is 2/);
     const many = Uint8Array.from({ length: 200 }, (_, i) => i % 2);
     expectDsainError(
       () => dirichletPartition(many, 2, { clients: 50, alpha: 0.001, seed: 9, maxAttempts: 5 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /Dirichlet\(alpha=0\.001\) over 50 clients left a client with 0 < 1 samples in all 5 draws; raise alpha/,
     );
   });
@@ -512,7 +512,7 @@ describe("data: naturalPartition", function () {
   });
 
   it("should refuse an owner out of range and a group without samples", function () {
-    expectDsainError(() => naturalPartition([0, 3], 3), ErrorCode.BAD_ARGUMENT, /owner of sample 1 is 3/);
-    expectDsainError(() => naturalPartition([0, 2], 3), ErrorCode.BAD_ARGUMENT, /group 1 owns no samples/);
+    expectDsainError(() => naturalPartition([0, 3], 3), ErrorCode.INPUT_INVALID, /owner of sample 1 is 3/);
+    expectDsainError(() => naturalPartition([0, 2], 3), ErrorCode.INPUT_INVALID, /group 1 owns no samples/);
   });
 });

@@ -134,10 +134,10 @@ describe("fedsov: topKCount", function () {
   });
 
   it("should refuse a ratio outside (0, 1] and a dimension below 1", function () {
-    expectDsainError(() => topKCount(10, 0), ErrorCode.BAD_ARGUMENT, /compression ratio is 0/);
-    expectDsainError(() => topKCount(10, 1.5), ErrorCode.BAD_ARGUMENT, /compression ratio is 1.5/);
-    expectDsainError(() => topKCount(0, 0.5), ErrorCode.BAD_ARGUMENT, /dimension is 0/);
-    expectDsainError(() => new TopKCompressor(NaN), ErrorCode.BAD_ARGUMENT, /compression ratio is NaN/);
+    expectDsainError(() => topKCount(10, 0), ErrorCode.INPUT_INVALID, /compression ratio is 0/);
+    expectDsainError(() => topKCount(10, 1.5), ErrorCode.INPUT_INVALID, /compression ratio is 1.5/);
+    expectDsainError(() => topKCount(0, 0.5), ErrorCode.INPUT_INVALID, /dimension is 0/);
+    expectDsainError(() => new TopKCompressor(NaN), ErrorCode.INPUT_INVALID, /compression ratio is NaN/);
   });
 });
 
@@ -164,8 +164,8 @@ describe("fedsov: topKIndices", function () {
   });
 
   it("should refuse k outside [1, d]", function () {
-    expectDsainError(() => topKIndices([1, 2], 3), ErrorCode.BAD_ARGUMENT, /k is 3/);
-    expectDsainError(() => topKIndices([1, 2], 0), ErrorCode.BAD_ARGUMENT, /k is 0/);
+    expectDsainError(() => topKIndices([1, 2], 3), ErrorCode.INPUT_INVALID, /k is 3/);
+    expectDsainError(() => topKIndices([1, 2], 0), ErrorCode.INPUT_INVALID, /k is 0/);
   });
 });
 
@@ -233,7 +233,7 @@ describe("fedsov: compressWithErrorFeedback", function () {
   });
 
   it("should refuse non-finite inputs and a residual of the wrong length", function () {
-    expectDsainError(() => compressWithErrorFeedback([1, NaN], undefined, 0.5), ErrorCode.BAD_ARGUMENT, /input\[1\] is NaN/);
+    expectDsainError(() => compressWithErrorFeedback([1, NaN], undefined, 0.5), ErrorCode.INPUT_INVALID, /input\[1\] is NaN/);
     expectDsainError(() => compressWithErrorFeedback([1, 2], [1], 0.5), ErrorCode.VECTOR_LENGTH_MISMATCH, /residual has 1/);
   });
 });
@@ -261,9 +261,9 @@ describe("fedsov: clipping and noise", function () {
 
   it("should compute sigma = C sqrt(2 ln(1.25/delta)) / epsilon and refuse bad parameters", function () {
     expect(gaussianNoiseScale(1, 4, 1e-5)).to.equal(1.2112013156513473);
-    expectDsainError(() => gaussianNoiseScale(0, 4, 1e-5), ErrorCode.BAD_ARGUMENT, /clip norm C is 0/);
-    expectDsainError(() => gaussianNoiseScale(1, -1, 1e-5), ErrorCode.BAD_ARGUMENT, /epsilon is -1/);
-    expectDsainError(() => gaussianNoiseScale(1, 1, 1), ErrorCode.BAD_ARGUMENT, /delta is 1/);
+    expectDsainError(() => gaussianNoiseScale(0, 4, 1e-5), ErrorCode.INPUT_INVALID, /clip norm C is 0/);
+    expectDsainError(() => gaussianNoiseScale(1, -1, 1e-5), ErrorCode.INPUT_INVALID, /epsilon is -1/);
+    expectDsainError(() => gaussianNoiseScale(1, 1, 1), ErrorCode.INPUT_INVALID, /delta is 1/);
   });
 
   it("should add N(0, sigma^2) to every coordinate, reproducibly from a seeded Prng", function () {
@@ -351,25 +351,25 @@ describe("fedsov: fedsovEncode", function () {
     const r = fedsovEncode(new Float64Array(1000).fill(1), new TopKCompressor(0.1), 0, { valueBytes: 4 });
     expectClose(1 - r.bytes / r.denseBytes, 0.8, 1e-12);
     expect(wireBytes(r.update, 8)).to.equal(100 * 12);
-    expectDsainError(() => wireBytes(r.update, 2), ErrorCode.BAD_ARGUMENT, /valueBytes is 2/);
+    expectDsainError(() => wireBytes(r.update, 2), ErrorCode.INPUT_INVALID, /valueBytes is 2/);
   });
 
   it("should refuse a bad noise mode, a missing noise source and a ratio the compressor does not use, before touching its state", function () {
     const compressor = new TopKCompressor(0.1);
     expectDsainError(
       () => fedsovEncode(delta, compressor, 0, { dp: { ...dp("dense", NO_NOISE), mode: "sparse" as "dense" } }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /noise mode is sparse/,
     );
     expectDsainError(
       () => fedsovEncode(delta, compressor, 0, { dp: { ...dp("dense", NO_NOISE), source: undefined as unknown as GaussianSource } }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /nextGaussian/,
     );
-    expectDsainError(() => fedsovEncode(delta, compressor, 0, { compressionRatio: 0.2 }), ErrorCode.BAD_ARGUMENT, /compressionRatio 0.2/);
+    expectDsainError(() => fedsovEncode(delta, compressor, 0, { compressionRatio: 0.2 }), ErrorCode.INPUT_INVALID, /compressionRatio 0.2/);
     expectDsainError(
       () => fedsovEncode(delta, compressor, 0, { dp: { ...dp("dense", NO_NOISE), epsilon: 0 } }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /epsilon is 0/,
     );
     expect(compressor.residualOf(0)).to.equal(undefined);
@@ -410,7 +410,7 @@ describe("fedsov: linearLocalUpdate", function () {
     expect([...a.delta]).to.not.deep.equal([...c.delta]);
     expectDsainError(
       () => linearLocalUpdate(x, y, w0, new Float64Array(d), { ...options, batchSize: 4, localEpochs: 1 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /a seed is needed/,
     );
   });

@@ -82,7 +82,7 @@ describe("fl: Prng", function () {
   });
 
   it("should refuse seeds that are not 32-bit unsigned integers", function () {
-    for (const seed of [-1, 1.5, 2 ** 32, Number.NaN]) expectDsainError(() => new Prng(seed), ErrorCode.BAD_ARGUMENT, /seed/);
+    for (const seed of [-1, 1.5, 2 ** 32, Number.NaN]) expectDsainError(() => new Prng(seed), ErrorCode.INPUT_INVALID, /seed/);
   });
 });
 
@@ -109,12 +109,12 @@ describe("fl: syntheticClassification", function () {
   });
 
   it("should refuse bad options, naming the option", function () {
-    expectDsainError(() => syntheticClassification({ seed: 1, samples: 0 }), ErrorCode.BAD_ARGUMENT, /samples/);
-    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, features: 0 }), ErrorCode.BAD_ARGUMENT, /features/);
-    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, classes: 1 }), ErrorCode.BAD_ARGUMENT, /classes/);
-    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, classes: 257 }), ErrorCode.BAD_ARGUMENT, /classes/);
-    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, separation: 0 }), ErrorCode.BAD_ARGUMENT, /separation/);
-    expectDsainError(() => syntheticClassification({ seed: -3, samples: 10 }), ErrorCode.BAD_ARGUMENT, /seed/);
+    expectDsainError(() => syntheticClassification({ seed: 1, samples: 0 }), ErrorCode.INPUT_INVALID, /samples/);
+    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, features: 0 }), ErrorCode.INPUT_INVALID, /features/);
+    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, classes: 1 }), ErrorCode.INPUT_INVALID, /classes/);
+    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, classes: 257 }), ErrorCode.INPUT_INVALID, /classes/);
+    expectDsainError(() => syntheticClassification({ seed: 1, samples: 10, separation: 0 }), ErrorCode.INPUT_INVALID, /separation/);
+    expectDsainError(() => syntheticClassification({ seed: -3, samples: 10 }), ErrorCode.INPUT_INVALID, /seed/);
   });
 });
 
@@ -153,11 +153,11 @@ describe("fl: splitIid and trainTestSplit", function () {
   });
 
   it("should refuse splits that leave a side empty", function () {
-    expectDsainError(() => splitIid(data, 104, 1), ErrorCode.BAD_ARGUMENT, /104 non-empty parts/);
-    expectDsainError(() => splitIid(data, 0, 1), ErrorCode.BAD_ARGUMENT, /parts/);
-    expectDsainError(() => trainTestSplit(data, 0, 1), ErrorCode.BAD_ARGUMENT, /testFraction/);
-    expectDsainError(() => trainTestSplit(data, 1, 1), ErrorCode.BAD_ARGUMENT, /testFraction/);
-    expectDsainError(() => trainTestSplit(data, 0.001, 1), ErrorCode.BAD_ARGUMENT, /empty/);
+    expectDsainError(() => splitIid(data, 104, 1), ErrorCode.INPUT_INVALID, /104 non-empty parts/);
+    expectDsainError(() => splitIid(data, 0, 1), ErrorCode.INPUT_INVALID, /parts/);
+    expectDsainError(() => trainTestSplit(data, 0, 1), ErrorCode.INPUT_INVALID, /testFraction/);
+    expectDsainError(() => trainTestSplit(data, 1, 1), ErrorCode.INPUT_INVALID, /testFraction/);
+    expectDsainError(() => trainTestSplit(data, 0.001, 1), ErrorCode.INPUT_INVALID, /empty/);
   });
 
   it("should refuse a dataset whose labels or sizes do not fit", function () {
@@ -188,15 +188,15 @@ describe("fl: model layout", function () {
   });
 
   it("should refuse layer sizes that are not positive integers", function () {
-    expectDsainError(() => mlpSpec({ hidden: [16, 0] }), ErrorCode.BAD_ARGUMENT, /hidden\[1\]/);
-    expectDsainError(() => mlpSpec({ inputs: 2.5 }), ErrorCode.BAD_ARGUMENT, /inputs/);
-    expectDsainError(() => mlpSpec({ classes: 1 }), ErrorCode.BAD_ARGUMENT, /classes/);
+    expectDsainError(() => mlpSpec({ hidden: [16, 0] }), ErrorCode.INPUT_INVALID, /hidden\[1\]/);
+    expectDsainError(() => mlpSpec({ inputs: 2.5 }), ErrorCode.INPUT_INVALID, /inputs/);
+    expectDsainError(() => mlpSpec({ classes: 1 }), ErrorCode.INPUT_INVALID, /classes/);
   });
 
   it("should refuse a spec that is not a chain of dense layers", function () {
-    expectDsainError(() => buildModel(tf, [{ name: "k", shape: [8, 16] }]), ErrorCode.BAD_ARGUMENT, /pairs/);
+    expectDsainError(() => buildModel(tf, [{ name: "k", shape: [8, 16] }]), ErrorCode.INPUT_INVALID, /pairs/);
     const broken = [...mlpSpec(), { name: "k", shape: [5, 3] }, { name: "b", shape: [3] }];
-    expectDsainError(() => buildModel(tf, broken), ErrorCode.BAD_ARGUMENT, /layer 2 takes 5 inputs but layer 1 gives 4/);
+    expectDsainError(() => buildModel(tf, broken), ErrorCode.INPUT_INVALID, /layer 2 takes 5 inputs but layer 1 gives 4/);
   });
 
   it("should draw Glorot-uniform kernels and zero biases, identically for one seed", function () {
@@ -289,24 +289,24 @@ describe("fl: local training", function () {
   });
 
   it("should refuse bad training options, naming the option", async function () {
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, epochs: 0 }), ErrorCode.BAD_ARGUMENT, /epochs/);
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, batchSize: 1.5 }), ErrorCode.BAD_ARGUMENT, /batchSize/);
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, learningRate: -1 }), ErrorCode.BAD_ARGUMENT, /learningRate/);
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, momentum: 1 }), ErrorCode.BAD_ARGUMENT, /momentum/);
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, seed: -1 }), ErrorCode.BAD_ARGUMENT, /seed/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, epochs: 0 }), ErrorCode.INPUT_INVALID, /epochs/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, batchSize: 1.5 }), ErrorCode.INPUT_INVALID, /batchSize/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, learningRate: -1 }), ErrorCode.INPUT_INVALID, /learningRate/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, momentum: 1 }), ErrorCode.INPUT_INVALID, /momentum/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, seed: -1 }), ErrorCode.INPUT_INVALID, /seed/);
   });
 
   it("should refuse data and weights that do not fit the model", async function () {
     const wide = syntheticClassification({ seed: 1, samples: 20, features: 9 });
-    await expectRejection(trainLocal(tf, spec, w0, wide, options), ErrorCode.BAD_ARGUMENT, /9 features but the model takes 8 inputs/);
+    await expectRejection(trainLocal(tf, spec, w0, wide, options), ErrorCode.INPUT_INVALID, /9 features but the model takes 8 inputs/);
     const many = syntheticClassification({ seed: 1, samples: 20, classes: 5 });
-    await expectRejection(trainLocal(tf, spec, w0, many, options), ErrorCode.BAD_ARGUMENT, /5 classes but the model outputs 4/);
+    await expectRejection(trainLocal(tf, spec, w0, many, options), ErrorCode.INPUT_INVALID, /5 classes but the model outputs 4/);
     await expectRejection(trainLocal(tf, spec, w0.subarray(1), parts[0], options), ErrorCode.VECTOR_LENGTH_MISMATCH, /weight vector/);
-    expectDsainError(() => evaluate(tf, spec, w0, wide), ErrorCode.BAD_ARGUMENT, /features/);
+    expectDsainError(() => evaluate(tf, spec, w0, wide), ErrorCode.INPUT_INVALID, /features/);
   });
 
   it("should report divergence as an error instead of returning non-finite weights", async function () {
-    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, learningRate: 1e30 }), ErrorCode.BAD_ARGUMENT, /diverged/);
+    await expectRejection(trainLocal(tf, spec, w0, parts[0], { ...options, learningRate: 1e30 }), ErrorCode.TRAINING_DIVERGED, /diverged/);
   });
 });
 
@@ -320,6 +320,6 @@ describe("fl: initTf", function () {
   });
 
   it("should refuse an unknown backend", async function () {
-    await expectRejection(initTf({ backend: "gpu" as "cpu" }), ErrorCode.BAD_ARGUMENT, /backend is gpu/);
+    await expectRejection(initTf({ backend: "gpu" as "cpu" }), ErrorCode.CONFIG_INVALID, /backend is gpu/);
   });
 });

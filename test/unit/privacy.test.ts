@@ -139,10 +139,10 @@ describe("privacy: rdpSampledGaussian", function () {
   });
 
   it("should refuse q outside [0, 1], negative sigma and orders <= 1", function () {
-    expectDsainError(() => rdpSampledGaussian(1.2, 1, 2), ErrorCode.BAD_ARGUMENT, /sample rate q is 1.2/);
-    expectDsainError(() => rdpSampledGaussian(0.1, -1, 2), ErrorCode.BAD_ARGUMENT, /noise multiplier sigma is -1/);
-    expectDsainError(() => rdpSampledGaussian(0.1, 1, 1), ErrorCode.BAD_ARGUMENT, /order 0 is 1/);
-    expectDsainError(() => computeRdp({ q: 0.1, sigma: 1, steps: 1.5 }), ErrorCode.BAD_ARGUMENT, /steps is 1.5/);
+    expectDsainError(() => rdpSampledGaussian(1.2, 1, 2), ErrorCode.INPUT_INVALID, /sample rate q is 1.2/);
+    expectDsainError(() => rdpSampledGaussian(0.1, -1, 2), ErrorCode.INPUT_INVALID, /noise multiplier sigma is -1/);
+    expectDsainError(() => rdpSampledGaussian(0.1, 1, 1), ErrorCode.INPUT_INVALID, /order 0 is 1/);
+    expectDsainError(() => computeRdp({ q: 0.1, sigma: 1, steps: 1.5 }), ErrorCode.INPUT_INVALID, /steps is 1.5/);
   });
 });
 
@@ -177,7 +177,7 @@ describe("privacy: epsilon", function () {
     expect(best.atBoundary).to.equal(false);
     expect(epsilonFromRdp(orders, [0.1, 10, 30], 1e-5)).to.include({ order: 2, atBoundary: true });
     expectDsainError(() => epsilonFromRdp(orders, [1, 2], 1e-5), ErrorCode.VECTOR_LENGTH_MISMATCH, /2 RDP values were given for 3 orders/);
-    expectDsainError(() => epsilonFromRdp(orders, rdp, 0), ErrorCode.BAD_ARGUMENT, /delta is 0/);
+    expectDsainError(() => epsilonFromRdp(orders, rdp, 0), ErrorCode.INPUT_INVALID, /delta is 0/);
   });
 });
 
@@ -237,13 +237,13 @@ describe("privacy: Theorem 8 of the DSAIN paper", function () {
   });
 
   it("should refuse invalid parameters by name", function () {
-    expectDsainError(() => theorem8({ epsilon: 1, delta: 1e-5, q: 0, rounds: 1, deltaPrime: 1e-5 }), ErrorCode.BAD_ARGUMENT, /q is 0/);
+    expectDsainError(() => theorem8({ epsilon: 1, delta: 1e-5, q: 0, rounds: 1, deltaPrime: 1e-5 }), ErrorCode.INPUT_INVALID, /q is 0/);
     expectDsainError(
       () => theorem8({ epsilon: 1, delta: 1e-5, q: 0.1, rounds: 0, deltaPrime: 1e-5 }),
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       /rounds is 0/,
     );
-    expectDsainError(() => theorem8({ epsilon: 1, delta: 1e-5, q: 0.1, rounds: 3, deltaPrime: 2 }), ErrorCode.BAD_ARGUMENT, /delta' is 2/);
+    expectDsainError(() => theorem8({ epsilon: 1, delta: 1e-5, q: 0.1, rounds: 3, deltaPrime: 2 }), ErrorCode.INPUT_INVALID, /delta' is 2/);
   });
 });
 
@@ -269,7 +269,7 @@ describe("privacy: RdpAccountant", function () {
     const p = acc.preview({ q: 0.5, sigma: 1, steps: 10 }, 1e-5);
     expect(p.epsilon).to.equal(epsilonSampledGaussian({ q: 0.5, sigma: 1, steps: 10, delta: 1e-5 }).epsilon);
     expect(acc.history).to.deep.equal([]);
-    expectDsainError(() => acc.step({ q: 0.1, sigma: 1, steps: 0 }), ErrorCode.BAD_ARGUMENT, /steps is 0/);
+    expectDsainError(() => acc.step({ q: 0.1, sigma: 1, steps: 0 }), ErrorCode.INPUT_INVALID, /steps is 0/);
   });
 });
 
@@ -316,8 +316,8 @@ describe("privacy: PrivacyLedger", function () {
     expect(ledger.budgetOf("carol")).to.deep.equal({ epsilon: 0.5, delta: 1e-6 });
     expect(ledger.canCharge("carol", { q: 1, sigma: 1 })).to.equal(false);
     expect(ledger.canCharge("dave", { q: 0.01, sigma: 1 })).to.equal(true);
-    expectDsainError(() => ledger.setBudget("x", { epsilon: 0, delta: 1e-5 }), ErrorCode.BAD_ARGUMENT, /epsilon is 0/);
-    expectDsainError(() => new PrivacyLedger({ budget: { epsilon: 1, delta: 1 } }), ErrorCode.BAD_ARGUMENT, /delta is 1/);
+    expectDsainError(() => ledger.setBudget("x", { epsilon: 0, delta: 1e-5 }), ErrorCode.INPUT_INVALID, /epsilon is 0/);
+    expectDsainError(() => new PrivacyLedger({ budget: { epsilon: 1, delta: 1 } }), ErrorCode.INPUT_INVALID, /delta is 1/);
   });
 
   it("should survive a JSON round trip with histories, budgets and stops", function () {

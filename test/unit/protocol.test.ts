@@ -188,8 +188,8 @@ describe("protocol", function () {
         () => byzFedExactRound(d, ["a", "b"], [1e6], { tauMicros: 3e6, reputationDecayMicros: 9e5 }),
         ErrorCode.BAD_PARTICIPANT_SET,
       );
-      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, -1], { tauMicros: 3e6, reputationDecayMicros: 9e5 }), ErrorCode.BAD_ARGUMENT);
-      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, 1e6], { tauMicros: 3e6, reputationDecayMicros: 0 }), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, -1], { tauMicros: 3e6, reputationDecayMicros: 9e5 }), ErrorCode.INPUT_INVALID);
+      expectCode(() => byzFedExactRound(d, ["a", "b"], [1e6, 1e6], { tauMicros: 3e6, reputationDecayMicros: 0 }), ErrorCode.INPUT_INVALID);
       expectCode(
         () => byzFedExactRound(d, ["a", "a"], [1e6, 1e6], { tauMicros: 3e6, reputationDecayMicros: 9e5 }),
         ErrorCode.BAD_PARTICIPANT_SET,
@@ -289,10 +289,10 @@ describe("protocol", function () {
     });
 
     it("should refuse an index outside the roster, an empty roster and a snapshot larger than the roster", function () {
-      expectCode(() => shuffledIndex(10, 10, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
-      expectCode(() => shuffledIndex(-1, 10, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
-      expectCode(() => shufflePivots(v.seedInput.seed, 0), ErrorCode.BAD_ARGUMENT);
-      expectCode(() => selectParticipants(v.roster.addresses, 11, 4, v.seedInput.seed), ErrorCode.BAD_ARGUMENT);
+      expectCode(() => shuffledIndex(10, 10, v.seedInput.seed), ErrorCode.INPUT_INVALID);
+      expectCode(() => shuffledIndex(-1, 10, v.seedInput.seed), ErrorCode.INPUT_INVALID);
+      expectCode(() => shufflePivots(v.seedInput.seed, 0), ErrorCode.INPUT_INVALID);
+      expectCode(() => selectParticipants(v.roster.addresses, 11, 4, v.seedInput.seed), ErrorCode.INPUT_INVALID);
       expect(isSelected(10, 10, 4, v.seedInput.seed)).to.equal(false);
     });
   });
@@ -373,10 +373,10 @@ describe("protocol", function () {
         [{ weight: 2 ** 32 }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: weight 4294967296 does not fit 32 unsigned bits"],
         [{ epsilonMicros: -1n }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: epsilonMicros -1 does not fit 64 unsigned bits"],
         [{ reputationMicros: 2 ** 32 }, ErrorCode.ENCODING_OUT_OF_RANGE, "record entry 0: reputationMicros 4294967296 does not fit"],
-        [{ signature: e.signature + "00" }, ErrorCode.BAD_ARGUMENT, "record entry 0: signature must be 65 bytes of hex"],
-        [{ signature: "0x" + "00".repeat(65) }, ErrorCode.BAD_ARGUMENT, 'an all-zero signature is no signature; pass "0x"'],
-        [{ updateRoot: "0x1234" }, ErrorCode.BAD_ARGUMENT, "record entry 0: updateRoot must be 32 bytes of hex"],
-        [{ participant: "0x1234" }, ErrorCode.BAD_ARGUMENT, 'record entry 0: participant "0x1234" is not an address'],
+        [{ signature: e.signature + "00" }, ErrorCode.INPUT_INVALID, "record entry 0: signature must be 65 bytes of hex"],
+        [{ signature: "0x" + "00".repeat(65) }, ErrorCode.INPUT_INVALID, 'an all-zero signature is no signature; pass "0x"'],
+        [{ updateRoot: "0x1234" }, ErrorCode.INPUT_INVALID, "record entry 0: updateRoot must be 32 bytes of hex"],
+        [{ participant: "0x1234" }, ErrorCode.INPUT_INVALID, 'record entry 0: participant "0x1234" is not an address'],
       ];
       for (const [change, code, message] of refused) {
         const err = expectCode(() => encodeRecordEntries([{ ...e, ...change }]), code);
@@ -446,12 +446,12 @@ describe("protocol", function () {
       const good = v.withUpdates.updates[0];
       expectCode(
         () => encodeCheckpoint({ ...base, updates: [{ ...good, participant: good.participant.toLowerCase() }] }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.INPUT_INVALID,
       );
       expectCode(() => encodeCheckpoint({ ...base, updates: [{ ...good, cid: good.cid.toUpperCase() }] }), ErrorCode.CID_UNSUPPORTED);
       expectCode(
         () => encodeUpdateFile({ round: 1, participant: "0x12", modelId: "m", tensors: v.tensors, values: toInt32(v.values) }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.INPUT_INVALID,
       );
       // A version-2 header whose list is tampered with (lower-case address) no longer parses.
       const text = new TextDecoder().decode(getBytes(v.withUpdates.bytes));

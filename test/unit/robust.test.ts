@@ -413,11 +413,11 @@ describe("robust aggregation", function () {
     it("should refuse empty rounds, ragged updates and bad parameters", function () {
       expectRefusal(() => coordinateMedian([]), ErrorCode.EMPTY_INPUT);
       expectRefusal(() => mean(rows([1, 2], [3])), ErrorCode.VECTOR_LENGTH_MISMATCH, "update 1 has 1");
-      expectRefusal(() => trimmedMean(five, -1), ErrorCode.BAD_ARGUMENT, "f must be a non-negative integer");
-      expectRefusal(() => krum(five, 1, "median" as never), ErrorCode.BAD_ARGUMENT, "variant");
-      expectRefusal(() => multiKrum(five, 1, { keep: 6 }), ErrorCode.BAD_ARGUMENT, "keep");
+      expectRefusal(() => trimmedMean(five, -1), ErrorCode.INPUT_INVALID, "f must be a non-negative integer");
+      expectRefusal(() => krum(five, 1, "median" as never), ErrorCode.INPUT_INVALID, "variant");
+      expectRefusal(() => multiKrum(five, 1, { keep: 6 }), ErrorCode.INPUT_INVALID, "keep");
       expectRefusal(() => fedAvg(five, [1, 1, 1, 1, 0]), ErrorCode.BAD_SAMPLE_COUNT, "sample count 4");
-      expectRefusal(() => new ByzFed({ alpha: 0 }), ErrorCode.BAD_ARGUMENT, "alpha");
+      expectRefusal(() => new ByzFed({ alpha: 0 }), ErrorCode.INPUT_INVALID, "alpha");
       expectRefusal(() => byzFedRound(five, ["a", "b", "c", "d", "a"], new Map()), ErrorCode.BAD_PARTICIPANT_SET, '"a"');
       expectRefusal(() => byzFedRound(five, ["a"], new Map()), ErrorCode.BAD_PARTICIPANT_SET, "1 client ids for 5 updates");
     });

@@ -127,34 +127,38 @@ describe("dsain simulate", function () {
     it("should refuse an unknown name and list the known ones", function () {
       expectDsainError(
         () => createStrategy("mean-of-means"),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /unknown aggregation strategy "mean-of-means".*fedavg, krum/,
       );
     });
 
     it("should refuse a rule that needs f without it, and a bad f", function () {
-      expectDsainError(() => createStrategy("krum"), ErrorCode.BAD_ARGUMENT, /krum needs f/);
+      expectDsainError(() => createStrategy("krum"), ErrorCode.CONFIG_INVALID, /krum needs f/);
       expectDsainError(
         () => createStrategy("trimmed-mean", { f: -1 }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /trimmed-mean: f must be an integer >= 0, got -1/,
       );
-      expectDsainError(() => createStrategy("bulyan", { f: 1.5 }), ErrorCode.BAD_ARGUMENT, /bulyan: f must be an integer/);
+      expectDsainError(() => createStrategy("bulyan", { f: 1.5 }), ErrorCode.CONFIG_INVALID, /bulyan: f must be an integer/);
     });
 
     it("should refuse parameters that do not apply or do not exist", function () {
-      expectDsainError(() => createStrategy("fedavg", { f: 1 }), ErrorCode.BAD_ARGUMENT, /fedavg: parameter "f" does not apply/);
-      expectDsainError(() => createStrategy("median", { tau: 3 } as object), ErrorCode.BAD_ARGUMENT, /unknown strategy parameter "tau"/);
+      expectDsainError(() => createStrategy("fedavg", { f: 1 }), ErrorCode.CONFIG_INVALID, /fedavg: parameter "f" does not apply/);
+      expectDsainError(() => createStrategy("median", { tau: 3 } as object), ErrorCode.CONFIG_INVALID, /unknown strategy parameter "tau"/);
       expectDsainError(
         () => createStrategy("byzfed", { byzfed: { tua: 3 } as object }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /unknown byzfed parameter "tua"/,
       );
-      expectDsainError(() => createStrategy("byzfed", { byzfed: { alpha: 2 } }), ErrorCode.BAD_ARGUMENT, /alpha must be in \(0, 1\]/);
-      expectDsainError(() => createStrategy("krum", { f: 1, krumVariant: "blanchard" as "flower" }), ErrorCode.BAD_ARGUMENT, /krumVariant/);
+      expectDsainError(() => createStrategy("byzfed", { byzfed: { alpha: 2 } }), ErrorCode.INPUT_INVALID, /alpha must be in \(0, 1\]/);
+      expectDsainError(
+        () => createStrategy("krum", { f: 1, krumVariant: "blanchard" as "flower" }),
+        ErrorCode.CONFIG_INVALID,
+        /krumVariant/,
+      );
       expectDsainError(
         () => createStrategy("geometric-median", { geometricMedian: { iterations: -2 } }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /geometricMedian.iterations must be an integer >= 0/,
       );
     });
@@ -168,18 +172,18 @@ describe("dsain simulate", function () {
     });
 
     it("should refuse bad fields by name", function () {
-      expectDsainError(() => simulationConfig({ rounds: 0 }), ErrorCode.BAD_ARGUMENT, /rounds must be an integer/);
+      expectDsainError(() => simulationConfig({ rounds: 0 }), ErrorCode.CONFIG_INVALID, /rounds must be an integer/);
       expectDsainError(
         () => simulationConfig({ byzantineFraction: 0.5 }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /byzantineFraction must lie in \[0, 0.5\)/,
       );
-      expectDsainError(() => simulationConfig({ attack: "bit-flip" as "none" }), ErrorCode.BAD_ARGUMENT, /unknown attack "bit-flip"/);
-      expectDsainError(() => simulationConfig({ compression: 0 }), ErrorCode.BAD_ARGUMENT, /compression must be a top-k ratio/);
-      expectDsainError(() => simulationConfig({ attack: "ipm", byzantineFraction: 0.01 }), ErrorCode.BAD_ARGUMENT, /rounds to 0/);
+      expectDsainError(() => simulationConfig({ attack: "bit-flip" as "none" }), ErrorCode.CONFIG_INVALID, /unknown attack "bit-flip"/);
+      expectDsainError(() => simulationConfig({ compression: 0 }), ErrorCode.CONFIG_INVALID, /compression must be a top-k ratio/);
+      expectDsainError(() => simulationConfig({ attack: "ipm", byzantineFraction: 0.01 }), ErrorCode.CONFIG_INVALID, /rounds to 0/);
       expectDsainError(
         () => simulationConfig({ method: "bulyan", clients: 10 }),
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.CONFIG_INVALID,
         /bulyan needs clients >= 4f \+ 3 = 11 for f = 2/,
       );
     });
@@ -311,7 +315,7 @@ describe("dsain simulate", function () {
       ];
       const outs = await Promise.all(cases.map(([args]) => dsain(["simulate", ...args])));
       outs.forEach((out, i) => {
-        expect(out.code, cases[i][0].join(" ")).to.equal(1);
+        expect(out.code, cases[i][0].join(" ")).to.equal(2);
         expect(out.stderr).to.match(cases[i][1]);
       });
     });

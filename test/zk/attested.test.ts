@@ -146,7 +146,7 @@ describe("zk: batched attestations in TypeScript (docs/proof-of-training.md §4)
         await f();
         expect.fail("accepted");
       } catch (e) {
-        expect((e as DsainError).code).to.equal(ErrorCode.BAD_ARGUMENT);
+        expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);
       }
     }
   });

@@ -155,7 +155,7 @@ describe("zk: prover queue (aggregator/adapters/proof/pipeline.ts)", function ()
       await q.submit({ instance: TINY, input: (await tinyRound(1)).input });
       expect.fail("a closed queue accepted a job");
     } catch (e) {
-      expect((e as DsainError).code).to.equal(ErrorCode.BAD_ARGUMENT);
+      expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);
     }
   });
 });

@@ -316,7 +316,7 @@ describe("zk: RoundChunk circuit (" + INSTANCE + ")", function () {
         await buildRoundChunkInput({ ...round, next, chunkIndex: CHALLENGED });
         expect.fail("accepted");
       } catch (e) {
-        expect((e as DsainError).code).to.equal(ErrorCode.BAD_ARGUMENT);
+        expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);
       }
     });
   });

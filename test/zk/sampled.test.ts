@@ -276,7 +276,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
       await buildRoundChunksInput({ prev, next, deltas, weights, chunkIndices: [0], level: 2 }); // 14 leaves
       expect.fail("accepted");
     } catch (e) {
-      expect((e as DsainError).code).to.equal(ErrorCode.BAD_ARGUMENT);
+      expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);
     }
   });
 
@@ -287,7 +287,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
       await buildRoundChunksInput({ prev, next: bad, deltas, weights, chunkIndices: indices });
       expect.fail("accepted");
     } catch (e) {
-      expect((e as DsainError).code).to.equal(ErrorCode.BAD_ARGUMENT);
+      expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);
     }
   });
 

@@ -4,21 +4,16 @@
 // (mining it on a development chain) and, for the demo's cheating aggregator, play a colluding
 // producer of that block that re-mines it until the challenge misses a chosen chunk.
 import { id, type Signer } from "ethers";
-import { DsainError, ensureError, ErrorCode } from "../../errors.js";
+import { DsainError, ErrorCode } from "../../errors.js";
+import { chainError, revertData } from "./chain-errors.js";
 
 /** Selector of ProvenanceChallengeNotReady(uint256,uint64,uint64). */
 const CHALLENGE_NOT_READY = id("ProvenanceChallengeNotReady(uint256,uint64,uint64)").slice(0, 10);
 
-/** Whether `e` is the ledger's refusal to answer a challenge whose block does not exist yet. */
+/** Whether `e` is the ledger's refusal to answer a challenge whose block does not exist yet (by its revert data). */
 export function isChallengeNotReady(e: unknown): boolean {
-  const err = e as { revert?: { name?: string }; data?: string } | undefined;
-  const message = ensureError(e).message;
-  return (
-    err?.revert?.name === "ProvenanceChallengeNotReady" ||
-    (typeof err?.data === "string" && err.data.startsWith(CHALLENGE_NOT_READY)) ||
-    message.includes("ProvenanceChallengeNotReady") ||
-    message.includes(CHALLENGE_NOT_READY)
-  );
+  const err = e as { revert?: { name?: string } } | undefined;
+  return err?.revert?.name === "ProvenanceChallengeNotReady" || revertData(e)?.startsWith(CHALLENGE_NOT_READY) === true;
 }
 
 /** The JSON-RPC methods these helpers use. */
@@ -56,13 +51,7 @@ export async function awaitChallenge<T>(o: AwaitChallengeOptions<T>): Promise<T>
       return await o.read();
     } catch (e) {
       if (!isChallengeNotReady(e)) {
-        throw new DsainError(
-          ErrorCode.CHAIN_FAILURE,
-          `${o.what}: reading the proof challenge failed: ${ensureError(e).message.split("\n")[0]}`,
-          {
-            cause: e,
-          },
-        );
+        throw chainError(`${o.what}: reading the proof challenge`, e);
       }
     }
     if (o.mine) {
@@ -80,7 +69,7 @@ export async function awaitChallenge<T>(o: AwaitChallengeOptions<T>): Promise<T>
     const waited = Date.now() - started;
     if (waited > timeout) {
       throw new DsainError(
-        ErrorCode.CHAIN_FAILURE,
+        ErrorCode.CHAIN_NOT_READY,
         `${o.what}: no block after the record's within ${Math.round(timeout / 1000)} s; the challenge cannot be read`,
       );
     }
@@ -120,7 +109,7 @@ export async function grindChallengeBlock<T>(o: GrindChallengeOptions<T>): Promi
       snapshot = await o.provider.send("evm_snapshot", []);
     } catch (e) {
       throw new DsainError(
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.ENVIRONMENT,
         `${o.what}: the cheat re-mines the challenge block, which needs a development chain (evm_snapshot failed)`,
         {
           cause: e,
@@ -140,5 +129,5 @@ export async function grindChallengeBlock<T>(o: GrindChallengeOptions<T>): Promi
     if (o.accept(challenge)) return { challenge, tries };
     await o.provider.send("evm_revert", [snapshot]);
   }
-  throw new DsainError(ErrorCode.BAD_ARGUMENT, `${o.what}: ${max} challenge blocks all opened the corrupted chunk`);
+  throw new DsainError(ErrorCode.CHAIN_FAILURE, `${o.what}: ${max} challenge blocks all opened the corrupted chunk`);
 }

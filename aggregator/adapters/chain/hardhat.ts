@@ -49,7 +49,7 @@ export async function openChain(options: OpenChainOptions = {}): Promise<ChainSe
   const hre: any = await createHardhatRuntimeEnvironment(userConfig, globalOptions, PROJECT_ROOT);
   if (options.buildProfile !== undefined && !(options.buildProfile in hre.config.solidity.profiles)) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.CONFIG_INVALID,
       `unknown build profile "${options.buildProfile}" (hardhat.config.ts has ${Object.keys(hre.config.solidity.profiles).join(", ")})`,
     );
   }
@@ -64,7 +64,7 @@ export async function openChain(options: OpenChainOptions = {}): Promise<ChainSe
             override: { url: options.rpcUrl, ...(options.accounts === undefined ? {} : { accounts: options.accounts }) },
           });
   } catch (e) {
-    throw new DsainError(ErrorCode.CHAIN_FAILURE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, {
+    throw new DsainError(ErrorCode.CHAIN_UNAVAILABLE, `cannot connect to the chain${options.rpcUrl ? ` at ${options.rpcUrl}` : ""}`, {
       cause: e,
     });
   }

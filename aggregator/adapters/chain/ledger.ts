@@ -1,6 +1,7 @@
 // Chain adapter: typed calls into ProvenanceLedger and the event history an auditor rebuilds from.
 import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
-import { DsainError, ErrorCode } from "../../errors.js";
+import { DsainError, ErrorCode, ensureError } from "../../errors.js";
+import { chainError, decodeRevert, formatRevert } from "./chain-errors.js";
 import type {
   BatchedEntry,
   BatchedProofConfig,
@@ -46,25 +47,20 @@ export class LedgerClient {
   }
 
   private async send(what: string, call: () => Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
+    let receipt: TransactionReceipt | null;
     try {
-      const tx = await call();
-      const receipt = await tx.wait();
-      if (receipt === null) throw new Error("no receipt");
-      return receipt;
+      receipt = await (await call()).wait();
     } catch (e) {
-      const decoded = this.describeRevert(e);
-      throw new DsainError(ErrorCode.CHAIN_FAILURE, `${what} was refused by the ledger: ${decoded}`, { cause: e });
+      throw chainError(what, e, this.contract.interface);
     }
+    if (receipt === null) throw new DsainError(ErrorCode.CHAIN_UNAVAILABLE, `${what}: the node returned no receipt`);
+    return receipt;
   }
 
-  /** Names the custom error of a revert when the ledger's ABI knows it. */
+  /** Names the custom error of a revert when the ledger's ABI knows it, else the error's first line. */
   describeRevert(e: unknown): string {
-    const data = (e as { data?: string }).data ?? (e as { error?: { data?: string } }).error?.data;
-    if (typeof data === "string") {
-      const parsed = this.contract.interface.parseError(data);
-      if (parsed !== null) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
-    }
-    return e instanceof Error ? e.message : String(e);
+    const revert = decodeRevert(e, this.contract.interface);
+    return revert !== undefined ? formatRevert(revert) : ensureError(e).message.split("\n")[0];
   }
 
   async createFederation(

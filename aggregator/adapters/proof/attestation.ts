@@ -38,14 +38,14 @@ export const ROUND_SCOPE_TAG = keccak256(toUtf8Bytes("DSAIN.roundScope.v1"));
 
 function checkField(name: string, x: bigint): bigint {
   if (typeof x !== "bigint" || x < 0n || x >= FIELD_MODULUS) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${name} = ${String(x)} is not a field element in [0, p)`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${name} = ${String(x)} is not a field element in [0, p)`);
   }
   return x;
 }
 
 function checkUint(name: string, x: bigint, bits: number): bigint {
   if (typeof x !== "bigint" || x < 0n || x >= 1n << BigInt(bits)) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${name} = ${String(x)} is not a uint${bits}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${name} = ${String(x)} is not a uint${bits}`);
   }
   return x;
 }
@@ -100,7 +100,7 @@ export async function attestationMessage(scope: bigint, prevRoot: bigint, update
  */
 export async function babyJubKeyPair(privateKey: Uint8Array): Promise<BabyJubKeyPair> {
   if (privateKey.length !== 32)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `a BabyJubJub private key is 32 bytes, got ${privateKey.length}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `a BabyJubJub private key is 32 bytes, got ${privateKey.length}`);
   const e = await eddsa();
   const A = e.prv2pub(privateKey);
   return { privateKey: Uint8Array.from(privateKey), publicKey: [e.F.toObject(A[0]), e.F.toObject(A[1])] };
@@ -159,7 +159,7 @@ export async function entryHash(entry: AttestedEntry): Promise<bigint> {
 /** updatesCommitment = Poseidon(entry_1, ..., entry_K), entries in strictly ascending key-index order (1 <= K <= 16). */
 export async function updatesCommitment(entries: readonly AttestedEntry[]): Promise<bigint> {
   if (entries.length < 1 || entries.length > 16) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `a batched round commits 1 to 16 entries, got ${entries.length}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `a batched round commits 1 to 16 entries, got ${entries.length}`);
   }
   const hashes = await Promise.all(entries.map((e) => entryHash(e)));
   return (await getPoseidon()).hash(hashes);
@@ -183,7 +183,7 @@ export interface KeyRegistry {
  */
 export async function registryZeroHashes(depth: number): Promise<bigint[]> {
   if (!Number.isInteger(depth) || depth < 0 || depth > 32)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry depth ${depth} is not in [0, 32]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `registry depth ${depth} is not in [0, 32]`);
   const poseidon = await getPoseidon();
   const out = [0n];
   for (let d = 0; d < depth; d++) out.push(poseidon.hash([out[d], out[d]]));
@@ -192,15 +192,15 @@ export async function registryZeroHashes(depth: number): Promise<bigint[]> {
 
 export async function keyRegistry(keys: readonly (PublicKey | null)[], depth: number): Promise<KeyRegistry> {
   if (!Number.isInteger(depth) || depth < 0 || depth > 32)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry depth ${depth} is not in [0, 32]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `registry depth ${depth} is not in [0, 32]`);
   if (keys.length > 2 ** depth) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${keys.length} slots do not fit a registry of depth ${depth} (${2 ** depth} slots)`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${keys.length} slots do not fit a registry of depth ${depth} (${2 ** depth} slots)`);
   }
   const seen = new Set<string>();
   for (const k of keys) {
     if (k === null) continue;
     const id = `${k[0]},${k[1]}`;
-    if (seen.has(id)) throw new DsainError(ErrorCode.BAD_ARGUMENT, `key (${k[0]}, ${k[1]}) is enrolled twice`);
+    if (seen.has(id)) throw new DsainError(ErrorCode.INPUT_INVALID, `key (${k[0]}, ${k[1]}) is enrolled twice`);
     seen.add(id);
   }
   const poseidon = await getPoseidon();
@@ -212,7 +212,7 @@ export async function keyRegistry(keys: readonly (PublicKey | null)[], depth: nu
 /** Sibling path (bottom-up) of registry slot `index`. */
 export function registryPath(registry: KeyRegistry, index: number): bigint[] {
   if (!Number.isInteger(index) || index < 0 || index >= registry.keys.length || registry.keys[index] === null) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry slot ${index} holds no key`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `registry slot ${index} holds no key`);
   }
   const out: bigint[] = [];
   let i = index;

@@ -42,7 +42,7 @@ export const BATCHED_PUBLIC_INPUT_NAMES = [
 
 function uint64(what: string, x: bigint): bigint {
   if (typeof x !== "bigint" || x < 0n || x >= 1n << 64n)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${what} = ${String(x)} is not a uint64`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${what} = ${String(x)} is not a uint64`);
   return x;
 }
 
@@ -148,7 +148,7 @@ export async function batchedEntries(updates: readonly BatchedUpdate[], dp: DpPa
       throw new DsainError(ErrorCode.BAD_WEIGHTS, `${who}: weight ${u.weight} is not an integer in [0, ${WEIGHT_TOTAL}]`);
     }
     if (!Number.isInteger(u.reputationMicros) || u.reputationMicros < 0 || u.reputationMicros >= 2 ** 32) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `${who}: reputation ${u.reputationMicros} µ is not a uint32`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `${who}: reputation ${u.reputationMicros} µ is not a uint32`);
     }
     uint64(`${who}: epsilonMicros`, u.epsilonMicros);
     if (u.sampleCount <= 0n) throw new DsainError(ErrorCode.BAD_SAMPLE_COUNT, `${who}: sample count ${u.sampleCount} must be positive`);
@@ -218,7 +218,7 @@ export async function buildBatchedProofInput(a: BatchedProofArgs): Promise<Round
     );
   }
   if (a.chunkIndices.length === 0)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, "no challenged chunk indices: read them with batchedChallenge first");
+    throw new DsainError(ErrorCode.INPUT_INVALID, "no challenged chunk indices: read them with batchedChallenge first");
   if (a.checkSignatures !== false) {
     const prevRoot = await vectorRoot(a.prev);
     for (const [i, p] of a.participants.entries()) {
@@ -233,7 +233,7 @@ export async function buildBatchedProofInput(a: BatchedProofArgs): Promise<Round
       const message = await attestationMessage(a.scope, prevRoot, updateRoot, p.meta);
       if (!(await verifyMessage(key, message, p.signature))) {
         throw new DsainError(
-          ErrorCode.BAD_ARGUMENT,
+          ErrorCode.INPUT_INVALID,
           `entry ${i}: the EdDSA signature does not verify under the key of registry slot ${p.keyIndex} for this round's scope, parent model, update and meta`,
         );
       }

@@ -13,7 +13,7 @@ const abi = AbiCoder.defaultAbiCoder();
  */
 export function challengeChunkCount(modelLength: number, level = 0): number {
   if (!Number.isInteger(level) || level < 0 || level > 32) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `chunk level ${level} is not an integer in [0, 32]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `chunk level ${level} is not an integer in [0, 32]`);
   }
   return Math.ceil(chunkCount(modelLength) / 2 ** level);
 }
@@ -28,10 +28,11 @@ export function challengeChunkCount(modelLength: number, level = 0): number {
  * Solidity twin (the ledger): the same loop over `keccak256(abi.encode(seed, counter))`.
  */
 export function challengeIndices(seed: string, chunks: number, samples: number): number[] {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(seed)) throw new DsainError(ErrorCode.BAD_ARGUMENT, `challenge seed ${seed} is not a bytes32 hex string`);
-  if (!Number.isSafeInteger(chunks) || chunks < 1) throw new DsainError(ErrorCode.BAD_ARGUMENT, `chunk count ${chunks} must be positive`);
+  if (!/^0x[0-9a-fA-F]{64}$/.test(seed))
+    throw new DsainError(ErrorCode.INPUT_INVALID, `challenge seed ${seed} is not a bytes32 hex string`);
+  if (!Number.isSafeInteger(chunks) || chunks < 1) throw new DsainError(ErrorCode.INPUT_INVALID, `chunk count ${chunks} must be positive`);
   if (!Number.isSafeInteger(samples) || samples < 1) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `sample count ${samples} must be positive`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `sample count ${samples} must be positive`);
   }
   if (chunks <= samples) return Array.from({ length: samples }, (_, j) => j % chunks);
   const n = BigInt(chunks);

@@ -178,7 +178,7 @@ export async function loadCircuitInstance(name: string): Promise<CircuitInstance
   const found = all.find((c) => c.name === name);
   if (!found) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.CONFIG_INVALID,
       `no circuit instance "${name}" in circuits/circuits.json (known: ${all.map((c) => c.name).join(", ")})`,
     );
   }

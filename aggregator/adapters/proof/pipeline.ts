@@ -99,7 +99,7 @@ export class ProverQueue {
    * Rejects with DSAIN_ZK_WITNESS_FAILED when the input does not satisfy the circuit.
    */
   submit(job: ProofJob): Promise<QueuedProof> {
-    if (this.closed) return Promise.reject(new DsainError(ErrorCode.BAD_ARGUMENT, "the prover queue is closed"));
+    if (this.closed) return Promise.reject(new DsainError(ErrorCode.INPUT_INVALID, "the prover queue is closed"));
     const label = job.label ?? job.instance;
     const submitted = performance.now();
     this.queued++;

@@ -87,14 +87,14 @@ export async function buildRoundChunkInput(args: RoundChunkArgs): Promise<RoundC
   }
   const chunks = chunkCount(prev.length);
   if (!Number.isInteger(chunkIndex) || chunkIndex < 0 || chunkIndex >= chunks) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `chunk index ${chunkIndex} is outside [0, ${chunks})`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `chunk index ${chunkIndex} is outside [0, ${chunks})`);
   }
 
   const prevTree = args.trees?.prev ?? (await vectorTree(prev));
   const nextTree = args.trees?.next ?? (await vectorTree(next));
   const deltaTrees = args.trees?.deltas ?? (await Promise.all(deltas.map((d) => vectorTree(d))));
   if (deltaTrees.length !== deltas.length)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${deltaTrees.length} update trees for ${deltas.length} updates`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${deltaTrees.length} update trees for ${deltas.length} updates`);
 
   const A = BigInt(WEIGHT_TOTAL);
   const remainders: bigint[] = [];
@@ -109,7 +109,7 @@ export async function buildRoundChunkInput(args: RoundChunkArgs): Promise<RoundC
     const r = BigInt(prev[j]) * A + s - BigInt(next[j]) * A;
     if (r < 0n || r >= A) {
       throw new DsainError(
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.INPUT_INVALID,
         `parameter ${j}: next = ${next[j]} is not prev + floor(sum a_i * delta_i / ${WEIGHT_TOTAL}) (remainder ${r}); no proof exists`,
       );
     }
@@ -148,17 +148,17 @@ async function keysFor(instanceName: string, input: RoundChunkInput, options: En
   const keys = await ensureCircuitKeys(instanceName, options);
   const [K, DEPTH] = keys.instance.params;
   if (keys.instance.template !== "RoundChunk") {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${instanceName} is a ${keys.instance.template} circuit, not RoundChunk`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${instanceName} is a ${keys.instance.template} circuit, not RoundChunk`);
   }
   if (input.updateRoots.length !== K || input.deltas.length !== K || input.deltaPaths.length !== K || input.weights.length !== K) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       `${instanceName} proves rounds of exactly K=${K} updates; the input has ${input.deltas.length} (build a dropout round's input with slots: ${K})`,
     );
   }
   if (input.prevPath.length !== DEPTH) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       `${instanceName} opens trees of depth ${DEPTH}; the input's paths have depth ${input.prevPath.length}`,
     );
   }

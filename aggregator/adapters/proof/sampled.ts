@@ -94,14 +94,14 @@ export async function buildSampledChunks(args: SampledRoundArgs): Promise<Sample
     // A level-C chunk holding padding leaves (which are 0, not Poseidon16 of zeros) cannot be
     // opened by ChunkOpening; instances with C >= 1 serve only models whose leaf count divides.
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       `chunk level ${level} needs the leaf count (${leaves}) to be a multiple of ${2 ** level}; use level 0 for this model`,
     );
   }
   const chunks = challengeChunkCount(prev.length, level);
   for (const u of chunkIndices) {
     if (!Number.isInteger(u) || u < 0 || u >= chunks) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `chunk index ${u} is outside [0, ${chunks}) at level ${level}`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `chunk index ${u} is outside [0, ${chunks}) at level ${level}`);
     }
   }
 
@@ -109,9 +109,10 @@ export async function buildSampledChunks(args: SampledRoundArgs): Promise<Sample
   const nextTree = args.trees?.next ?? (await vectorTree(next));
   const deltaTrees = args.trees?.deltas ?? (await Promise.all(deltas.map((d) => vectorTree(d))));
   if (deltaTrees.length !== deltas.length) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${deltaTrees.length} update trees for ${deltas.length} updates`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${deltaTrees.length} update trees for ${deltas.length} updates`);
   }
-  if (level > prevTree.depth) throw new DsainError(ErrorCode.BAD_ARGUMENT, `chunk level ${level} exceeds the tree depth ${prevTree.depth}`);
+  if (level > prevTree.depth)
+    throw new DsainError(ErrorCode.INPUT_INVALID, `chunk level ${level} exceeds the tree depth ${prevTree.depth}`);
 
   const A = BigInt(WEIGHT_TOTAL);
   const span = CHUNK_SIZE * 2 ** level;
@@ -137,7 +138,7 @@ export async function buildSampledChunks(args: SampledRoundArgs): Promise<Sample
       const r = BigInt(prev[j]) * A + s - BigInt(next[j]) * A;
       if (r < 0n || r >= A) {
         throw new DsainError(
-          ErrorCode.BAD_ARGUMENT,
+          ErrorCode.INPUT_INVALID,
           `parameter ${j}: next = ${next[j]} is not prev + floor(sum a_i * delta_i / ${WEIGHT_TOTAL}) (remainder ${r}); no proof exists`,
         );
       }
@@ -291,12 +292,12 @@ export function roundAttestedPublicSignals(pub: RoundAttestedPublic): string[] {
  */
 export function packParticipantSlots(slots: readonly number[], registryDepth: number): bigint {
   if (slots.length * registryDepth > 252) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${slots.length} slots of ${registryDepth} bits do not fit one field element`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${slots.length} slots of ${registryDepth} bits do not fit one field element`);
   }
   let packed = 0n;
   slots.forEach((slot, i) => {
     if (!Number.isInteger(slot) || slot < 0 || slot >= 2 ** registryDepth) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `registry slot ${slot} is outside [0, 2^${registryDepth})`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `registry slot ${slot} is outside [0, 2^${registryDepth})`);
     }
     packed += BigInt(slot) << BigInt(registryDepth * i);
   });
@@ -316,7 +317,7 @@ export interface RoundAttestedBuild {
 export async function buildRoundAttestedInput(args: RoundAttestedArgs): Promise<RoundAttestedBuild> {
   const { participants, registry } = args;
   if (participants.length !== args.deltas.length) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${participants.length} attestations for ${args.deltas.length} updates`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${participants.length} attestations for ${args.deltas.length} updates`);
   }
   for (let i = 1; i < participants.length; i++) {
     if (participants[i].keyIndex <= participants[i - 1].keyIndex) {
@@ -374,7 +375,7 @@ export async function buildRoundAttestedInput(args: RoundAttestedArgs): Promise<
 
 function expectLength(instance: string, what: string, actual: unknown, expected: number): void {
   const n = Array.isArray(actual) ? actual.length : -1;
-  if (n !== expected) throw new DsainError(ErrorCode.BAD_ARGUMENT, `${instance} expects ${expected} ${what}, the input has ${n}`);
+  if (n !== expected) throw new DsainError(ErrorCode.INPUT_INVALID, `${instance} expects ${expected} ${what}, the input has ${n}`);
 }
 
 /**
@@ -406,7 +407,7 @@ export function checkInputShape(keys: CircuitKeys, input: CircuitSignals): void 
     expectLength(name, "update roots", input.updateRoots, K);
     expectLength(name, "siblings per path", input.prevPath, DEPTH);
   } else {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${name}: no input shape known for template ${template}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${name}: no input shape known for template ${template}`);
   }
 }
 

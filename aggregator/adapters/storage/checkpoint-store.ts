@@ -293,7 +293,7 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
 /** Path of the file holding one block on disk (blockstore-fs layout), so tests and demos can corrupt it. */
 export function blockFilePath(store: CheckpointStore, cid: CID | string): string {
   const blocks = blockLayouts.get(store);
-  if (blocks === undefined) throw new DsainError(ErrorCode.BAD_ARGUMENT, "blockFilePath needs a store returned by openCheckpointStore");
+  if (blocks === undefined) throw new DsainError(ErrorCode.INPUT_INVALID, "blockFilePath needs a store returned by openCheckpointStore");
   const { dir, file } = blocks.sharding.encode(toCid(cid));
   return path.join(blocks.root, dir, file);
 }

@@ -26,7 +26,7 @@ export interface CifarOptions {
  * above 9.
  */
 export function cifar10FromBytes(batches: readonly { bytes: Uint8Array; file: string }[], options: CifarOptions = {}): ImageDataset {
-  if (batches.length === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "no CIFAR-10 batch files given");
+  if (batches.length === 0) throw new DsainError(ErrorCode.INPUT_INVALID, "no CIFAR-10 batch files given");
   let total = 0;
   for (const { bytes, file } of batches) {
     if (bytes.length === 0) throw malformed(file, "is empty; a CIFAR-10 batch holds records of 3073 bytes");

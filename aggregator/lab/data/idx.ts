@@ -129,7 +129,7 @@ export function mnistFromBytes(
 ): ImageDataset {
   const classes = options.classes ?? 10;
   if (!Number.isInteger(classes) || classes < 2 || classes > 256) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `classes is ${classes}; it must be an integer in [2, 256]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `classes is ${classes}; it must be an integer in [2, 256]`);
   }
   const img = parseIdx(maybeGunzip(images.bytes, images.file), images.file);
   if (img.magic !== IDX_IMAGES_MAGIC) {

@@ -100,7 +100,7 @@ function parseLeafDocument(json: unknown, file: string, features: { value?: numb
  * user that appears twice.
  */
 export function leafFromJson(documents: readonly { json: unknown; file: string }[], options: LeafOptions = {}): LeafData {
-  if (documents.length === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "no LEAF files given");
+  if (documents.length === 0) throw new DsainError(ErrorCode.INPUT_INVALID, "no LEAF files given");
   const features: { value?: number } = {};
   const parsed: ParsedUser[] = [];
   const seen = new Map<string, string>();
@@ -120,7 +120,7 @@ export function leafFromJson(documents: readonly { json: unknown; file: string }
   for (const p of parsed) for (const v of p.y) maxLabel = Math.max(maxLabel, v);
   const classes = options.classes ?? Math.max(2, maxLabel + 1);
   if (!Number.isInteger(classes) || classes < 2 || classes > 256) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `classes is ${classes}; it must be an integer in [2, 256]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `classes is ${classes}; it must be an integer in [2, 256]`);
   }
   for (const p of parsed) {
     const bad = p.y.findIndex((v) => v >= classes);

@@ -13,24 +13,24 @@ export interface Normalization {
   std?: readonly number[];
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 /** Checks a Normalization and returns its channel count (1 when no mean/std is given). */
 export function checkNormalization(n: Normalization): number {
   const scale = n.scale ?? 255;
-  if (!Number.isFinite(scale) || scale <= 0) throw badArgument(`normalisation scale is ${scale}; it must be a positive finite number`);
-  if ((n.mean === undefined) !== (n.std === undefined)) throw badArgument("normalisation needs both mean and std, or neither");
+  if (!Number.isFinite(scale) || scale <= 0) throw invalidInput(`normalisation scale is ${scale}; it must be a positive finite number`);
+  if ((n.mean === undefined) !== (n.std === undefined)) throw invalidInput("normalisation needs both mean and std, or neither");
   if (n.mean === undefined || n.std === undefined) return 1;
   if (n.mean.length === 0 || n.mean.length !== n.std.length) {
-    throw badArgument(`normalisation mean has ${n.mean.length} channels and std ${n.std.length}; give one of each per channel`);
+    throw invalidInput(`normalisation mean has ${n.mean.length} channels and std ${n.std.length}; give one of each per channel`);
   }
   n.mean.forEach((m, c) => {
-    if (!Number.isFinite(m)) throw badArgument(`normalisation mean[${c}] is ${m}; it must be finite`);
+    if (!Number.isFinite(m)) throw invalidInput(`normalisation mean[${c}] is ${m}; it must be finite`);
   });
   n.std.forEach((s, c) => {
-    if (!Number.isFinite(s) || s <= 0) throw badArgument(`normalisation std[${c}] is ${s}; it must be a positive finite number`);
+    if (!Number.isFinite(s) || s <= 0) throw invalidInput(`normalisation std[${c}] is ${s}; it must be a positive finite number`);
   });
   return n.mean.length;
 }
@@ -42,7 +42,7 @@ export function checkNormalization(n: Normalization): number {
 export function normalizePixels(bytes: Uint8Array, options: Normalization = {}): Float32Array {
   const channels = checkNormalization(options);
   if (bytes.length % channels !== 0) {
-    throw badArgument(`${bytes.length} pixel values do not split into ${channels} channels`);
+    throw invalidInput(`${bytes.length} pixel values do not split into ${channels} channels`);
   }
   const scale = options.scale ?? 255;
   const out = new Float32Array(bytes.length);

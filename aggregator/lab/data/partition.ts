@@ -22,12 +22,12 @@ export interface DirichletPartitionOptions {
   maxAttempts?: number;
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 function checkInt(value: number, what: string, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw badArgument(`${what} is ${value}; it must be an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min) throw invalidInput(`${what} is ${value}; it must be an integer >= ${min}`);
 }
 
 function checkLabels(labels: ArrayLike<number>, classes: number): void {
@@ -47,14 +47,14 @@ function checkLabels(labels: ArrayLike<number>, classes: number): void {
 export function dirichletPartition(labels: ArrayLike<number>, classes: number, options: DirichletPartitionOptions): Uint32Array[] {
   const { clients, alpha, seed, minSamples = 1, maxAttempts = 100 } = options;
   checkInt(clients, "clients", 1);
-  if (!Number.isFinite(alpha) || alpha <= 0) throw badArgument(`alpha is ${alpha}; it must be a positive finite number`);
+  if (!Number.isFinite(alpha) || alpha <= 0) throw invalidInput(`alpha is ${alpha}; it must be a positive finite number`);
   checkInt(minSamples, "minSamples", 0);
   checkInt(maxAttempts, "maxAttempts", 1);
   checkLabels(labels, classes);
   const rng = new Prng(seed);
   const n = labels.length;
   if (n < clients * minSamples) {
-    throw badArgument(`${n} samples cannot give each of ${clients} clients at least ${minSamples}; use fewer clients or more data`);
+    throw invalidInput(`${n} samples cannot give each of ${clients} clients at least ${minSamples}; use fewer clients or more data`);
   }
   const byClass: number[][] = Array.from({ length: classes }, () => []);
   for (let i = 0; i < n; i++) byClass[labels[i]].push(i);
@@ -81,7 +81,7 @@ export function dirichletPartition(labels: ArrayLike<number>, classes: number, o
     smallest = Math.min(...sizes);
     if (smallest >= minSamples) return groupBy(owner, clients);
   }
-  throw badArgument(
+  throw invalidInput(
     `Dirichlet(alpha=${alpha}) over ${clients} clients left a client with ${smallest} < ${minSamples} samples in all ` +
       `${maxAttempts} draws; raise alpha, lower the number of clients or minSamples, or allow more attempts`,
   );
@@ -105,11 +105,11 @@ export function naturalPartition(owner: ArrayLike<number>, groups: number): Uint
   checkInt(groups, "groups", 1);
   for (let i = 0; i < owner.length; i++) {
     const g = owner[i];
-    if (!Number.isInteger(g) || g < 0 || g >= groups) throw badArgument(`owner of sample ${i} is ${g}, outside [0, ${groups})`);
+    if (!Number.isInteger(g) || g < 0 || g >= groups) throw invalidInput(`owner of sample ${i} is ${g}, outside [0, ${groups})`);
   }
   const parts = groupBy(owner, groups);
   const empty = parts.findIndex((p) => p.length === 0);
-  if (empty >= 0) throw badArgument(`group ${empty} owns no samples; every client needs at least one`);
+  if (empty >= 0) throw invalidInput(`group ${empty} owns no samples; every client needs at least one`);
   return parts;
 }
 

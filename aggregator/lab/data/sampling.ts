@@ -10,7 +10,7 @@ import type { Prng } from "../../maths/learning/data.js";
 
 function checkShape(shape: number, what = "gamma shape"): void {
   if (!Number.isFinite(shape) || shape <= 0) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${what} is ${shape}; it must be a positive finite number`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${what} is ${shape}; it must be a positive finite number`);
   }
 }
 
@@ -54,7 +54,7 @@ export function sampleGamma(rng: Prng, shape: number): number {
  * normalisation done in logs (softmax) so that no component is lost to underflow as a whole.
  */
 export function sampleDirichlet(rng: Prng, alphas: readonly number[]): Float64Array {
-  if (alphas.length === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "a Dirichlet draw needs at least one concentration");
+  if (alphas.length === 0) throw new DsainError(ErrorCode.INPUT_INVALID, "a Dirichlet draw needs at least one concentration");
   alphas.forEach((a, i) => checkShape(a, `Dirichlet alpha[${i}]`));
   const logs = alphas.map((a) => sampleLogGamma(rng, a));
   const max = Math.max(...logs);

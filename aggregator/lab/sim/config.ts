@@ -91,7 +91,7 @@ export const SIMULATION_DEFAULTS: Readonly<SimulationConfig> = Object.freeze({
 });
 
 function bad(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+  return new DsainError(ErrorCode.CONFIG_INVALID, message);
 }
 
 export function isAttackName(name: string): name is AttackName {

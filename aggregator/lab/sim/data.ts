@@ -50,7 +50,7 @@ export function loadSimulationData(config: Pick<SimulationConfig, "dataset" | "m
   const n = all.y.length;
   if (config.poolSize + config.testSize > n) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.CONFIG_INVALID,
       `poolSize ${config.poolSize} + testSize ${config.testSize} exceeds the ${n} samples of the dataset`,
     );
   }

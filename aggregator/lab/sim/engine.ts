@@ -3,7 +3,7 @@
 // ./strategies.ts) and FedSov's top-k compressor; deterministic given the config (seeded streams,
 // single-threaded wasm).
 import { additiveGaussianAttack, alie, flipLabels, ipm, signFlip } from "../../maths/attacks/index.js";
-import { DsainError } from "../../errors.js";
+import { DsainError, ErrorCode } from "../../errors.js";
 import { type Dataset, Prng } from "../../maths/learning/data.js";
 import { fedsovEncode, wireToDense } from "../../maths/fedsov/client.js";
 import { TopKCompressor } from "../../maths/fedsov/topk.js";
@@ -59,9 +59,9 @@ export interface RunOptions {
   readonly tf?: Tf;
 }
 
-/** trainLocal refuses to return non-finite weights with this BAD_ARGUMENT ("training diverged ..."). */
+/** trainLocal refuses to return non-finite weights with TRAINING_DIVERGED. */
 function isDivergence(e: unknown): boolean {
-  return e instanceof DsainError && /diverged/.test(e.message);
+  return e instanceof DsainError && e.code === ErrorCode.TRAINING_DIVERGED;
 }
 
 function allFinite(v: ArrayLike<number>): boolean {

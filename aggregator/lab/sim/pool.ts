@@ -47,7 +47,7 @@ function cpuSecondsOfThisProcess(): number {
 export async function runGrid(configs: readonly SimulationConfig[], options: GridOptions = {}): Promise<GridOutcome> {
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `workers must be a positive integer, got ${workers}`);
+    throw new DsainError(ErrorCode.CONFIG_INVALID, `workers must be a positive integer, got ${workers}`);
   }
   const log = options.log ?? (() => undefined);
   const loadBefore = os.loadavg();

@@ -86,7 +86,7 @@ const READS: Readonly<Record<StrategyName, readonly (keyof StrategyParams)[]>> =
 const NEEDS_F: ReadonlySet<StrategyName> = new Set(["krum", "multi-krum", "trimmed-mean", "bulyan"]);
 
 function bad(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+  return new DsainError(ErrorCode.CONFIG_INVALID, message);
 }
 
 export function isStrategyName(name: string): name is StrategyName {

@@ -13,11 +13,11 @@
 // inputs. The standard deviation uses ddof = 1 by default, as torch.std and ByzFL do.
 import { erfc } from "../privacy/special.js";
 import { DsainError, ErrorCode } from "../../errors.js";
-import { type Vec, badArgument, checkVectors, mean, std } from "./common.js";
+import { type Vec, invalidInput, checkVectors, mean, std } from "./common.js";
 
 /** Phi^{-1}(p) for p in (0, 1): bisection on Phi(x) = erfc(-x / sqrt 2) / 2 down to adjacent doubles. */
 export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new DsainError(ErrorCode.BAD_ARGUMENT, `normal quantile: p is ${p}; it must lie strictly between 0 and 1`);
+  if (!(p > 0 && p < 1)) throw new DsainError(ErrorCode.INPUT_INVALID, `normal quantile: p is ${p}; it must lie strictly between 0 and 1`);
   let lo = -40;
   let hi = 40;
   for (;;) {
@@ -30,12 +30,12 @@ export function normalQuantile(p: number): number {
 
 /** z_max of Baruch et al. for n clients with f Byzantine: Phi^{-1}((n - s) / n), s = floor(n/2 + 1) - f. */
 export function alieZ(n: number, f: number): number {
-  if (!Number.isInteger(n) || n < 1) throw badArgument("ALIE", `n is ${n}; it must be a positive integer`);
-  if (!Number.isInteger(f) || f < 1 || f >= n) throw badArgument("ALIE", `f is ${f}; it must be an integer in [1, n - 1] = [1, ${n - 1}]`);
+  if (!Number.isInteger(n) || n < 1) throw invalidInput("ALIE", `n is ${n}; it must be a positive integer`);
+  if (!Number.isInteger(f) || f < 1 || f >= n) throw invalidInput("ALIE", `f is ${f}; it must be an integer in [1, n - 1] = [1, ${n - 1}]`);
   const s = Math.floor(n / 2 + 1) - f;
   const p = (n - s) / n;
   if (!(p > 0 && p < 1)) {
-    throw badArgument(
+    throw invalidInput(
       "ALIE",
       `with n=${n} and f=${f}, s = floor(n/2 + 1) - f = ${s} gives (n - s)/n = ${p}, outside (0, 1): ` +
         (s <= 0 ? "the Byzantine clients already form a majority, so z is unbounded" : "there are too few clients"),
@@ -63,14 +63,14 @@ export interface AlieOptions {
 export function alie(updates: readonly Vec[], options: AlieOptions): Float64Array {
   const { ddof = 1, direction = -1 } = options;
   checkVectors(updates, "ALIE", ddof + 1);
-  if (direction !== -1 && direction !== 1) throw badArgument("ALIE", `direction is ${String(direction)}; it must be -1 or 1`);
+  if (direction !== -1 && direction !== 1) throw invalidInput("ALIE", `direction is ${String(direction)}; it must be -1 or 1`);
   let z: number;
   if (options.z !== undefined) {
-    if (options.n !== undefined || options.f !== undefined) throw badArgument("ALIE", "give either z or n and f, not both");
+    if (options.n !== undefined || options.f !== undefined) throw invalidInput("ALIE", "give either z or n and f, not both");
     z = options.z;
-    if (!Number.isFinite(z) || z < 0) throw badArgument("ALIE", `z is ${z}; it must be a finite number >= 0`);
+    if (!Number.isFinite(z) || z < 0) throw invalidInput("ALIE", `z is ${z}; it must be a finite number >= 0`);
   } else {
-    if (options.n === undefined || options.f === undefined) throw badArgument("ALIE", "give n and f (or an explicit z)");
+    if (options.n === undefined || options.f === undefined) throw invalidInput("ALIE", "give n and f (or an explicit z)");
     z = alieZ(options.n, options.f);
   }
   const mu = mean(updates);

@@ -25,8 +25,8 @@ export interface PixelTrigger {
   col?: number;
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, `backdoor: ${message}`);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, `backdoor: ${message}`);
 }
 
 /** The flat input positions the trigger overwrites, after checking it fits the images. */
@@ -37,19 +37,20 @@ export function triggerPositions(trigger: PixelTrigger, features: number): Uint3
     [w, "image width"],
     [c, "image channels"],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw badArgument(`${what} is ${v}; it must be a positive integer`);
+    if (!Number.isInteger(v) || v < 1) throw invalidInput(`${what} is ${v}; it must be a positive integer`);
   }
-  if (h * w * c !== features) throw badArgument(`image shape ${h}x${w}x${c} has ${h * w * c} values but the data has ${features} features`);
+  if (h * w * c !== features)
+    throw invalidInput(`image shape ${h}x${w}x${c} has ${h * w * c} values but the data has ${features} features`);
   const size = trigger.size ?? 3;
   if (!Number.isInteger(size) || size < 1 || size > Math.min(h, w))
-    throw badArgument(`trigger size is ${size}; it must be an integer in [1, ${Math.min(h, w)}]`);
+    throw invalidInput(`trigger size is ${size}; it must be an integer in [1, ${Math.min(h, w)}]`);
   const row = trigger.row ?? h - size;
   const col = trigger.col ?? w - size;
   if (!Number.isInteger(row) || !Number.isInteger(col) || row < 0 || col < 0 || row + size > h || col + size > w) {
-    throw badArgument(`a ${size}x${size} trigger at row ${row}, column ${col} does not fit a ${h}x${w} image`);
+    throw invalidInput(`a ${size}x${size} trigger at row ${row}, column ${col} does not fit a ${h}x${w} image`);
   }
   const value = trigger.value ?? 1;
-  if (!Number.isFinite(value)) throw badArgument(`trigger value is ${value}; it must be finite`);
+  if (!Number.isFinite(value)) throw invalidInput(`trigger value is ${value}; it must be finite`);
   const out = new Uint32Array(size * size * c);
   let k = 0;
   for (let r = row; r < row + size; r++)
@@ -67,7 +68,7 @@ export function stampTrigger(data: Dataset, trigger: PixelTrigger, indices?: Arr
   const rows = indices ?? Array.from({ length: n }, (_, i) => i);
   for (let k = 0; k < rows.length; k++) {
     const i = rows[k];
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw badArgument(`sample index ${i} is outside the dataset's ${n} samples`);
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw invalidInput(`sample index ${i} is outside the dataset's ${n} samples`);
     const base = i * data.features;
     for (const p of positions) x[base + p] = value;
   }
@@ -75,7 +76,7 @@ export function stampTrigger(data: Dataset, trigger: PixelTrigger, indices?: Arr
 }
 
 function checkTarget(target: number, classes: number): void {
-  if (!Number.isInteger(target) || target < 0 || target >= classes) throw badArgument(`target class ${target} is outside [0, ${classes})`);
+  if (!Number.isInteger(target) || target < 0 || target >= classes) throw invalidInput(`target class ${target} is outside [0, ${classes})`);
 }
 
 export interface PoisonOptions {
@@ -94,7 +95,7 @@ export interface PoisonOptions {
 export function poisonWithTrigger(data: Dataset, options: PoisonOptions): { dataset: Dataset; poisoned: Uint32Array } {
   checkDataset(data, "the dataset to poison");
   const { fraction, targetClass, seed } = options;
-  if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) throw badArgument(`fraction is ${fraction}; it must lie in (0, 1]`);
+  if (!Number.isFinite(fraction) || fraction <= 0 || fraction > 1) throw invalidInput(`fraction is ${fraction}; it must lie in (0, 1]`);
   checkTarget(targetClass, data.classes);
   const n = data.y.length;
   if (n === 0) throw new DsainError(ErrorCode.EMPTY_INPUT, "backdoor: the dataset to poison has no samples");
@@ -135,7 +136,7 @@ export function attackSuccessRate(predicted: ArrayLike<number>, trueLabels: Arra
   if (predicted.length !== trueLabels.length) {
     throw new DsainError(ErrorCode.VECTOR_LENGTH_MISMATCH, `backdoor: ${predicted.length} predictions for ${trueLabels.length} labels`);
   }
-  if (!Number.isInteger(targetClass) || targetClass < 0) throw badArgument(`target class ${targetClass} must be a non-negative integer`);
+  if (!Number.isInteger(targetClass) || targetClass < 0) throw invalidInput(`target class ${targetClass} must be a non-negative integer`);
   let eligible = 0;
   let hits = 0;
   for (let i = 0; i < predicted.length; i++) {

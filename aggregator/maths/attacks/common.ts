@@ -9,8 +9,8 @@ export interface GaussianSource {
   nextGaussian(): number;
 }
 
-export function badArgument(attack: string, message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, `${attack}: ${message}`);
+export function invalidInput(attack: string, message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, `${attack}: ${message}`);
 }
 
 /** At least `min` vectors, all of one length, all finite; returns the length. */
@@ -24,7 +24,7 @@ export function checkVectors(vectors: readonly Vec[], attack: string, min = 1): 
   const d = vectors[0].length;
   vectors.forEach((v, i) => {
     if (!(v instanceof Float64Array || v instanceof Float32Array))
-      throw badArgument(attack, `update ${i} must be a Float64Array or Float32Array`);
+      throw invalidInput(attack, `update ${i} must be a Float64Array or Float32Array`);
     if (v.length !== d) {
       throw new DsainError(ErrorCode.VECTOR_LENGTH_MISMATCH, `${attack}: update ${i} has ${v.length} coordinates, update 0 has ${d}`);
     }
@@ -35,14 +35,14 @@ export function checkVectors(vectors: readonly Vec[], attack: string, min = 1): 
 
 export function checkFinite(v: Vec, attack: string, what: string): void {
   for (let j = 0; j < v.length; j++) {
-    if (!Number.isFinite(v[j])) throw badArgument(attack, `${what} has coordinate ${j} = ${v[j]}; updates must be finite`);
+    if (!Number.isFinite(v[j])) throw invalidInput(attack, `${what} has coordinate ${j} = ${v[j]}; updates must be finite`);
   }
 }
 
 /** A finite number > 0 (or >= 0 when `allowZero`). */
 export function checkPositive(attack: string, name: string, value: number, allowZero = false): void {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
-    throw badArgument(attack, `${name} is ${value}; it must be a finite number ${allowZero ? ">= 0" : "> 0"}`);
+    throw invalidInput(attack, `${name} is ${value}; it must be a finite number ${allowZero ? ">= 0" : "> 0"}`);
   }
 }
 
@@ -61,7 +61,7 @@ export function mean(vectors: readonly Vec[]): Float64Array {
  */
 export function std(vectors: readonly Vec[], ddof = 1, mu: Float64Array = mean(vectors)): Float64Array {
   const m = vectors.length;
-  if (ddof !== 0 && ddof !== 1) throw new DsainError(ErrorCode.BAD_ARGUMENT, `ddof is ${ddof}; it must be 0 or 1`);
+  if (ddof !== 0 && ddof !== 1) throw new DsainError(ErrorCode.INPUT_INVALID, `ddof is ${ddof}; it must be 0 or 1`);
   if (m - ddof < 1)
     throw new DsainError(ErrorCode.EMPTY_INPUT, `a standard deviation with ddof=${ddof} needs at least ${ddof + 1} updates`);
   const d = mu.length;

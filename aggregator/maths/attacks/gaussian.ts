@@ -11,10 +11,10 @@ import { type GaussianSource, type Vec, checkFinite, checkPositive } from "./com
 /** A fresh N(mu, sigma^2 I) vector of `dimension` coordinates. */
 export function gaussianAttack(dimension: number, sigma: number, source: GaussianSource, mu = 0): Float64Array {
   if (!Number.isInteger(dimension) || dimension < 1) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `Gaussian attack: dimension is ${dimension}; it must be a positive integer`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `Gaussian attack: dimension is ${dimension}; it must be a positive integer`);
   }
   checkPositive("Gaussian attack", "sigma", sigma, true);
-  if (!Number.isFinite(mu)) throw new DsainError(ErrorCode.BAD_ARGUMENT, `Gaussian attack: mu is ${mu}; it must be finite`);
+  if (!Number.isFinite(mu)) throw new DsainError(ErrorCode.INPUT_INVALID, `Gaussian attack: mu is ${mu}; it must be finite`);
   const out = new Float64Array(dimension);
   for (let j = 0; j < dimension; j++) out[j] = mu + sigma * source.nextGaussian();
   return out;

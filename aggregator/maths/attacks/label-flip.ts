@@ -11,9 +11,9 @@ import { DsainError, ErrorCode } from "../../errors.js";
 /** C - 1 - y for a label y in [0, C). */
 export function flipLabel(label: number, classes: number): number {
   if (!Number.isInteger(classes) || classes < 2)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `label flip: classes is ${classes}; it must be an integer >= 2`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `label flip: classes is ${classes}; it must be an integer >= 2`);
   if (!Number.isInteger(label) || label < 0 || label >= classes) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `label flip: label ${label} is outside [0, ${classes})`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `label flip: label ${label} is outside [0, ${classes})`);
   }
   return classes - 1 - label;
 }

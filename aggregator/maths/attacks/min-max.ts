@@ -16,7 +16,7 @@
 // (torch.std, as in the release). For min-sum the release bounds by the minimum of the honest
 // sums, not the maximum the paper states; `sumBound: "min"` selects that variant.
 import { DsainError, ErrorCode } from "../../errors.js";
-import { type Vec, badArgument, checkPositive, checkVectors, mean, squaredDistance, std } from "./common.js";
+import { type Vec, invalidInput, checkPositive, checkVectors, mean, squaredDistance, std } from "./common.js";
 
 export type PerturbationDirection = "unit" | "std" | "sign";
 
@@ -48,13 +48,13 @@ const DIRECTIONS: readonly PerturbationDirection[] = ["unit", "std", "sign"];
 /** The perturbation p of the paper: -mean/||mean||, -std or -sign(mean). */
 export function perturbation(honest: readonly Vec[], direction: PerturbationDirection, attack = "model poisoning"): Float64Array {
   if (!DIRECTIONS.includes(direction))
-    throw badArgument(attack, `direction is ${String(direction)}; choose one of ${DIRECTIONS.join(", ")}`);
+    throw invalidInput(attack, `direction is ${String(direction)}; choose one of ${DIRECTIONS.join(", ")}`);
   const mu = mean(honest);
   if (direction === "std") return std(honest, 1, mu).map((s) => -s);
   if (direction === "sign") return mu.map((v) => -Math.sign(v));
   const norm = Math.sqrt(squaredDistance(mu, new Float64Array(mu.length)));
   if (norm === 0) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${attack}: the honest mean is zero, so it has no unit vector; use direction "std"`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${attack}: the honest mean is zero, so it has no unit vector; use direction "std"`);
   }
   return mu.map((v) => -v / norm);
 }
@@ -123,7 +123,7 @@ export function minMaxAttack(honest: readonly Vec[], options: MinMaxOptions = {}
 export function minSumAttack(honest: readonly Vec[], options: MinSumOptions = {}): ModelPoisoningResult {
   checkVectors(honest, "min-sum", 2);
   const { sumBound = "max" } = options;
-  if (sumBound !== "max" && sumBound !== "min") throw badArgument("min-sum", `sumBound is ${String(sumBound)}; choose "max" or "min"`);
+  if (sumBound !== "max" && sumBound !== "min") throw invalidInput("min-sum", `sumBound is ${String(sumBound)}; choose "max" or "min"`);
   const { sums } = honestDistances(honest);
   const bound = sumBound === "max" ? Math.max(...sums) : Math.min(...sums);
   return run("min-sum", honest, options, (m) => honest.reduce((s, g) => s + squaredDistance(m, g), 0) <= bound);

@@ -60,7 +60,7 @@ export type WireUpdate =
 /** Bytes on the wire: d * valueBytes dense, k * (4 + valueBytes) sparse (uint32 indices); no header counted. */
 export function wireBytes(update: WireUpdate, valueBytes = 4): number {
   if (valueBytes !== 4 && valueBytes !== 8)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `valueBytes is ${valueBytes}; use 4 (float32) or 8 (float64)`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `valueBytes is ${valueBytes}; use 4 (float32) or 8 (float64)`);
   return update.encoding === "dense" ? update.dimension * valueBytes : update.indices.length * (4 + valueBytes);
 }
 
@@ -97,9 +97,9 @@ export interface FedsovUpdate {
 
 function checkDp(dp: DpOptions): number {
   if (!NOISE_MODES.includes(dp.mode))
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `noise mode is ${String(dp.mode)}; choose one of ${NOISE_MODES.join(", ")}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `noise mode is ${String(dp.mode)}; choose one of ${NOISE_MODES.join(", ")}`);
   if (dp.source === undefined || typeof dp.source.nextGaussian !== "function")
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, "dp.source must provide nextGaussian() (for example a seeded Prng)");
+    throw new DsainError(ErrorCode.INPUT_INVALID, "dp.source must provide nextGaussian() (for example a seeded Prng)");
   return gaussianNoiseScale(dp.clipNorm, dp.epsilon, dp.delta);
 }
 
@@ -117,7 +117,7 @@ export function fedsovEncode(
   const { dp, valueBytes = 4 } = options;
   if (options.compressionRatio !== undefined && options.compressionRatio !== compressor.ratio) {
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       `compressionRatio ${options.compressionRatio} differs from the compressor's ${compressor.ratio}`,
     );
   }

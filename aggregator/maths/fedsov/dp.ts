@@ -44,7 +44,7 @@ export interface Clipped {
  */
 export function clipToNorm(values: ArrayLike<number>, clipNorm: number): Clipped {
   if (typeof clipNorm !== "number" || !(clipNorm > 0) || clipNorm === Infinity)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `clip norm C is ${clipNorm}; it must be a positive finite number`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `clip norm C is ${clipNorm}; it must be a positive finite number`);
   checkFinite(values, "update");
   const norm = l2Norm(values);
   const out = Float64Array.from(values);
@@ -56,7 +56,7 @@ export function clipToNorm(values: ArrayLike<number>, clipNorm: number): Clipped
 
 function checkSigma(sigma: number): void {
   if (typeof sigma !== "number" || !(sigma >= 0) || sigma === Infinity)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `noise standard deviation is ${sigma}; it must be a finite number >= 0`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `noise standard deviation is ${sigma}; it must be a finite number >= 0`);
 }
 
 /**

@@ -29,8 +29,8 @@ export interface LinearLocalUpdate {
   momentum: Float64Array;
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 /**
@@ -53,11 +53,11 @@ export function linearLocalUpdate(
   if (momentumBuffer.length !== d)
     throw new DsainError(ErrorCode.VECTOR_LENGTH_MISMATCH, `the momentum buffer has ${momentumBuffer.length} values, the model ${d}`);
   if (!Number.isSafeInteger(localEpochs) || localEpochs < 1)
-    throw badArgument(`localEpochs is ${localEpochs}; it must be a positive integer`);
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw badArgument(`batchSize is ${batchSize}; it must be a positive integer`);
+    throw invalidInput(`localEpochs is ${localEpochs}; it must be a positive integer`);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw invalidInput(`batchSize is ${batchSize}; it must be a positive integer`);
   if (!(learningRate > 0) || !Number.isFinite(learningRate))
-    throw badArgument(`learningRate is ${learningRate}; it must be a positive finite number`);
-  if (!(momentum >= 0 && momentum < 1)) throw badArgument(`momentum is ${momentum}; it must lie in [0, 1)`);
+    throw invalidInput(`learningRate is ${learningRate}; it must be a positive finite number`);
+  if (!(momentum >= 0 && momentum < 1)) throw invalidInput(`momentum is ${momentum}; it must lie in [0, 1)`);
   for (const [v, what] of [
     [x, "x"],
     [y, "y"],
@@ -66,7 +66,7 @@ export function linearLocalUpdate(
   ] as const)
     checkFinite(v, what);
   const b = Math.min(batchSize, n);
-  if (b < n && options.seed === undefined) throw badArgument(`batchSize ${batchSize} < ${n} rows: a seed is needed to draw the batches`);
+  if (b < n && options.seed === undefined) throw invalidInput(`batchSize ${batchSize} < ${n} rows: a seed is needed to draw the batches`);
   const rng = b < n ? new Prng(options.seed as number) : undefined;
 
   const w = Float64Array.from(globalModel);

@@ -15,13 +15,13 @@ export interface SparseVector {
   readonly values: Float64Array;
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 export function checkFinite(values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw badArgument(`${what}[${i}] is ${values[i]}; every coordinate must be finite`);
+    if (!Number.isFinite(values[i])) throw invalidInput(`${what}[${i}] is ${values[i]}; every coordinate must be finite`);
   }
 }
 
@@ -30,8 +30,8 @@ export function checkFinite(values: ArrayLike<number>, what: string): void {
  * product (so d = 100, ratio = 0.29 gives 28, as 100 * 0.29 = 28.999999999999996).
  */
 export function topKCount(dimension: number, ratio: number): number {
-  if (!Number.isSafeInteger(dimension) || dimension < 1) throw badArgument(`dimension is ${dimension}; it must be a positive integer`);
-  if (typeof ratio !== "number" || !(ratio > 0 && ratio <= 1)) throw badArgument(`compression ratio is ${ratio}; it must lie in (0, 1]`);
+  if (!Number.isSafeInteger(dimension) || dimension < 1) throw invalidInput(`dimension is ${dimension}; it must be a positive integer`);
+  if (typeof ratio !== "number" || !(ratio > 0 && ratio <= 1)) throw invalidInput(`compression ratio is ${ratio}; it must lie in (0, 1]`);
   return Math.max(1, Math.trunc(dimension * ratio));
 }
 
@@ -80,7 +80,7 @@ function selectNth(a: Float64Array, n: number): number {
  */
 export function topKIndices(values: ArrayLike<number>, k: number): Uint32Array {
   const d = values.length;
-  if (!Number.isSafeInteger(k) || k < 1 || k > d) throw badArgument(`k is ${k}; it must be an integer in [1, ${d}]`);
+  if (!Number.isSafeInteger(k) || k < 1 || k > d) throw invalidInput(`k is ${k}; it must be an integer in [1, ${d}]`);
   if (k === d) return Uint32Array.from({ length: d }, (_, i) => i);
   const mags = new Float64Array(d);
   for (let i = 0; i < d; i++) mags[i] = Math.abs(values[i]);

@@ -20,17 +20,18 @@ export interface SyntheticOptions {
   separation?: number;
 }
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 function checkSeed(seed: number, what = "seed"): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw badArgument(`${what} is ${seed}; it must be an integer in [0, 2^32)`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw invalidInput(`${what} is ${seed}; it must be an integer in [0, 2^32)`);
 }
 
 function checkCount(value: number, what: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw badArgument(`${what} is ${value}; it must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "2^53" : max}]`);
+    throw invalidInput(`${what} is ${value}; it must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? "2^53" : max}]`);
   }
 }
 
@@ -120,7 +121,7 @@ export function subset(data: Dataset, indices: ArrayLike<number>): Dataset {
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (!Number.isInteger(i) || i < 0 || i >= data.y.length)
-      throw badArgument(`index ${i} is outside the dataset's ${data.y.length} samples`);
+      throw invalidInput(`index ${i} is outside the dataset's ${data.y.length} samples`);
     x.set(data.x.subarray(i * features, (i + 1) * features), k * features);
     y[k] = data.y[i];
   }
@@ -141,7 +142,7 @@ export function syntheticClassification(options: SyntheticOptions): Dataset {
   checkCount(features, "features", 1);
   checkCount(classes, "classes", 2, 256);
   if (!Number.isFinite(separation) || separation <= 0)
-    throw badArgument(`separation is ${separation}; it must be a positive finite number`);
+    throw invalidInput(`separation is ${separation}; it must be a positive finite number`);
   const rng = new Prng(seed);
   const means = new Float64Array(classes * features);
   for (let i = 0; i < means.length; i++) means[i] = separation * rng.nextGaussian();
@@ -160,7 +161,7 @@ export function splitIid(data: Dataset, parts: number, seed: number): Dataset[] 
   checkDataset(data);
   const n = data.y.length;
   checkCount(parts, "parts", 1);
-  if (parts > n) throw badArgument(`cannot split ${n} samples into ${parts} non-empty parts`);
+  if (parts > n) throw invalidInput(`cannot split ${n} samples into ${parts} non-empty parts`);
   checkSeed(seed);
   const order = new Prng(seed).permutation(n);
   const base = Math.floor(n / parts);
@@ -179,13 +180,13 @@ export function splitIid(data: Dataset, parts: number, seed: number): Dataset[] 
 export function trainTestSplit(data: Dataset, testFraction: number, seed: number): { train: Dataset; test: Dataset } {
   checkDataset(data);
   if (!Number.isFinite(testFraction) || testFraction <= 0 || testFraction >= 1) {
-    throw badArgument(`testFraction is ${testFraction}; it must lie strictly between 0 and 1`);
+    throw invalidInput(`testFraction is ${testFraction}; it must lie strictly between 0 and 1`);
   }
   checkSeed(seed);
   const n = data.y.length;
   const testSize = Math.round(n * testFraction);
   if (testSize < 1 || testSize > n - 1)
-    throw badArgument(`testFraction ${testFraction} of ${n} samples leaves the train or test side empty`);
+    throw invalidInput(`testFraction ${testFraction} of ${n} samples leaves the train or test side empty`);
   const order = new Prng(seed).permutation(n);
   return { train: subset(data, order.subarray(testSize)), test: subset(data, order.subarray(0, testSize)) };
 }

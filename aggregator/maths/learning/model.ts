@@ -52,12 +52,12 @@ export interface MlpModel {
 /** Any model this module builds (MLP or CNN); the name MlpModel predates the CNN. */
 export type Model = MlpModel;
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 function checkPositiveInt(value: number, what: string): void {
-  if (!Number.isInteger(value) || value < 1) throw badArgument(`${what} is ${value}; it must be a positive integer`);
+  if (!Number.isInteger(value) || value < 1) throw invalidInput(`${what} is ${value}; it must be a positive integer`);
 }
 
 function size(shape: readonly number[]): number {
@@ -73,9 +73,9 @@ export function parameterCount(spec: readonly TensorSpec[]): number {
 export function mlpSpec(options: MlpOptions = {}): TensorSpec[] {
   const { inputs = 8, hidden = [16], classes = 4 } = options;
   checkPositiveInt(inputs, "inputs");
-  if (!Array.isArray(hidden)) throw badArgument("hidden must be a list of layer widths");
+  if (!Array.isArray(hidden)) throw invalidInput("hidden must be a list of layer widths");
   hidden.forEach((h, i) => checkPositiveInt(h, `hidden[${i}]`));
-  if (!Number.isInteger(classes) || classes < 2) throw badArgument(`classes is ${classes}; it must be an integer of at least 2`);
+  if (!Number.isInteger(classes) || classes < 2) throw invalidInput(`classes is ${classes}; it must be an integer of at least 2`);
   const widths = [inputs, ...hidden, classes];
   const spec: TensorSpec[] = [];
   for (let l = 0; l + 1 < widths.length; l++) {
@@ -85,10 +85,10 @@ export function mlpSpec(options: MlpOptions = {}): TensorSpec[] {
   return spec;
 }
 
-/** The layer widths [inputs, ...hidden, classes] of a dense spec, or BAD_ARGUMENT if it is not one. */
+/** The layer widths [inputs, ...hidden, classes] of a dense spec, or INPUT_INVALID if it is not one. */
 function layerWidths(spec: readonly TensorSpec[]): number[] {
   if (!Array.isArray(spec) || spec.length === 0 || spec.length % 2 !== 0) {
-    throw badArgument("model spec must list kernel and bias tensors in pairs, one pair per dense layer");
+    throw invalidInput("model spec must list kernel and bias tensors in pairs, one pair per dense layer");
   }
   const widths: number[] = [];
   for (let l = 0; l < spec.length / 2; l++) {
@@ -100,14 +100,14 @@ function layerWidths(spec: readonly TensorSpec[]): number[] {
       bias[0] !== kernel[1] ||
       ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)
     ) {
-      throw badArgument(`model spec layer ${l} needs a kernel [in, out] and a bias [out] of positive integers`);
+      throw invalidInput(`model spec layer ${l} needs a kernel [in, out] and a bias [out] of positive integers`);
     }
     if (l > 0 && kernel[0] !== widths[l])
-      throw badArgument(`model spec layer ${l} takes ${kernel[0]} inputs but layer ${l - 1} gives ${widths[l]}`);
+      throw invalidInput(`model spec layer ${l} takes ${kernel[0]} inputs but layer ${l - 1} gives ${widths[l]}`);
     if (l === 0) widths.push(kernel[0]);
     widths.push(kernel[1]);
   }
-  if (widths[widths.length - 1] < 2) throw badArgument("model spec must end in at least 2 classes");
+  if (widths[widths.length - 1] < 2) throw invalidInput("model spec must end in at least 2 classes");
   return widths;
 }
 
@@ -133,25 +133,25 @@ export function cnnSpec(options: CnnOptions = {}): TensorSpec[] {
     hidden = [512],
     classes = 10,
   } = options;
-  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw badArgument("inputShape must be [height, width, channels]");
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw invalidInput("inputShape must be [height, width, channels]");
   const [height, width, channels] = inputShape;
   checkPositiveInt(height, "inputShape height");
   checkPositiveInt(width, "inputShape width");
   checkPositiveInt(channels, "inputShape channels");
-  if (!Array.isArray(conv) || conv.length === 0) throw badArgument("conv must list at least one convolution layer");
+  if (!Array.isArray(conv) || conv.length === 0) throw invalidInput("conv must list at least one convolution layer");
   conv.forEach((c, i) => {
     checkPositiveInt(c.kernel, `conv[${i}].kernel`);
     checkPositiveInt(c.filters, `conv[${i}].filters`);
   });
   const shrink = 2 ** conv.length;
   if (height !== width || height % shrink !== 0) {
-    throw badArgument(
+    throw invalidInput(
       `inputShape ${height}x${width} is not supported: the CNN needs square images whose side divides by ${shrink} (2 per pooling layer)`,
     );
   }
-  if (!Array.isArray(hidden)) throw badArgument("hidden must be a list of layer widths");
+  if (!Array.isArray(hidden)) throw invalidInput("hidden must be a list of layer widths");
   hidden.forEach((h, i) => checkPositiveInt(h, `hidden[${i}]`));
-  if (!Number.isInteger(classes) || classes < 2) throw badArgument(`classes is ${classes}; it must be an integer of at least 2`);
+  if (!Number.isInteger(classes) || classes < 2) throw invalidInput(`classes is ${classes}; it must be an integer of at least 2`);
   const spec: TensorSpec[] = [];
   let inC = channels;
   conv.forEach((c, l) => {
@@ -175,7 +175,7 @@ type Layout =
 
 function layout(spec: readonly TensorSpec[]): Layout {
   if (!Array.isArray(spec) || !spec.some((t) => t?.shape?.length === 4)) return { kind: "mlp", widths: layerWidths(spec) };
-  if (spec.length % 2 !== 0) throw badArgument("model spec must list kernel and bias tensors in pairs, one pair per layer");
+  if (spec.length % 2 !== 0) throw invalidInput("model spec must list kernel and bias tensors in pairs, one pair per layer");
   const conv: { kh: number; kw: number; filters: number }[] = [];
   let p = 0;
   for (; p < spec.length && spec[p].shape.length === 4; p += 2) {
@@ -183,24 +183,24 @@ function layout(spec: readonly TensorSpec[]): Layout {
     const bias = spec[p + 1].shape;
     const l = conv.length;
     if (bias.length !== 1 || bias[0] !== kernel[3] || ![...kernel, ...bias].every((d) => Number.isInteger(d) && d > 0)) {
-      throw badArgument(`model spec convolution ${l} needs a kernel [kh, kw, in, filters] and a bias [filters] of positive integers`);
+      throw invalidInput(`model spec convolution ${l} needs a kernel [kh, kw, in, filters] and a bias [filters] of positive integers`);
     }
     if (l > 0 && kernel[2] !== conv[l - 1].filters) {
-      throw badArgument(`model spec convolution ${l} takes ${kernel[2]} channels but convolution ${l - 1} gives ${conv[l - 1].filters}`);
+      throw invalidInput(`model spec convolution ${l} takes ${kernel[2]} channels but convolution ${l - 1} gives ${conv[l - 1].filters}`);
     }
     conv.push({ kh: kernel[0], kw: kernel[1], filters: kernel[3] });
   }
-  if (conv.length === 0) throw badArgument("model spec must start with its convolution layers (kernels of rank 4)");
+  if (conv.length === 0) throw invalidInput("model spec must start with its convolution layers (kernels of rank 4)");
   const dense = spec.slice(p);
   if (dense.length === 0 || dense.some((t) => t.shape.length === 4)) {
-    throw badArgument("model spec must follow its convolutions with dense layers only, at least one");
+    throw invalidInput("model spec must follow its convolutions with dense layers only, at least one");
   }
   const widths = layerWidths(dense);
   const lastFilters = conv[conv.length - 1].filters;
   const area = widths[0] / lastFilters;
   const side = Math.round(Math.sqrt(area));
   if (!Number.isInteger(area) || side * side !== area) {
-    throw badArgument(
+    throw invalidInput(
       `model spec's first dense layer takes ${widths[0]} inputs, not a square number of ${lastFilters}-channel pixels after the convolutions`,
     );
   }
@@ -216,7 +216,7 @@ function modelIo(spec: readonly TensorSpec[]): { inputs: number; classes: number
 }
 
 function checkFlat(spec: readonly TensorSpec[], flat: Float32Array, what: string): void {
-  if (!(flat instanceof Float32Array)) throw badArgument(`${what} must be a Float32Array`);
+  if (!(flat instanceof Float32Array)) throw invalidInput(`${what} must be a Float32Array`);
   const n = parameterCount(spec);
   if (flat.length !== n) throw new DsainError(ErrorCode.VECTOR_LENGTH_MISMATCH, `${what} has ${flat.length} parameters, the model ${n}`);
 }
@@ -320,9 +320,9 @@ function checkModelData(spec: readonly TensorSpec[], weights: Float32Array, data
   checkFlat(spec, weights, "weight vector");
   checkDataset(data);
   if (data.y.length === 0) throw new DsainError(ErrorCode.EMPTY_INPUT, "the dataset has no samples");
-  if (data.features !== inputs) throw badArgument(`the data has ${data.features} features but the model takes ${inputs} inputs`);
+  if (data.features !== inputs) throw invalidInput(`the data has ${data.features} features but the model takes ${inputs} inputs`);
   if (data.classes !== classes) {
-    throw badArgument(`the data has ${data.classes} classes but the model outputs ${classes}`);
+    throw invalidInput(`the data has ${data.classes} classes but the model outputs ${classes}`);
   }
   return arch;
 }
@@ -343,8 +343,8 @@ export async function trainLocal(
   checkPositiveInt(epochs, "epochs");
   checkPositiveInt(batchSize, "batchSize");
   if (!Number.isFinite(learningRate) || learningRate <= 0)
-    throw badArgument(`learningRate is ${learningRate}; it must be a positive finite number`);
-  if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw badArgument(`momentum is ${momentum}; it must lie in [0, 1)`);
+    throw invalidInput(`learningRate is ${learningRate}; it must be a positive finite number`);
+  if (!Number.isFinite(momentum) || momentum < 0 || momentum >= 1) throw invalidInput(`momentum is ${momentum}; it must lie in [0, 1)`);
   const rng = new Prng(options.seed);
   checkModelData(spec, weights, data);
 
@@ -388,7 +388,9 @@ export async function trainLocal(
     }
     const out = getFlatWeights(model);
     const bad = out.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw badArgument(`training diverged (parameter ${bad} is ${out[bad]}); lower the learning rate`);
+    if (bad >= 0) {
+      throw new DsainError(ErrorCode.TRAINING_DIVERGED, `training diverged (parameter ${bad} is ${out[bad]}); lower the learning rate`);
+    }
     return out;
   } finally {
     tf.dispose([x, y, m, c, ...velocity]);

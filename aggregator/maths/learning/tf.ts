@@ -30,7 +30,7 @@ let queue: Promise<unknown> = Promise.resolve();
 export function initTf(options: { backend?: TfBackendChoice } = {}): Promise<TfRuntime> {
   const choice = options.backend ?? "auto";
   if (!CHOICES.includes(choice)) {
-    return Promise.reject(new DsainError(ErrorCode.BAD_ARGUMENT, `backend is ${String(choice)}; choose one of ${CHOICES.join(", ")}`));
+    return Promise.reject(new DsainError(ErrorCode.CONFIG_INVALID, `backend is ${String(choice)}; choose one of ${CHOICES.join(", ")}`));
   }
   const next = queue.then(() => select(choice));
   queue = next.catch(() => undefined);
@@ -50,7 +50,7 @@ async function select(choice: TfBackendChoice): Promise<TfRuntime> {
     } catch (e) {
       if (choice === "wasm") {
         throw new DsainError(
-          ErrorCode.BAD_ARGUMENT,
+          ErrorCode.ENVIRONMENT,
           `the wasm backend could not start (${ensureError(e).message}); use backend "cpu" or "auto"`,
           {
             cause: e,
@@ -59,7 +59,7 @@ async function select(choice: TfBackendChoice): Promise<TfRuntime> {
       }
     }
   }
-  if (!(await tf.setBackend("cpu"))) throw new DsainError(ErrorCode.BAD_ARGUMENT, "the tfjs cpu backend could not start");
+  if (!(await tf.setBackend("cpu"))) throw new DsainError(ErrorCode.ENVIRONMENT, "the tfjs cpu backend could not start");
   await tf.ready();
   // The cpu backend prints a "use tfjs-node" banner on its first tensor; that advice cannot be
   // followed on machines where tfjs-node does not install, so the flag it checks is pre-cleared.

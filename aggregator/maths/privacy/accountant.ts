@@ -37,11 +37,11 @@ export function singleStepRdp(orders: readonly number[], q: number, sigma: numbe
 }
 
 export function checkSteps(s: MechanismSteps): void {
-  if (s === null || typeof s !== "object") throw new DsainError(ErrorCode.BAD_ARGUMENT, "a mechanism step needs q, sigma and steps");
+  if (s === null || typeof s !== "object") throw new DsainError(ErrorCode.INPUT_INVALID, "a mechanism step needs q, sigma and steps");
   checkSampleRate(s.q);
   checkNoiseMultiplier(s.sigma);
   if (!Number.isSafeInteger(s.steps) || s.steps < 1)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `steps is ${s.steps}; it must be a positive integer`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `steps is ${s.steps}; it must be a positive integer`);
 }
 
 export class RdpAccountant {

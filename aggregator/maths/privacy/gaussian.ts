@@ -3,13 +3,13 @@ import { DsainError, ErrorCode } from "../../errors.js";
 import { checkDelta } from "./rdp.js";
 import { logErfc } from "./special.js";
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 function checkPositive(value: number, what: string): void {
   if (typeof value !== "number" || !(value > 0) || value === Infinity)
-    throw badArgument(`${what} is ${value}; it must be a positive finite number`);
+    throw invalidInput(`${what} is ${value}; it must be a positive finite number`);
 }
 
 /**
@@ -39,7 +39,7 @@ function logNormalCdf(x: number): number {
  */
 export function gaussianMechanismDelta(epsilon: number, noiseMultiplier: number): number {
   if (typeof epsilon !== "number" || !(epsilon >= 0) || epsilon === Infinity)
-    throw badArgument(`epsilon is ${epsilon}; it must be a finite number >= 0`);
+    throw invalidInput(`epsilon is ${epsilon}; it must be a finite number >= 0`);
   checkPositive(noiseMultiplier, "noise multiplier");
   const z = noiseMultiplier;
   const a = logNormalCdf(1 / (2 * z) - epsilon * z);

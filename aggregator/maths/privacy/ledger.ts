@@ -34,9 +34,9 @@ interface Account {
 }
 
 function checkBudget(b: PrivacyBudget, what: string): PrivacyBudget {
-  if (b === null || typeof b !== "object") throw new DsainError(ErrorCode.BAD_ARGUMENT, `${what} needs epsilon and delta`);
+  if (b === null || typeof b !== "object") throw new DsainError(ErrorCode.INPUT_INVALID, `${what} needs epsilon and delta`);
   if (typeof b.epsilon !== "number" || !(b.epsilon > 0) || b.epsilon === Infinity)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${what} epsilon is ${b.epsilon}; it must be a positive finite number`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${what} epsilon is ${b.epsilon}; it must be a positive finite number`);
   checkDelta(b.delta, `${what} delta`);
   return Object.freeze({ epsilon: b.epsilon, delta: b.delta });
 }

@@ -40,29 +40,30 @@ export const DEFAULT_RDP_ORDERS: readonly number[] = Object.freeze([
 /** Log-space terms smaller than e^-30 end the fractional-order series (both halves at once). */
 const LOG_TERM_CUTOFF = -30;
 
-function badArgument(message: string): DsainError {
-  return new DsainError(ErrorCode.BAD_ARGUMENT, message);
+function invalidInput(message: string): DsainError {
+  return new DsainError(ErrorCode.INPUT_INVALID, message);
 }
 
 export function checkSampleRate(q: number, what = "sample rate q"): void {
-  if (typeof q !== "number" || !(q >= 0 && q <= 1)) throw badArgument(`${what} is ${q}; it must lie in [0, 1]`);
+  if (typeof q !== "number" || !(q >= 0 && q <= 1)) throw invalidInput(`${what} is ${q}; it must lie in [0, 1]`);
 }
 
 export function checkNoiseMultiplier(sigma: number, what = "noise multiplier sigma"): void {
   if (typeof sigma !== "number" || !(sigma >= 0) || sigma === Infinity)
-    throw badArgument(`${what} is ${sigma}; it must be a finite number >= 0`);
+    throw invalidInput(`${what} is ${sigma}; it must be a finite number >= 0`);
 }
 
 export function checkOrders(orders: readonly number[]): void {
-  if (!Array.isArray(orders) || orders.length === 0) throw badArgument("orders must be a non-empty list of RDP orders");
+  if (!Array.isArray(orders) || orders.length === 0) throw invalidInput("orders must be a non-empty list of RDP orders");
   orders.forEach((a, i) => {
-    if (typeof a !== "number" || !(a > 1) || a === Infinity) throw badArgument(`order ${i} is ${a}; RDP orders must be finite numbers > 1`);
+    if (typeof a !== "number" || !(a > 1) || a === Infinity)
+      throw invalidInput(`order ${i} is ${a}; RDP orders must be finite numbers > 1`);
   });
 }
 
 export function checkDelta(delta: number, what = "delta"): void {
   if (typeof delta !== "number" || !(delta > 0 && delta < 1))
-    throw badArgument(`${what} is ${delta}; it must lie strictly between 0 and 1`);
+    throw invalidInput(`${what} is ${delta}; it must lie strictly between 0 and 1`);
 }
 
 /** log A_alpha for an integer order >= 2 and 0 < q < 1: a finite sum of positive terms. */
@@ -136,7 +137,7 @@ export interface RdpParameters {
 
 /** RDP after `steps` compositions of the sampled Gaussian mechanism, one value per order. */
 export function computeRdp({ q, sigma, steps, orders = DEFAULT_RDP_ORDERS }: RdpParameters): Float64Array {
-  if (!Number.isSafeInteger(steps) || steps < 0) throw badArgument(`steps is ${steps}; it must be a non-negative integer`);
+  if (!Number.isSafeInteger(steps) || steps < 0) throw invalidInput(`steps is ${steps}; it must be a non-negative integer`);
   checkOrders(orders);
   return Float64Array.from(orders, (a) => rdpSampledGaussian(q, sigma, a) * steps);
 }

@@ -44,12 +44,12 @@ export interface CompositionBound {
 
 function check(p: Theorem8Parameters): void {
   if (typeof p.epsilon !== "number" || !(p.epsilon > 0) || p.epsilon === Infinity)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `epsilon is ${p.epsilon}; it must be a positive finite number`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `epsilon is ${p.epsilon}; it must be a positive finite number`);
   checkDelta(p.delta);
   checkSampleRate(p.q);
-  if (p.q === 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, "sample rate q is 0; it must lie in (0, 1]");
+  if (p.q === 0) throw new DsainError(ErrorCode.INPUT_INVALID, "sample rate q is 0; it must lie in (0, 1]");
   if (!Number.isSafeInteger(p.rounds) || p.rounds < 1)
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `rounds is ${p.rounds}; it must be a positive integer`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `rounds is ${p.rounds}; it must be a positive integer`);
   checkDelta(p.deltaPrime, "delta'");
 }
 

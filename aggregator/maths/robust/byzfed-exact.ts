@@ -56,13 +56,13 @@ export function byzFedExactRound(
   }
   for (const [i, r] of reputationsBefore.entries()) {
     if (!Number.isInteger(r) || r < 0 || r > 0xffffffff) {
-      throw new DsainError(ErrorCode.BAD_ARGUMENT, `ByzFed: reputation ${i} is ${r}; reputations are uint32 millionths`);
+      throw new DsainError(ErrorCode.INPUT_INVALID, `ByzFed: reputation ${i} is ${r}; reputations are uint32 millionths`);
     }
   }
   const decay = BigInt(params.reputationDecayMicros);
   const micros = BigInt(MICROS);
   if (decay <= 0n || decay > micros) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `ByzFed: reputationDecayMicros is ${decay}; it must be in (0, ${MICROS}]`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `ByzFed: reputationDecayMicros is ${decay}; it must be in (0, ${MICROS}]`);
   }
   const floats = deltas.map((d) => Float64Array.from(d, (x) => x / SCALE));
   const decision = byzFedRound(floats, participants, new Map(participants.map((p, i) => [p, reputationsBefore[i] / MICROS])), {

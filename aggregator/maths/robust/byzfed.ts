@@ -66,7 +66,7 @@ export const BYZFED_DEFAULTS: Readonly<ByzFedParams> = Object.freeze({
 export function byzFedParams(params: Partial<ByzFedParams> = {}): Readonly<ByzFedParams> {
   const p = { ...BYZFED_DEFAULTS, ...params };
   checkNonNegative("ByzFed", "tau", p.tau);
-  if (!(p.alpha > 0 && p.alpha <= 1)) throw new DsainError(ErrorCode.BAD_ARGUMENT, `ByzFed: alpha must be in (0, 1], got ${p.alpha}`);
+  if (!(p.alpha > 0 && p.alpha <= 1)) throw new DsainError(ErrorCode.INPUT_INVALID, `ByzFed: alpha must be in (0, 1], got ${p.alpha}`);
   checkNonNegative("ByzFed", "scaleFactor", p.scaleFactor, true);
   checkInteger("ByzFed", "maxIter", p.maxIter, 0);
   checkNonNegative("ByzFed", "tol", p.tol);

@@ -30,7 +30,7 @@ export function checkUpdates(updates: readonly Vec[], method: string): number {
 
 /** f must be a non-negative integer (the number of Byzantine clients tolerated). */
 export function checkF(method: string, f: number): void {
-  if (!Number.isInteger(f) || f < 0) throw new DsainError(ErrorCode.BAD_ARGUMENT, `${method}: f must be a non-negative integer, got ${f}`);
+  if (!Number.isInteger(f) || f < 0) throw new DsainError(ErrorCode.INPUT_INVALID, `${method}: f must be a non-negative integer, got ${f}`);
 }
 
 /**
@@ -50,13 +50,13 @@ export function requireHonestMajority(method: string, n: number, f: number): voi
 /** A finite number >= 0 (or > 0 when `positive`), for parameters. */
 export function checkNonNegative(method: string, name: string, value: number, positive = false): void {
   if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${method}: ${name} must be a finite number ${positive ? "> 0" : ">= 0"}, got ${value}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${method}: ${name} must be a finite number ${positive ? "> 0" : ">= 0"}, got ${value}`);
   }
 }
 
 export function checkInteger(method: string, name: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `${method}: ${name} must be an integer >= ${min}, got ${value}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `${method}: ${name} must be an integer >= ${min}, got ${value}`);
   }
 }
 

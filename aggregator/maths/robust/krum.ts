@@ -51,7 +51,7 @@ export function krumScores(dist2: Float64Array, n: number, f: number, variant: K
 
 function checkVariant(variant: string): asserts variant is KrumVariant {
   if (variant !== "flower" && variant !== "byzfl") {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `Krum: variant must be "flower" or "byzfl", got "${variant}"`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `Krum: variant must be "flower" or "byzfl", got "${variant}"`);
   }
 }
 
@@ -102,7 +102,7 @@ export function multiKrumSelect(updates: readonly Vec[], f: number, options: Mul
   else checkF("Multi-Krum", f);
   const keep = options.keep ?? n - f;
   if (!Number.isInteger(keep) || keep < 1 || keep > n) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `Multi-Krum: keep must be an integer in [1, n=${n}], got ${keep}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `Multi-Krum: keep must be an integer in [1, n=${n}], got ${keep}`);
   }
   const scores = krumScores(pairwiseSquaredDistances(updates), n, f, variant);
   return rankByScore(scores).slice(0, keep);

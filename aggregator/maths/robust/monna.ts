@@ -26,7 +26,7 @@ export function monnaSelect(updates: readonly Vec[], f: number, idx = 0): number
   const n = updates.length;
   requireHonestMajority("MoNNA", n, f);
   if (!Number.isInteger(idx) || idx < 0 || idx >= n) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `MoNNA: idx must be the position of an update, an integer in [0, n=${n}), got ${idx}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `MoNNA: idx must be the position of an update, an integer in [0, n=${n}), got ${idx}`);
   }
   const dist = updates.map((u) => distance(u, updates[idx]));
   return rankByScore(dist).slice(0, n - f);

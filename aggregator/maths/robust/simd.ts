@@ -537,7 +537,7 @@ export class SimdWeiszfeld implements WeiszfeldEngine {
     const dotRuns = runs(direct, 0);
     if (dotRuns.length > 0 && !this.started) {
       throw new DsainError(
-        ErrorCode.BAD_ARGUMENT,
+        ErrorCode.INPUT_INVALID,
         "SimdWeiszfeld: rows in the update form need a previous iterate; the first pass is direct",
       );
     }

@@ -55,7 +55,7 @@ export function trimmedMean(updates: readonly Vec[], f: number): Float64Array {
 export function trimmedMeanProportion(updates: readonly Vec[], proportion: number): Float64Array {
   checkUpdates(updates, "trimmed mean");
   if (!Number.isFinite(proportion) || proportion < 0) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `trimmed mean: proportiontocut must be a finite number >= 0, got ${proportion}`);
+    throw new DsainError(ErrorCode.INPUT_INVALID, `trimmed mean: proportiontocut must be a finite number >= 0, got ${proportion}`);
   }
   const n = updates.length;
   const cut = Math.trunc(proportion * n);

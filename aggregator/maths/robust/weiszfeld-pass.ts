@@ -81,7 +81,7 @@ export function weiszfeldPassPlain(io: PassIO): PassSums {
   const dotRows = all.filter((i) => direct[i] !== 1);
   if (dotRows.length > 0 && !prev)
     throw new DsainError(
-      ErrorCode.BAD_ARGUMENT,
+      ErrorCode.INPUT_INVALID,
       "weiszfeldPassPlain: rows in the update form need the previous iterate; mark them direct on the first pass",
     );
   const step = new Float64Array(BLOCK);

@@ -28,7 +28,7 @@ export async function runAuditCommand(o: {
   try {
     abi = JSON.parse(await readFile(artifactPath, "utf8")).abi;
   } catch (e) {
-    throw new DsainError(ErrorCode.BAD_ARGUMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, {
+    throw new DsainError(ErrorCode.ENVIRONMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, {
       cause: e,
     });
   }
