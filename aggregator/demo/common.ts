@@ -8,6 +8,9 @@ import { DsainError, ErrorCode } from "../errors.js";
 import { type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { auditEvidence, type AuditEvidenceOptions, type AuditOutcome } from "../roles/auditor/run.js";
+import { CHUNK_SIZE, SCALE } from "../protocol/constants.js";
+import type { PublishedUpdate } from "../protocol/checkpoint.js";
+import type { Posted } from "../roles/poster.js";
 
 export const DEMO_INSTANCE = "RoundChunk_4-4_test";
 export const DEMO_MODEL_ID = "dsain-demo-mlp-8-16-4";
@@ -222,4 +225,57 @@ export function formatSummary(r: DemoResult): string {
       `  audit: ${r.audit.ok ? "PASS" : "FAIL"} (${r.audit.report.rounds} rounds, ${r.audit.report.recomputed} aggregations recomputed from the published updates, ${r.audit.report.proven} proofs verified, ${r.audit.report.finalized} finalized)`,
     );
   return lines.join("\n");
+}
+
+/** DSAIN's boosted sign flip (paper Table 2, lambda = 5): a Byzantine participant sends -5 × its update, signed like any honest one. */
+export function poisonUpdate<T extends { delta: Int32Array }>(update: T): T {
+  return { ...update, delta: update.delta.map((x) => -5 * x) };
+}
+
+/** The gas a poster's step used (0 when its effect was already on-chain). */
+export function gasOf(posted: Posted): bigint {
+  return posted.sent ? posted.receipt.gasUsed : 0n;
+}
+
+/** What a cheating aggregator commits instead of the honest round, for the demonstration of `--cheat-round`. */
+export interface Cheat {
+  /** The update list the checkpoint carries. */
+  listed: PublishedUpdate[];
+  /** The model committed as w_{t+1}. */
+  next: Int32Array;
+  /** For the log and the summary; undefined for an honest round. */
+  note?: string;
+  /** The chunk the corrupted coordinate lies in: the challenge must miss it, so the block producer colludes. */
+  chunk?: number;
+}
+
+/**
+ * The demo's two cheats: `swapped-updates` lists the first two update files swapped in the
+ * checkpoint; `model-outside-challenge` commits the last coordinate +1.0 (the challenge is fixed
+ * only after the record, so the cheater needs the producer of the next block to collude).
+ */
+export function applyCheat(kind: DemoCheat["kind"] | undefined, exact: Int32Array, published: readonly PublishedUpdate[]): Cheat {
+  if (kind === "swapped-updates") {
+    const listed = published.slice();
+    listed[0] = { participant: published[0].participant, cid: published[1].cid };
+    listed[1] = { participant: published[1].participant, cid: published[0].cid };
+    return {
+      listed,
+      next: exact,
+      note: `the checkpoint lists the update files of ${published[0].participant} and ${published[1].participant} swapped`,
+    };
+  }
+  if (kind === "model-outside-challenge") {
+    const coordinate = exact.length - 1;
+    const next = exact.slice();
+    next[coordinate] += SCALE;
+    const chunk = Math.floor(coordinate / CHUNK_SIZE);
+    return {
+      listed: published.slice(),
+      next,
+      chunk,
+      note: `coordinate ${coordinate} committed as ${next[coordinate]} instead of ${exact[coordinate]} (chunk ${chunk})`,
+    };
+  }
+  return { listed: published.slice(), next: exact };
 }

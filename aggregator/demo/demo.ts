@@ -1,40 +1,19 @@
 // The main job: a real federation end to end in one process — chain, IPFS, training, exact
 // aggregation (FedAvg or ByzFed), published updates, attestations, Groth16 proofs bound to the
 // recorded round — then the audit, which recomputes every round from the published updates.
-import path from "node:path";
-import { Wallet, type Signer } from "ethers";
-import { LedgerClient, type UpdateEntry } from "../adapters/chain/ledger.js";
-import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus, type ParticipantInfo } from "../protocol/evidence.js";
-import { buildRecord, signRecord } from "../adapters/chain/records.js";
-import { awaitChallenge, grindChallengeBlock } from "../adapters/chain/challenge-block.js";
-import { openChain } from "../adapters/chain/hardhat.js";
+import { LedgerClient } from "../adapters/chain/ledger.js";
+import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, type ParticipantInfo } from "../protocol/evidence.js";
+import { signRecord } from "../adapters/chain/records.js";
 import { DsainError, ErrorCode } from "../errors.js";
-import { syntheticClassification, splitIid, trainTestSplit, type Dataset } from "../maths/learning/data.js";
-import { evaluate, initialWeights, mlpSpec, trainLocal } from "../maths/learning/model.js";
-import { initTf } from "../maths/learning/tf.js";
-import { openCheckpointStore, type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
-import {
-  aggregateExact,
-  attestationDomain,
-  CHUNK_SIZE,
-  decodeVector,
-  encodeCheckpoint,
-  encodeUpdateFile,
-  encodeVector,
-  encodedDelta,
-  fieldToBytes32,
-  integerWeights,
-  MICROS,
-  SCALE,
-  selectParticipants,
-  signAttestation,
-  vectorRoot,
-  type PublishedUpdate,
-} from "../protocol/index.js";
-import { cidToOnchain } from "../protocol/cid.js";
-import { byzFedExactRound, INITIAL_REPUTATION_MICROS } from "../maths/robust/byzfed-exact.js";
-import { ensureCircuitKeys, releaseZkWorkers } from "../adapters/proof/keys.js";
-import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../adapters/proof/prover.js";
+import { attestationDomain, MICROS } from "../protocol/index.js";
+import { ensureCircuitKeys } from "../adapters/proof/keys.js";
+import { exactRuleOf } from "../maths/robust/exact-rule.js";
+import { commitUpdate, signUpdate, attestOnce } from "../roles/participant.js";
+import { checkReceivedUpdate, proposeRecord, readSelection, recordEntries, type ReceivedUpdate } from "../roles/aggregator.js";
+import { finalizeRecord, postRecord, proveRecord } from "../roles/poster.js";
+import { proveChunk } from "../roles/prover.js";
+import { advanceState, genesisState } from "../roles/round-state.js";
+import { aggregateAndCommit, evaluateModel, roundChallenge, runDemoSession, trainSelected } from "./session.js";
 
 export * from "./common.js";
 import {
@@ -46,11 +25,9 @@ import {
   PostMode,
   ROSTER_EXTRA,
   RoundSummary,
-  committeeWallet,
-  concludeDemo,
-  participantWallet,
   pct,
   resetWorkDir,
+  gasOf,
 } from "./common.js";
 
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
@@ -92,92 +69,46 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const keys = await ensureCircuitKeys(DEMO_INSTANCE, { log: (m) => log(`  ${m}`) });
   log(`  ${keys.constraints} constraints, verifying key ${keys.vkeyHash.slice(0, 18)}… (development key, not for production)`);
 
-  const ipfsDir = path.join(options.workDir, "ipfs");
-
-  step(options.rpcUrl ? `chain at ${options.rpcUrl}` : "Hardhat in-process network");
-  const chain = await openChain({ rpcUrl: options.rpcUrl });
-  let store: CheckpointStore | undefined;
-  let keep = false;
-  try {
-    const [aggregator] = await chain.ethers.getSigners();
-    const { default: DsainModule } = await import("../../ignition/modules/Dsain.js");
-    step("deploying RoundChunkVerifier_4_4 and ProvenanceLedger with Ignition");
-    // On an external chain Ignition keeps a journal under ignition/deployments/<id>; each demo is a
-    // fresh deployment, so it gets its own id instead of resuming (or clashing with) an older one.
-    const deploymentId = options.rpcUrl === undefined ? undefined : `dsain-demo-${Date.now()}`;
-    const deployed = await chain.connection.ignition.deploy(DsainModule, {
-      parameters: { ProvenanceLedger: { admin: aggregator.address, aggregator: aggregator.address } },
-      deploymentId,
-    });
-    if (deploymentId !== undefined) log(`  Ignition journal: ignition/deployments/${deploymentId}`);
-    const ledgerAddress: string = await deployed.ledger.getAddress();
-    const verifierAddress: string = await deployed.verifier.getAddress();
-    const artifact = await chain.hre.artifacts.readArtifact("ProvenanceLedger");
-    const ledger = new LedgerClient(ledgerAddress, artifact.abi, aggregator);
-    const chainId: bigint = (await chain.ethers.provider.getNetwork()).chainId;
-    log(`  ledger ${ledgerAddress}, verifier ${verifierAddress}, chain id ${chainId}`);
-
-    step(`IPFS (embedded Helia, offline) with blocks in ${path.relative(process.cwd(), ipfsDir) || ipfsDir}`);
-    store = await openCheckpointStore({ directory: ipfsDir });
-
-    const { tf, backend } = await initTf();
-    const k = options.participants;
-    const rosterSize = k + ROSTER_EXTRA;
-    step(`tfjs on the ${backend} backend; synthetic data for a roster of ${rosterSize}, ${k} selected per round`);
-    const all = syntheticClassification({ seed: options.seed, samples: 1200 });
-    const { train, test } = trainTestSplit(all, 1 / 6, options.seed);
-    const shards: Dataset[] = splitIid(train, rosterSize, options.seed);
-    const spec = mlpSpec();
-
-    const participants = Array.from({ length: rosterSize }, (_, i) => participantWallet(options.seed, i));
-    const byAddress = new Map(participants.map((w, i) => [w.address, { wallet: w, data: shards[i] }]));
-    // Committee of 2f+1 = 3 aggregators (f = 1): the posting account and two more; any 2 accept a record.
-    const committee: Signer[] = [aggregator, committeeWallet(1), committeeWallet(2)];
-    const committeeAddresses = [aggregator.address, ...committee.slice(1).map((w) => (w as Wallet).address)];
+  const k = options.participants;
+  const rosterSize = k + ROSTER_EXTRA;
+  const setup = { rosterSize, k, deploying: "deploying RoundChunkVerifier_4_4 and ProvenanceLedger with Ignition" };
+  return runDemoSession(options, setup, async (s) => {
+    const { ledger, ledgerAddress, chainId, aggregator, wallets, genesis } = s;
     // Direct mode: participants pay for their own attestation transactions.
-    for (const w of participants) {
+    for (const w of wallets) {
       await (await aggregator.sendTransaction({ to: w.address, value: 10n ** 18n })).wait();
     }
-
-    // Genesis model, checkpointed and pinned before the federation exists.
-    let model = encodeVector(initialWeights(spec, options.seed));
-    const genesisBytes = encodeCheckpoint({ round: 0, modelId: DEMO_MODEL_ID, tensors: spec, values: model });
-    const genesisCid = await store.put(genesisBytes);
-    const genesisOnchain = cidToOnchain(genesisCid);
-    let modelRoot = fieldToBytes32(await vectorRoot(model));
-    const roster: ParticipantInfo[] = participants.map((w) => ({
-      signer: w.address,
-      did: pkhDid(chainId, w.address),
-      babyJubJubKey: [0n, 0n],
-    }));
+    const aggregation =
+      rule === "byzfed"
+        ? { rule: AggregationRule.ByzFed, ...DEMO_BYZFED }
+        : { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n };
+    const roster: ParticipantInfo[] = wallets.map((w) => ({ signer: w.address, did: pkhDid(chainId, w.address), babyJubJubKey: [0n, 0n] }));
     const { federationId } = await ledger.createFederation(
       {
         modelId: DEMO_MODEL_ID,
-        modelLength: model.length,
+        modelLength: genesis.model.length,
         participantsPerRound: k,
         // The circuit proves K slots; a round with fewer updates pads them at weight 0 (§8).
         minUpdates: k - dropouts,
         quorum: 2,
         roundDeadline: 3600,
         finalityDelay: 0,
-        genesisCidCodec: genesisOnchain.codec,
-        verifier: verifierAddress,
+        genesisCidCodec: genesis.checkpoint.cidCodec,
+        verifier: s.chunkVerifierAddress,
         epsilonBudgetMicros: 0n, // no DP noise in the demo, so no epsilon is spent
-        aggregation:
-          rule === "byzfed"
-            ? { rule: AggregationRule.ByzFed, ...DEMO_BYZFED }
-            : { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
+        aggregation,
         dp: NO_DP,
-        committee: committeeAddresses,
+        committee: s.committeeAddresses,
         verifyingKeyHash: keys.vkeyHash,
-        genesisModelRoot: modelRoot,
-        genesisCidDigest: genesisOnchain.digest,
+        genesisModelRoot: genesis.checkpoint.modelRoot,
+        genesisCidDigest: genesis.checkpoint.cidDigest,
         predecessor: NO_PREDECESSOR,
       },
       roster,
     );
-    const initial = evaluate(tf, spec, decodeVector(model), test);
-    log(`  federation ${federationId}: ${model.length} parameters, genesis ${genesisCid.toString()}, accuracy ${pct(initial.accuracy)}`);
+    log(
+      `  federation ${federationId}: ${genesis.model.length} parameters, genesis ${genesis.checkpoint.cid}, accuracy ${pct(genesis.accuracy)}`,
+    );
     log(`  roster of ${rosterSize} (did:pkh), committee of 3 aggregators with quorum 2, ${k} participants selected per round`);
     log(
       rule === "byzfed"
@@ -189,70 +120,50 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
 
     const domain = attestationDomain(chainId, ledgerAddress);
-    const rosterAddresses = participants.map((w) => w.address);
+    const rosterAddresses = wallets.map((w) => w.address);
     const rounds: RoundSummary[] = [];
-    // Reputations as the ledger holds them after each record (ByzFed); absent: never in a record.
-    const reputations = new Map<string, number>();
-    let parentRound = 0n;
+    const exactRule = exactRuleOf(aggregation);
+    let state = genesisState(genesis.model, genesis.checkpoint.modelRoot);
     for (let t = 1; t <= options.rounds; t++) {
       const mode = postModeOf(options.postMode ?? "alternate", t);
       step(`round ${t}/${options.rounds} (${mode} mode)`);
       // S_t is fixed by the chain when the round opens; everyone recomputes it from the seed.
-      const state = await ledger.federationState(federationId);
-      const sorted = selectParticipants(rosterAddresses, Number(state.rosterSize), k, state.selectionSeed);
-      log(
-        `  S_${t}: roster indices ${sorted
-          .map((a) => rosterAddresses.indexOf(a))
-          .sort((a, b) => a - b)
-          .join(", ")} selected by seed ${state.selectionSeed.slice(0, 12)}…`,
-      );
-      // Dropouts: the last participants of S_t send nothing; the round closes with the others.
+      const selection = await readSelection(ledger, federationId, rosterAddresses, k);
+      const round = state.round;
+      log(`  S_${t}: roster indices ${selection.slots.join(", ")} selected by seed ${selection.selectionSeed.slice(0, 12)}…`);
+      // Dropouts: the last participants of S_t (in record order) send nothing; the round closes with the others.
+      const sorted = selection.addresses;
       const dropped = sorted.slice(sorted.length - dropouts);
       if (dropouts > 0)
         log(
           `  dropouts: ${dropped.map((a) => `roster index ${rosterAddresses.indexOf(a)}`).join(", ")} ${dropped.length === 1 ? "sends" : "send"} no update`,
         );
       const sending = sorted.slice(0, sorted.length - dropouts);
-      const base = model;
-      const deltas: Int32Array[] = [];
-      const updates: UpdateEntry[] = [];
-      const poisoned: string[] = [];
-      for (const [i, address] of sending.entries()) {
-        const { wallet, data } = byAddress.get(address)!;
-        const local = await trainLocal(tf, spec, decodeVector(base), data, {
-          epochs: options.epochs,
-          seed: options.seed * 100_003 + t * 101 + i,
-        });
-        let delta = encodedDelta(encodeVector(local), base);
-        if (rosterAddresses.indexOf(address) < byzantine) {
-          // DSAIN's boosted sign flip (paper Table 2, lambda = 5), signed like any honest update.
-          delta = delta.map((x) => -5 * x);
-          poisoned.push(address);
-        }
-        const updateRoot = fieldToBytes32(await vectorRoot(delta));
-        const sampleCount = BigInt(data.y.length);
-        const signature = await signAttestation(wallet, domain, {
-          federationId,
-          round: BigInt(t),
-          baseModelRoot: modelRoot,
-          updateRoot,
-          sampleCount,
-          dpEpsilonMicros: 0n,
-          dpDeltaPicos: 0n,
-          dpClipMicros: 0n,
-          dpNoiseMicros: 0n,
-        });
-        deltas.push(delta);
-        updates.push({ participant: address, updateRoot, sampleCount, weight: 0, epsilonMicros: 0n, reputationMicros: MICROS, signature });
+
+      // Participants: train from w_t, encode, commit, sign (EIP-712).
+      const { updates, poisoned } = await trainSelected(
+        s,
+        state,
+        t,
+        sending.map((a) => rosterAddresses.indexOf(a)),
+      );
+      const roundCtx = { federationId, round, baseModelRoot: state.modelRoot };
+      const received: ReceivedUpdate[] = [];
+      for (const u of updates) {
+        const updateRoot = await commitUpdate(u.delta);
+        const signature = await signUpdate(wallets[u.slot], domain, roundCtx, { updateRoot, sampleCount: u.sampleCount });
+        received.push({ participant: u.participant, delta: u.delta, sampleCount: u.sampleCount, updateRoot, signature });
       }
       log(
-        `  ${updates.length} participants trained ${options.epochs} local epoch(s) and signed their updates${poisoned.length > 0 ? ` (${poisoned.length} poisoned)` : ""}`,
+        `  ${received.length} participants trained ${options.epochs} local epoch(s) and signed their updates${poisoned.length > 0 ? ` (${poisoned.length} poisoned)` : ""}`,
       );
+      // The aggregator takes an update only if it matches its attestation.
+      for (const u of received) await checkReceivedUpdate(u, { domain, ...roundCtx });
       let attestGas = 0n;
       if (mode === "direct") {
-        for (const u of updates) {
-          const own = new LedgerClient(ledgerAddress, artifact.abi, byAddress.get(u.participant)!.wallet.connect(chain.ethers.provider));
-          attestGas += (await own.attest(federationId, { ...u, round: BigInt(t) })).gasUsed;
+        for (const [i, u] of received.entries()) {
+          const own = new LedgerClient(ledgerAddress, s.abi, wallets[updates[i].slot].connect(s.chain.ethers.provider));
+          attestGas += await attestOnce(own, federationId, { ...u, round });
           u.signature = "0x"; // the record refers to the attestation already on-chain
         }
         log(`  each participant sent its own attestation transaction (${attestGas} gas in all)`);
@@ -260,120 +171,50 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
       // The updates are published beside the checkpoint, which lists their CIDs (docs/protocol.md §7);
       // here the aggregator puts them in its store on the participants' behalf.
-      const published: PublishedUpdate[] = [];
-      for (const [i, u] of updates.entries()) {
-        const file = encodeUpdateFile({ round: t, participant: u.participant, modelId: DEMO_MODEL_ID, tensors: spec, values: deltas[i] });
-        published.push({ participant: u.participant, cid: (await store.put(file)).toString() });
-      }
-      log(`  ${published.length} updates published to IPFS`);
-
-      let weights: number[];
+      const { published, decision, cheat, checkpoint } = await aggregateAndCommit(s, state, t, exactRule, received);
+      const weights = decision.weights;
       if (rule === "byzfed") {
-        const before = updates.map((u) => reputations.get(u.participant) ?? INITIAL_REPUTATION_MICROS);
-        const decision = byzFedExactRound(
-          deltas,
-          updates.map((u) => u.participant),
-          before,
-          DEMO_BYZFED,
-        );
-        weights = decision.weights;
-        updates.forEach((u, i) => (u.reputationMicros = decision.reputationsAfter[i]));
-        const dropped = updates.filter((_, i) => !decision.kept.includes(i)).map((u) => rosterAddresses.indexOf(u.participant));
+        const notKept = received.filter((_, i) => !decision.kept.includes(i)).map((u) => rosterAddresses.indexOf(u.participant));
         log(
-          `  ByzFed keeps ${decision.kept.length} of ${updates.length}${dropped.length > 0 ? ` (drops roster index ${dropped.join(", ")})` : ""}; reputations ${decision.reputationsAfter.map((r) => (r / MICROS).toFixed(2)).join("/")}`,
+          `  ByzFed keeps ${decision.kept.length} of ${received.length}${notKept.length > 0 ? ` (drops roster index ${notKept.join(", ")})` : ""}; reputations ${decision.reputationsAfter!.map((r) => (r / MICROS).toFixed(2)).join("/")}`,
         );
-      } else {
-        weights = integerWeights(updates.map((u) => u.sampleCount));
       }
-      updates.forEach((u, i) => (u.weight = weights[i]));
-      const exact = aggregateExact(base, deltas, weights);
-      const cheat = options.cheats?.find((c) => c.round === t)?.kind;
-      const listed = published.slice();
-      if (cheat === "swapped-updates") {
-        [listed[0], listed[1]] = [
-          { participant: published[0].participant, cid: published[1].cid },
-          { participant: published[1].participant, cid: published[0].cid },
-        ];
-      }
-      const checkpointOf = (values: Int32Array) =>
-        encodeCheckpoint({ round: t, modelId: DEMO_MODEL_ID, tensors: spec, values, updates: listed });
-      let next = exact;
-      let cheatNote: string | undefined;
-      let cheatedChunk: number | undefined;
-      if (cheat === "model-outside-challenge") {
-        // The last coordinate +1.0: the challenge is fixed only after the record, so the cheater
-        // needs the producer of the next block to collude (below).
-        const coordinate = exact.length - 1;
-        next = exact.slice();
-        next[coordinate] += SCALE;
-        cheatedChunk = Math.floor(coordinate / CHUNK_SIZE);
-        cheatNote = `coordinate ${coordinate} committed as ${next[coordinate]} instead of ${exact[coordinate]} (chunk ${cheatedChunk})`;
-      } else if (cheat === "swapped-updates") {
-        cheatNote = `the checkpoint lists the update files of ${published[0].participant} and ${published[1].participant} swapped`;
-      }
-      if (cheatNote !== undefined) log(`  ✗ cheating aggregator: ${cheatNote}`);
-      const bytes = checkpointOf(next);
-      const cid = await store.put(bytes);
-      const onchain = cidToOnchain(cid);
-      const nextRoot = fieldToBytes32(await vectorRoot(next));
-      const record = buildRecord({
-        federationId,
-        round: BigInt(t),
-        parentRound,
-        modelRoot: nextRoot,
-        cidCodec: onchain.codec,
-        cidDigest: onchain.digest,
-        entries: updates,
-      });
+      const entries = recordEntries(received, decision, state.reputations);
+      const record = proposeRecord(federationId, state, checkpoint, entries);
       const commitment = record.post.commitment;
-      const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
-      const postReceipt = await ledger.postRound(federationId, record.post, updates, quorum);
+      const quorum = await signRecord(s.committee.slice(0, 2), domain, record.message);
+      const postGas = gasOf(await postRecord(ledger, federationId, record, entries, quorum));
       log(
-        `  ${rule === "byzfed" ? "ByzFed" : "FedAvg"} (exact, weights ${weights.join("/")}) → ${cid.toString()}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postReceipt.gasUsed} gas)`,
+        `  ${rule === "byzfed" ? "ByzFed" : "FedAvg"} (exact, weights ${weights.join("/")}) → ${checkpoint.cid}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postGas} gas)`,
       );
 
       // The proof's public inputs come from the contract, never from the aggregator's own state; the
       // challenged chunk in them is fixed by the hash of the block after the record's (§8).
-      const readInputs = () => ledger.publicInputs(federationId, BigInt(t), record.columns);
-      let publicInputs: bigint[];
-      if (cheatedChunk !== undefined) {
-        const ground = await grindChallengeBlock({
-          read: readInputs,
-          provider: chain.ethers.provider,
-          accept: (inputs: bigint[]) => Number(inputs[2]) !== cheatedChunk,
-          what: `round ${t}`,
-        });
-        publicInputs = ground.challenge;
-        log(
-          `  ✗ the colluding block producer mined the challenge block ${ground.tries} time(s) until the challenge missed chunk ${cheatedChunk}`,
-        );
-      } else {
-        publicInputs = await awaitChallenge({
-          read: readInputs,
-          provider: chain.ethers.provider,
-          mine: options.rpcUrl === undefined,
-          nudge: committee[0],
-          what: `round ${t}`,
-          log,
-        });
-      }
-      const chunkIndex = Number(publicInputs[2]);
-      const { input, publicSignals } = await buildRoundChunkInput({ prev: base, next, deltas, weights, chunkIndex, slots: k });
-      if (publicSignals.length !== publicInputs.length || publicSignals.some((s, i) => BigInt(s) !== publicInputs[i])) {
-        throw new DsainError(ErrorCode.ZK_PROOF_INVALID, `round ${t}: the contract's public inputs differ from the aggregator's witness`);
-      }
-      const proved = await proveRoundChunk(DEMO_INSTANCE, input);
-      const proveReceipt = await ledger.proveRound(federationId, BigInt(t), record.columns, toSolidityProof(proved.proof));
-      await ledger.finalizeRound(federationId, BigInt(t));
-      const status = (await ledger.roundRecord(federationId, BigInt(t))).status;
-      if (status !== BigInt(RoundStatus.Finalized)) {
-        throw new DsainError(ErrorCode.CHAIN_FAILURE, `round ${t} is in status ${status} after finalization, not Finalized`);
-      }
+      const publicInputs = await roundChallenge(
+        s,
+        t,
+        () => ledger.publicInputs(federationId, round, record.columns),
+        cheat,
+        (inputs, chunk) => Number(inputs[2]) !== chunk,
+      );
+      const deltas = received.map((u) => u.delta);
+      const proved = await proveChunk({
+        instance: DEMO_INSTANCE,
+        round,
+        base: state.model,
+        next: cheat.next,
+        deltas,
+        weights,
+        slots: k,
+        publicInputs,
+      });
+      const proveGas = gasOf(await proveRecord(ledger, federationId, round, record.columns, proved.proof));
+      await finalizeRecord(ledger, federationId, round);
       log(
-        `  Groth16 proof of chunk ${chunkIndex}: witness ${Math.round(proved.witnessMs)} ms, prove ${Math.round(proved.proveMs)} ms; verified on-chain (${proveReceipt.gasUsed} gas); round finalized`,
+        `  Groth16 proof of chunk ${proved.chunkIndex}: witness ${Math.round(proved.witnessMs)} ms, prove ${Math.round(proved.proveMs)} ms; verified on-chain (${proveGas} gas); round finalized`,
       );
 
-      const metrics = evaluate(tf, spec, decodeVector(next), test);
+      const metrics = evaluateModel(s, cheat.next);
       log(`  test accuracy ${pct(metrics.accuracy)} (loss ${metrics.loss.toFixed(4)})`);
       rounds.push({
         round: t,
@@ -382,51 +223,40 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         dropped,
         accuracy: metrics.accuracy,
         loss: metrics.loss,
-        cid: cid.toString(),
+        cid: checkpoint.cid,
         updateCids: published.map((p) => p.cid),
         weights,
-        reputations: updates.map((u) => u.reputationMicros),
+        reputations: entries.map((u) => u.reputationMicros),
         byzantine: poisoned,
-        cheat: cheatNote,
-        modelRoot: nextRoot,
+        cheat: cheat.note,
+        modelRoot: checkpoint.modelRoot,
         commitment,
-        chunkIndex,
-        postGas: postReceipt.gasUsed,
+        chunkIndex: proved.chunkIndex,
+        postGas,
         attestGas,
-        proveGas: proveReceipt.gasUsed,
+        proveGas,
         witnessMs: Math.round(proved.witnessMs),
         proveMs: Math.round(proved.proveMs),
       });
-      for (const u of updates) reputations.set(u.participant, u.reputationMicros);
-      model = next;
-      modelRoot = nextRoot;
-      parentRound = BigInt(t);
+      state = advanceState(state, { model: cheat.next, modelRoot: checkpoint.modelRoot, entries });
     }
 
     const result: DemoResult = {
       chainId,
       ledger: ledgerAddress,
-      verifier: verifierAddress,
+      verifier: s.chunkVerifierAddress,
       federationId,
       rule,
-      genesisCid: genesisCid.toString(),
-      initialAccuracy: initial.accuracy,
+      genesisCid: genesis.checkpoint.cid,
+      initialAccuracy: genesis.accuracy,
       rounds,
       constraints: keys.constraints,
       vkeyHash: keys.vkeyHash,
-      ipfsDir,
-      deploymentId,
+      ipfsDir: s.ipfsDir,
+      deploymentId: s.deploymentId,
     };
-
-    keep = await concludeDemo(result, options, { chain, store, ledger }, { vkey: keys.vkey, vkeyHash: keys.vkeyHash });
-    return result;
-  } finally {
-    if (!keep) {
-      await store?.stop();
-      await chain.close();
-      await releaseZkWorkers();
-    }
-  }
+    return { result, auditKeys: { vkey: keys.vkey, vkeyHash: keys.vkeyHash } };
+  });
 }
 
 function postModeOf(mode: PostMode, t: number): "batched" | "direct" {

@@ -126,7 +126,7 @@ describe("dsain zk: a two-party phase-2 ceremony (" + INSTANCE + ")", function (
   it("should refuse to export before a beacon and before verification, then export after both", async function () {
     const ceremony = path.join(dir, "ceremony");
     const early = await dsain(["zk", "export", "--dir", ceremony]);
-    expect(early.code).to.equal(1);
+    expect(early.code).to.equal(2); // bad usage: the ceremony is not ready for export (README: exit codes)
     expect(early.stderr).to.include("no beacon");
 
     const beacon = await dsain(["zk", "beacon", "--dir", ceremony, "--hash", "0x" + "5a".repeat(32), "--iterations", "10"]);

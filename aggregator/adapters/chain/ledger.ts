@@ -93,6 +93,26 @@ export class LedgerClient {
     );
   }
 
+  /**
+   * The update root `participant` attested for `round` (inline in a record or by its own attest
+   * transaction), or undefined when it has not attested for that round: the participant's
+   * lastAttestedRound first, then its UpdateAttested event for the root.
+   */
+  async attestationOf(federationId: bigint, round: bigint, participant: string): Promise<string | undefined> {
+    const [state] = await this.contract.participant(federationId, participant);
+    if (BigInt(state.lastAttestedRound) !== round) return undefined;
+    const events = await this.contract.queryFilter(this.contract.filters.UpdateAttested(federationId, round, participant));
+    const last = events.at(-1) as EventLog | undefined;
+    if (last !== undefined) return last.args.updateRoot as string;
+    // Attested inline: the record carries it (RoundProposed).
+    const proposed = await this.contract.queryFilter(this.contract.filters.RoundProposed(federationId, round));
+    for (const e of proposed as EventLog[]) {
+      const entry = decodeRecordEntries(e.args.updates, `round ${round}: RoundProposed`).find((x) => x.participant === participant);
+      if (entry !== undefined) return entry.updateRoot;
+    }
+    return undefined;
+  }
+
   async postRound(federationId: bigint, post: RoundPost, updates: UpdateEntry[], quorumSignatures: string[]): Promise<TransactionReceipt> {
     return this.send(`postRound(round ${post.round})`, () =>
       this.contract.postRound(federationId, post, encodeRecordEntries(updates), quorumSignatures),

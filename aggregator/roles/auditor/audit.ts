@@ -3,7 +3,6 @@
 // recomputes every round's aggregation (and ByzFed decision) from the published updates, and names
 // the round and link that breaks.
 import { getAddress } from "ethers";
-import { byzFedRule, fedAvgRule, type WeightRule } from "./rules.js";
 import {
   accountingDigest,
   aggregateExact,
@@ -32,14 +31,8 @@ import {
   type TensorSpec,
 } from "../../protocol/index.js";
 import { cidFromOnchain } from "../../protocol/cid.js";
-import { byzFedExactRound, INITIAL_REPUTATION_MICROS } from "../../maths/robust/byzfed-exact.js";
-import {
-  AggregationRule,
-  type FederationEvidence,
-  type LedgerEvent,
-  type RoundEvidence,
-  type RoundStatusName,
-} from "../../protocol/evidence.js";
+import { exactRuleOf, INITIAL_REPUTATION_MICROS, type ExactRule } from "../../maths/robust/exact-rule.js";
+import { type FederationEvidence, type LedgerEvent, type RoundEvidence, type RoundStatusName } from "../../protocol/evidence.js";
 import { DsainError, ensureError, ErrorCode } from "../../errors.js";
 import { batchedChunkIndices, checkBatchedRound, replayKeyRegistry } from "./batched.js";
 import type { Finding, ProofVerifier } from "./findings.js";
@@ -62,7 +55,7 @@ export interface AuditOptions {
   /** sha256 (0x-hex) of the key batchedVerifyProof uses; must equal the federation's batched verifyingKeyHash. */
   batchedVerifyingKeyHash?: string;
   /** Overrides the rule the federation's parameters name. */
-  weightRule?: WeightRule;
+  rule?: ExactRule;
   /**
    * Rounds whose updates were not published (a version-1 checkpoint) or cannot be fetched are
    * warnings instead of findings: the audit then vouches for everything but their aggregation.
@@ -120,7 +113,7 @@ interface Opening {
 export async function auditFederation(opts: AuditOptions): Promise<AuditReport> {
   const { evidence } = opts;
   const cfg = evidence.config;
-  const rule = opts.weightRule ?? (cfg.aggregation.rule === AggregationRule.ByzFed ? byzFedRule : fedAvgRule);
+  const rule = opts.rule ?? exactRuleOf(cfg.aggregation);
   const findings: Finding[] = [];
   const domain = attestationDomain(evidence.chainId, evidence.ledger);
   const chunks = chunkCount(cfg.modelLength);
@@ -193,7 +186,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
   // Each participant's reputation as the ledger holds it: the latest record's entry (rejected records
   // included, as for budgets), else a non-zero value carried over from a predecessor (§13).
   const reputations = new Map<string, number>(replay.carriedReputation);
-  const byzFed = cfg.aggregation.rule === AggregationRule.ByzFed;
+  const byzFed = rule.needsUpdates;
   const warnings: Finding[] = [];
   let proven = 0;
   let recomputedRounds = 0;
@@ -284,7 +277,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
     const sum = weights.reduce((a, b) => a + b, 0);
     if (sum !== WEIGHT_TOTAL) f.push({ round: t, link: "weights", message: `weights sum to ${sum}, not ${WEIGHT_TOTAL}` });
     if (r.batched !== undefined || r.updates.every((u) => u.signature !== "")) {
-      const expectedWeights = safeWeights(rule, r);
+      const expectedWeights = rule.needsUpdates ? undefined : safeWeights(rule, r);
       if (expectedWeights !== undefined && expectedWeights.join(",") !== weights.join(",")) {
         f.push({ round: t, link: "weights", message: `weights [${weights}] differ from the ${rule.name} rule's [${expectedWeights}]` });
       }
@@ -379,7 +372,7 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
           checks.updates = published.deltas.length;
           const before = addrs.map((a) => reputations.get(a) ?? INITIAL_REPUTATION_MICROS);
           if (byzFed) {
-            const judged = checkByzFed(t, r, addrs, published.deltas, before, cfg.aggregation);
+            const judged = checkByzFed(t, r, addrs, published.deltas, before, rule);
             f.push(...judged);
             checks.byzFed = judged.length === 0;
           }
@@ -486,9 +479,14 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
   };
 }
 
-function safeWeights(rule: WeightRule, r: RoundEvidence): number[] | undefined {
+/** The weights a rule that reads only the counts gives the record's updates (undefined if it refuses them). */
+function safeWeights(rule: ExactRule, r: RoundEvidence): number[] | undefined {
   try {
-    return rule.weights(r.updates);
+    return rule.decide({
+      participants: r.updates.map((u) => u.participant),
+      sampleCounts: r.updates.map((u) => u.sampleCount),
+      reputationsBefore: r.updates.map(() => INITIAL_REPUTATION_MICROS),
+    }).weights;
   } catch {
     return undefined;
   }
@@ -956,11 +954,11 @@ function checkByzFed(
   addrs: readonly string[],
   deltas: readonly Int32Array[],
   before: readonly number[],
-  params: FederationEvidence["config"]["aggregation"],
+  rule: ExactRule,
 ): Finding[] {
   let decision;
   try {
-    decision = byzFedExactRound(deltas, addrs, before, params);
+    decision = rule.decide({ participants: addrs, sampleCounts: r.updates.map((u) => u.sampleCount), reputationsBefore: before, deltas });
   } catch (e) {
     return [{ round: t, link: "weights", message: `ByzFed cannot be re-run on the published updates: ${ensureError(e).message}` }];
   }
@@ -975,12 +973,13 @@ function checkByzFed(
       message: `weights [${weights}] differ from ByzFed's [${decision.weights}]; ByzFed keeps [${kept.join(", ")}]${decision.fallback ? " (nobody: every update is used)" : ""}, the record weights [${weighted.join(", ")}]`,
     });
   }
+  const after = decision.reputationsAfter;
   for (const [i, u] of r.updates.entries()) {
-    if (u.reputationMicros !== decision.reputationsAfter[i]) {
+    if (after !== null && u.reputationMicros !== after[i]) {
       out.push({
         round: t,
         link: "reputation",
-        message: `${addrs[i]}'s reputation after the round is ${u.reputationMicros} µ in the record; ByzFed gives ${decision.reputationsAfter[i]} µ (from ${before[i]} µ, ${decision.kept.includes(i) ? "kept" : "not kept"})`,
+        message: `${addrs[i]}'s reputation after the round is ${u.reputationMicros} µ in the record; ByzFed gives ${after[i]} µ (from ${before[i]} µ, ${decision.kept.includes(i) ? "kept" : "not kept"})`,
       });
     }
   }
