@@ -16,17 +16,8 @@ import { awaitChallenge } from "../aggregator/adapters/chain/challenge-block.js"
 import { deployLedger } from "../aggregator/adapters/chain/deploy.js";
 import { encodeRecordEntries, type UpdateEntry } from "../aggregator/adapters/chain/ledger.js";
 import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig } from "../aggregator/protocol/evidence.js";
-import { buildRecord, signRecord } from "../aggregator/adapters/chain/records.js";
-import {
-  aggregateExact,
-  attestationDomain,
-  fieldToBytes32,
-  integerWeights,
-  selectParticipants,
-  signAttestation,
-  vectorTree,
-  type VectorTree,
-} from "../aggregator/protocol/index.js";
+import { signRecord } from "../aggregator/adapters/chain/records.js";
+import { attestationDomain, fieldToBytes32, selectParticipants, vectorTree, type VectorTree } from "../aggregator/protocol/index.js";
 import { treeDepth } from "../aggregator/protocol/vector-root.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof, type SolidityProof } from "../aggregator/adapters/proof/prover.js";
@@ -46,6 +37,9 @@ import {
   type Stack,
 } from "../test/helpers/batched.js";
 import { FLOOR_LAYOUTS, deployProbe, postProbeRound, probeEntries, probeSelection } from "./gas-floor.js";
+import { fedAvgExact } from "../aggregator/maths/robust/exact-rule.js";
+import { aggregateRound, proposeRecord, recordEntries } from "../aggregator/roles/aggregator.js";
+import { signUpdate } from "../aggregator/roles/participant.js";
 
 export const GAS_DOC = path.resolve(import.meta.dirname, "..", "docs", "gas.md");
 export const SIZES = [4, 16, 64] as const;
@@ -196,48 +190,38 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
     const t = state.lastRound + 1n;
     const members = selectParticipants(await ledger.roster(1n), Number(state.rosterSize), k, state.selectionSeed);
     const sampleCounts = members.map((_, i) => BigInt(500 + i));
-    const weights = integerWeights(sampleCounts);
     const deltas = members.map((_, i) => vector(1_000 * Number(t) + i, 3_000));
     const deltaTrees = await Promise.all(deltas.map((d) => vectorTree(d)));
-    const next = await model(aggregateExact(parent.values, deltas, weights));
-    const entries: UpdateEntry[] = [];
+    // The round library's steps. The weights are FedAvg's even though the federation names ByzFed:
+    // the table measures the ledger's cost of a record, whose checks do not depend on the rule.
+    const updates = members.map((a, i) => ({
+      participant: a,
+      delta: deltas[i],
+      sampleCount: sampleCounts[i],
+      updateRoot: fieldToBytes32(deltaTrees[i].root),
+      epsilonMicros: 250_000n + BigInt(i),
+      signature: "",
+    }));
+    const { decision, next: nextValues } = aggregateRound(fedAvgExact, { model: parent.values, reputations: new Map() }, updates);
+    const weights = decision.weights;
+    const next = await model(nextValues);
     const attests: GasSplit[] = [];
-    for (const [i, a] of members.entries()) {
-      const updateRoot = fieldToBytes32(deltaTrees[i].root);
-      const signature = await signAttestation(byAddress.get(a)!, domain, {
-        federationId: 1n,
-        round: t,
-        baseModelRoot: fieldToBytes32(parent.tree.root),
-        updateRoot,
-        sampleCount: sampleCounts[i],
-        dpEpsilonMicros: DP.epsilonMicros,
-        dpDeltaPicos: DP.deltaPicos,
-        dpClipMicros: DP.clipMicros,
-        dpNoiseMicros: DP.noiseMicros,
-      });
+    const roundCtx = { federationId: 1n, round: t, baseModelRoot: fieldToBytes32(parent.tree.root), dp: DP };
+    for (const u of updates) {
+      const signature = await signUpdate(byAddress.get(u.participant)!, domain, roundCtx, u);
       if (direct) {
-        const tx = await ledger.attest(1n, a, t, updateRoot, sampleCounts[i], signature);
+        const tx = await ledger.attest(1n, u.participant, t, u.updateRoot, u.sampleCount, signature);
         attests.push(split(tx, await tx.wait()));
       }
-      entries.push({
-        participant: a,
-        updateRoot,
-        sampleCount: sampleCounts[i],
-        weight: weights[i],
-        epsilonMicros: 250_000n + BigInt(i),
-        reputationMicros: 900_000 - i,
-        signature: direct ? "0x" : signature,
-      });
+      u.signature = direct ? "0x" : signature;
     }
-    const record = buildRecord({
-      federationId: 1n,
-      round: t,
-      parentRound,
-      modelRoot: fieldToBytes32(next.tree.root),
-      cidCodec: 0x70,
-      cidDigest: keccak256(toUtf8Bytes(`checkpoint ${k} ${t}`)),
+    const entries: UpdateEntry[] = recordEntries(updates, decision, new Map(members.map((a, i) => [a, 900_000 - i])));
+    const record = proposeRecord(
+      1n,
+      { round: t, parentRound },
+      { modelRoot: fieldToBytes32(next.tree.root), cidCodec: 0x70, cidDigest: keccak256(toUtf8Bytes(`checkpoint ${k} ${t}`)) },
       entries,
-    });
+    );
     const quorum = await signRecord(committee.slice(0, 2), domain, record.message);
     const tx = await ledger.postRound(1n, record.post, encodeRecordEntries(entries), quorum);
     const post = split(tx, await tx.wait());

@@ -15,15 +15,8 @@ import {
   type ParticipantInfo,
   type SolidityProof,
 } from "../../aggregator/protocol/evidence.js";
-import { buildBatchedRecord, signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/adapters/chain/records.js";
-import {
-  aggregateExact,
-  attestationDomain,
-  fieldToBytes32,
-  integerWeights,
-  isSelected,
-  vectorRoot,
-} from "../../aggregator/protocol/index.js";
+import { signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/adapters/chain/records.js";
+import { attestationDomain, fieldToBytes32, isSelected, vectorRoot } from "../../aggregator/protocol/index.js";
 import {
   babyJubKeyFromSeed,
   roundScope,
@@ -34,13 +27,10 @@ import {
 } from "../../aggregator/adapters/proof/attestation.js";
 import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { type RoundAttestedInput } from "../../aggregator/adapters/proof/sampled.js";
-import {
-  batchedEntries,
-  buildBatchedProofInput,
-  proveBatchedRoundInput,
-  rosterRegistry,
-} from "../../aggregator/adapters/proof/batched-round.js";
+import { buildBatchedProofInput, proveBatchedRoundInput, rosterRegistry } from "../../aggregator/adapters/proof/batched-round.js";
 import { seededVector } from "./random.js";
+import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
+import { aggregateRound, proposeBatchedRecord } from "../../aggregator/roles/aggregator.js";
 
 /** The circuit instance whose verifier batched federations of these tests use: K = 2, DEPTH = 4, C = 0, S = 2, R = 2. */
 export const BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
@@ -253,41 +243,35 @@ export async function buildBatchedRound(f: Federation, o: RoundOptions = {}): Pr
   const prev = f.models.get(parentRoot);
   if (prev === undefined) throw new Error(`round ${parentRound}'s model root ${parentRoot} is not a vector this federation committed to`);
   const counts = slots.map((slot) => BigInt(300 + 97 * slot));
-  const weights = integerWeights(counts);
   const deltas = slots.map((slot) => seededVector(1000 * Number(round) + 10 * slot + (o.tag ?? 0) + 1, prev.length, 1 << 20));
-  const next = aggregateExact(prev, deltas, weights);
+  // The round library's steps: FedAvg on the exact path, then the entries and their Poseidon
+  // commitment (the production builder) and the BatchedRoundRecord.
+  const lines = slots.map((slot, i) => {
+    const key = o.committedKeys?.[i] ?? f.roster[slot].key;
+    if (key === null) throw new Error(`slot ${slot} has no BabyJubJub key`);
+    return {
+      slot,
+      participant: f.roster[slot].wallet.address,
+      publicKey: key.publicKey,
+      delta: deltas[i],
+      sampleCount: counts[i],
+      epsilonMicros: o.epsilonMicros ?? 100_000n,
+    };
+  });
+  const { decision, next } = aggregateRound(fedAvgExact, { model: prev, reputations: new Map() }, lines);
+  const weights = decision.weights;
   const modelRoot = fieldToBytes32(await vectorRoot(next));
   f.models.set(modelRoot, next);
-  // The entries and their Poseidon commitment come from the production builder (aggregator/adapters/proof/batched-round.ts).
-  const built = await batchedEntries(
-    slots.map((slot, i) => {
-      const key = o.committedKeys?.[i] ?? f.roster[slot].key;
-      if (key === null) throw new Error(`slot ${slot} has no BabyJubJub key`);
-      return {
-        slot,
-        participant: f.roster[slot].wallet.address,
-        publicKey: key.publicKey,
-        delta: deltas[i],
-        sampleCount: counts[i],
-        weight: weights[i],
-        epsilonMicros: o.epsilonMicros ?? 100_000n,
-        reputationMicros: 1_000_000,
-      };
-    }),
+  const { record, built } = await proposeBatchedRecord(
+    f.id,
+    { round, parentRound, reputations: new Map() },
+    { modelRoot, cidCodec: 0x55, cidDigest: keccak256(toUtf8Bytes(`batched round ${f.id}/${round}/${o.tag ?? 0}`)) },
+    lines,
+    decision,
     f.config.dp,
   );
   const { metas, entries, attested } = built;
   const commitment = built.updatesCommitment;
-  const record = buildBatchedRecord({
-    federationId: f.id,
-    round,
-    parentRound,
-    modelRoot,
-    cidCodec: 0x55,
-    cidDigest: keccak256(toUtf8Bytes(`batched round ${f.id}/${round}/${o.tag ?? 0}`)),
-    entries,
-    updatesCommitment: commitment,
-  });
   const quorumSignatures = await signBatchedRecord(o.committeeSigners ?? f.stack.committee.slice(0, 2), f.stack.domain, record.message);
   return {
     federation: f,

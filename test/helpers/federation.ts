@@ -16,15 +16,12 @@ import {
   type RoundPost,
   type SolidityProof,
 } from "../../aggregator/protocol/evidence.js";
-import { buildRecord, signRecord } from "../../aggregator/adapters/chain/records.js";
+import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import {
   FIELD_MODULUS,
-  aggregateExact,
   attestationDomain,
   fieldToBytes32,
-  integerWeights,
   selectParticipants,
-  signAttestation,
   treeDepth,
   vectorTree,
   type RoundRecordMessage,
@@ -34,6 +31,9 @@ import {
 import { ensureCircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/adapters/proof/prover.js";
 import { awaitChallenge, type RpcProvider } from "../../aggregator/adapters/chain/challenge-block.js";
+import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
+import { aggregateRound, proposeRecord, recordEntries } from "../../aggregator/roles/aggregator.js";
+import { signUpdate } from "../../aggregator/roles/participant.js";
 
 /** The circuit instance whose verifier the fixture deploys and whose keys prove its rounds. */
 export const PROOF_INSTANCE = "RoundChunk_4-4_test";
@@ -233,50 +233,42 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
   const tag = o.tag ?? "";
   // Per participant, not per position: a direct attestation matches any record that names it.
   const sampleCounts = participants.map((w) => 100n + (BigInt(w.address) % 900n));
-  const weights = integerWeights(sampleCounts);
   const deltas = participants.map((w) => labelVector(`update ${round} ${w.address} ${tag}`, f.config.modelLength, 3_000));
   const deltaTrees = await Promise.all(deltas.map((d) => vectorTree(d)));
-  const nextValues = aggregateExact(prev.values, deltas, weights);
+  // The round library's steps: FedAvg on the exact path, each sender's EIP-712 attestation, the entries, the record.
+  const updates = participants.map((w, i) => ({
+    participant: w.address,
+    delta: deltas[i],
+    sampleCount: sampleCounts[i],
+    updateRoot: fieldToBytes32(deltaTrees[i].root),
+    epsilonMicros: o.epsilonMicros?.(w.address) ?? 100_000n,
+    signature: "",
+  }));
+  const { decision, next: nextValues } = aggregateRound(fedAvgExact, { model: prev.values, reputations: new Map() }, updates);
+  const weights = decision.weights;
   const next: ModelVector = { values: nextValues, tree: await vectorTree(nextValues) };
   const modelRoot = fieldToBytes32(next.tree.root);
   f.models.set(modelRoot, next);
-  const entries: UpdateEntry[] = [];
   const attestations = new Map<string, string>();
   for (const [i, w] of participants.entries()) {
-    const updateRoot = fieldToBytes32(deltaTrees[i].root);
-    const signer = o.signers?.get(w.address) ?? w;
-    const signature = await signAttestation(signer, o.domain ?? f.domain, {
-      federationId: o.signFederation ?? federationId,
-      round: o.signRound ?? round,
-      baseModelRoot: base,
-      updateRoot,
-      sampleCount: sampleCounts[i],
-      dpEpsilonMicros: f.config.dp.epsilonMicros,
-      dpDeltaPicos: f.config.dp.deltaPicos,
-      dpClipMicros: f.config.dp.clipMicros,
-      dpNoiseMicros: f.config.dp.noiseMicros,
-    });
+    const signature = await signUpdate(
+      o.signers?.get(w.address) ?? w,
+      o.domain ?? f.domain,
+      { federationId: o.signFederation ?? federationId, round: o.signRound ?? round, baseModelRoot: base, dp: f.config.dp },
+      updates[i],
+    );
     attestations.set(w.address, signature);
     const direct = o.direct === "all" || (o.direct?.has(w.address) ?? false);
-    entries.push({
-      participant: w.address,
-      updateRoot,
-      sampleCount: sampleCounts[i],
-      weight: weights[i],
-      epsilonMicros: o.epsilonMicros?.(w.address) ?? 100_000n,
-      reputationMicros: o.reputationMicros?.(w.address) ?? 1_000_000,
-      signature: direct ? "0x" : signature,
-    });
+    updates[i].signature = direct ? "0x" : signature;
   }
-  const record = buildRecord({
+  const reputations = new Map(participants.map((w) => [w.address, o.reputationMicros?.(w.address) ?? 1_000_000]));
+  const entries: UpdateEntry[] = recordEntries(updates, decision, reputations);
+  const record = proposeRecord(
     federationId,
-    round,
-    parentRound,
-    modelRoot,
-    cidCodec: 0x70,
-    cidDigest: keccak256(toUtf8Bytes(`checkpoint ${round} ${tag}`)),
+    { round, parentRound },
+    { modelRoot, cidCodec: 0x70, cidDigest: keccak256(toUtf8Bytes(`checkpoint ${round} ${tag}`)) },
     entries,
-  });
+  );
   const quorumSignatures = await signRecord(o.committeeSigners ?? f.committee.slice(0, f.config.quorum), f.domain, record.message);
   return {
     post: record.post,
