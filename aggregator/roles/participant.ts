@@ -12,9 +12,9 @@ import { NO_DP, type DpParams } from "../protocol/evidence.js";
 import { decodeVector, encodedDelta, encodeVector } from "../protocol/fixed-point.js";
 import { fieldToBytes32, vectorRoot } from "../protocol/vector-root.js";
 import type { Dataset } from "../maths/learning/data.js";
-import { trainLocal, type TrainOptions } from "../maths/learning/model.js";
+import { type TrainOptions } from "../maths/learning/model.js";
 import type { Tf } from "../maths/learning/tf.js";
-import { fedsovClientStep, wireToDense, type FedsovEncodeOptions } from "../maths/fedsov/client.js";
+import { fedsovClientStep, localDelta, wireToDense, type FedsovEncodeOptions } from "../maths/fedsov/client.js";
 import type { TopKCompressor } from "../maths/fedsov/topk.js";
 import type { LedgerClient } from "../adapters/chain/ledger.js";
 import { signBatchedUpdate, type BatchedAttestation } from "../adapters/proof/batched-round.js";
@@ -49,8 +49,8 @@ export async function trainUpdate(
 ): Promise<LocalUpdate> {
   const sampleCount = BigInt(data.y.length);
   if (o.fedsov === undefined) {
-    const local = await trainLocal(tf, spec, decodeVector(base), data, o.train);
-    return { delta: encodedDelta(encodeVector(local), base), sampleCount };
+    const { localWeights } = await localDelta(tf, spec, decodeVector(base), data, o.train);
+    return { delta: encodedDelta(encodeVector(localWeights), base), sampleCount };
   }
   const step = await fedsovClientStep(tf, spec, decodeVector(base), data, { ...o.fedsov, train: o.train });
   return { delta: encodeVector(wireToDense(step.update)), sampleCount };

@@ -5,9 +5,9 @@
 import { additiveGaussianAttack, alie, flipLabels, ipm, signFlip } from "../../maths/attacks/index.js";
 import { DsainError, ErrorCode } from "../../errors.js";
 import { type Dataset, Prng } from "../../maths/learning/data.js";
-import { fedsovEncode, wireToDense } from "../../maths/fedsov/client.js";
+import { fedsovEncode, localDelta, wireToDense } from "../../maths/fedsov/client.js";
 import { TopKCompressor } from "../../maths/fedsov/topk.js";
-import { evaluate, initialWeights, mlpSpec, parameterCount, trainLocal } from "../../maths/learning/model.js";
+import { evaluate, initialWeights, mlpSpec, parameterCount } from "../../maths/learning/model.js";
 import { type Tf, initTf } from "../../maths/learning/tf.js";
 import { type SimulationConfig, byzantineCount, deriveSeed, simulationConfig } from "./config.js";
 import { type SimulationData, byzantineClients, clientDatasets, loadSimulationData } from "./data.js";
@@ -119,15 +119,13 @@ export async function runSimulation(overrides: Partial<SimulationConfig>, option
     try {
       for (let i = 0; i < config.clients; i++) {
         if (omniscient && isByzantine.has(i)) continue;
-        const local = await trainLocal(tf, spec, global, trainData[i], {
+        const { delta } = await localDelta(tf, spec, global, trainData[i], {
           epochs: config.localEpochs,
           batchSize: config.batchSize,
           learningRate: config.learningRate,
           momentum: config.momentum,
           seed: deriveSeed(config.seed, "train", t, i),
         });
-        const delta = new Float64Array(d);
-        for (let j = 0; j < d; j++) delta[j] = local[j] - global[j];
         updates[i] = delta;
       }
     } catch (e) {

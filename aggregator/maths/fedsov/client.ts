@@ -185,8 +185,24 @@ export async function fedsovClientStep(
   data: Dataset,
   options: FedsovClientStepOptions,
 ): Promise<FedsovClientResult> {
-  const localWeights = await trainLocal(tf, spec, globalWeights, data, options.train);
+  const { localWeights, delta } = await localDelta(tf, spec, globalWeights, data, options.train);
+  return { ...fedsovEncode(delta, options.compressor, options.clientId, options), localWeights };
+}
+
+/**
+ * A client's local step before any compression or noise: trainLocal from the global weights, then
+ * Delta = local - global in float64. The simulation, the FedSov client step and the participant
+ * role all train through it.
+ */
+export async function localDelta(
+  tf: Tf,
+  spec: readonly TensorSpec[],
+  globalWeights: Float32Array,
+  data: Dataset,
+  train: TrainOptions,
+): Promise<{ localWeights: Float32Array; delta: Float64Array }> {
+  const localWeights = await trainLocal(tf, spec, globalWeights, data, train);
   const delta = new Float64Array(localWeights.length);
   for (let i = 0; i < delta.length; i++) delta[i] = localWeights[i] - globalWeights[i];
-  return { ...fedsovEncode(delta, options.compressor, options.clientId, options), localWeights };
+  return { localWeights, delta };
 }
