@@ -57,7 +57,22 @@ export default tseslint.config(
     plugins: { "import-x": importX },
     settings: { "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })] },
     rules: {
-      "import-x/no-restricted-paths": ["error", { zones: layerZones() }],
+      "import-x/no-restricted-paths": [
+        "error",
+        {
+          zones: [
+            ...layerZones(),
+            // The auditor shares the maths and the checks, never the aggregator's or a node's paths;
+            // the committee member imports the auditor's checks, not the other way round.
+            {
+              target: "./aggregator/roles/auditor",
+              from: "./aggregator/roles",
+              except: ["./auditor"],
+              message: "the auditor may not import the other roles (docs/architecture.md).",
+            },
+          ],
+        },
+      ],
       // Value imports; type-only cycles are caught by the same rule's sibling in scripts/lint-cycles.ts.
       "import-x/no-cycle": ["error", { ignoreExternal: true }],
     },

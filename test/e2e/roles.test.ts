@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { type Wallet } from "ethers";
 import { DEMO_INSTANCE, committeeWallet, participantWallet, type DemoResult } from "../../aggregator/demo/demo.js";
 import { ErrorCode } from "../../aggregator/errors.js";
-import { attestationDomain, MICROS } from "../../aggregator/protocol/index.js";
+import { attestationDomain, MICROS, recoverRoundRecordSigner } from "../../aggregator/protocol/index.js";
 import type { FederationEvidence } from "../../aggregator/protocol/evidence.js";
 import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { signRecord } from "../../aggregator/adapters/chain/records.js";
@@ -27,6 +27,7 @@ import {
 import { finalizeRecord, postRecord, proveRecord } from "../../aggregator/roles/poster.js";
 import { proveChunk, readChallenge } from "../../aggregator/roles/prover.js";
 import { stateFromChain } from "../../aggregator/roles/round-state.js";
+import { endorse, MemoryEndorsementLog, reviewBasis } from "../../aggregator/roles/committee.js";
 import { auditEvidence } from "../../aggregator/roles/auditor/run.js";
 import { startDemoRun, stopDemoRun } from "../helpers/demo-run.js";
 import { expectDsainRejection } from "../helpers/errors.js";
@@ -55,7 +56,7 @@ describe("roles: a round driven by the library on the demo's live chain", functi
     for (const p of result.rounds[1].selected) expect(state.reputations.get(p)).to.equal(MICROS);
   });
 
-  it("should post, prove and finalize round 3 once each, however often the steps run, and refuse a conflicting record", async function () {
+  it("should post, prove and finalize round 3 once each, however often the steps run, with a member that signs only the honest record", async function () {
     const { chain, ledgerClient: ledger, store } = result.session!;
     const fid = result.federationId;
     const provider = chain.ethers.provider;
@@ -105,7 +106,34 @@ describe("roles: a round driven by the library on the demo's live chain", functi
     const entries = recordEntries(received, decision, state.reputations);
     const record = proposeRecord(fid, state, checkpoint, entries);
     const [aggregator] = await chain.ethers.getSigners();
-    const quorum = await signRecord([aggregator, committeeWallet(1)], domain, record.message);
+
+    // Committee member: re-executes the round with the auditor's checks, signs only the honest record, and only once.
+    const member = committeeWallet(1);
+    const memberLog = new MemoryEndorsementLog();
+    const basis = await reviewBasis(await ledger.readEvidence(fid, provider), store);
+    const lying = next.slice();
+    lying[0] += 1;
+    const lie = await storeCheckpoint(store, {
+      round: 3,
+      modelId: evidence.config.modelId,
+      tensors: mlpSpec(),
+      values: lying,
+      updates: published,
+    });
+    const lieRecord = proposeRecord(fid, state, lie, entries);
+    const refused = await endorse(member, domain, basis, lieRecord, entries, memberLog);
+    expect(refused.signed).to.equal(false);
+    expect(refused.signed === false && refused.findings.map((x) => `${x.round}:${x.link}`)).to.deep.equal(["3:aggregation"]);
+    const endorsed = await endorse(member, domain, basis, record, entries, memberLog);
+    if (!endorsed.signed) expect.fail(`the honest record was refused: ${endorsed.findings.map((x) => x.message).join("; ")}`);
+    expect(recoverRoundRecordSigner(domain, record.message, endorsed.signature)).to.equal(member.address);
+    await expectDsainRejection(
+      endorse(member, domain, basis, lieRecord, entries, memberLog),
+      ErrorCode.INPUT_INVALID,
+      /already endorsed another record for round 3/,
+    );
+    const [own] = await signRecord([aggregator], domain, record.message);
+    const quorum = [own, endorsed.signature];
 
     // Poster: once, then found on-chain; a different record for the round is refused.
     const posted = await postRecord(ledger, fid, record, entries, quorum);

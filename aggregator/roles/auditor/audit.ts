@@ -110,7 +110,43 @@ interface Opening {
   transactionHash: string;
 }
 
-export async function auditFederation(opts: AuditOptions): Promise<AuditReport> {
+/**
+ * What every round's check needs to know about the federation, fixed before the first round is
+ * judged: the parameters, the rule, the committee, the genesis record, the lifecycle replayed from
+ * the events and (batched federations) the key registry.
+ */
+export interface AuditContext {
+  opts: AuditOptions;
+  evidence: FederationEvidence;
+  cfg: FederationEvidence["config"];
+  rule: ExactRule;
+  domain: ReturnType<typeof attestationDomain>;
+  chunks: number;
+  committee: Set<string>;
+  genesis: { round: number; modelRoot: string; cidCodec: number; cidDigest: string; commitment: string };
+  byRound: Map<number, RoundEvidence>;
+  replay: ReturnType<typeof replayLifecycle>;
+  registry: Awaited<ReturnType<typeof replayKeyRegistry>>;
+  replayFindings: Finding[];
+  batchedVerify: ProofVerifier | undefined;
+}
+
+/** What the audit carries from round to round: the state the ledger and the models were in after the rounds judged so far. */
+export interface AuditState {
+  /** Models by round, once their checkpoint verified: the parents a recomputation starts from. */
+  models: ReadonlyMap<number, Int32Array>;
+  /** Cumulative privacy debits, rejected records included, carried-over spend first (§13). */
+  spent: ReadonlyMap<string, bigint>;
+  /** Each participant's reputation as the ledger holds it: the latest record's entry, else carried over. */
+  reputations: ReadonlyMap<string, number>;
+  proven: number;
+  recomputed: number;
+}
+
+/** The context and the state before round 1, and the findings of the federation and its genesis. */
+export async function prepareAudit(
+  opts: AuditOptions,
+): Promise<{ ctx: AuditContext; state: AuditState; federationFindings: Finding[]; genesisFindings: Finding[] }> {
   const { evidence } = opts;
   const cfg = evidence.config;
   const rule = opts.rule ?? exactRuleOf(cfg.aggregation);
@@ -176,288 +212,325 @@ export async function auditFederation(opts: AuditOptions): Promise<AuditReport> 
   replayFindings.push(...registry.findings);
   const replayOf = (t: number) => replayFindings.filter((x) => x.round === t);
   genesisFindings.push(...replayOf(0));
-  findings.push(...genesisFindings);
-  opts.onRound?.(0, genesisFindings, "genesis", { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] });
 
-  // Pass 2: judge every posted record.
   const byRound = new Map(evidence.rounds.map((r) => [r.round, r]));
   // Spend carried over from a predecessor federation counts against the same budget (§13).
   const spent = new Map<string, bigint>(replay.carried);
   // Each participant's reputation as the ledger holds it: the latest record's entry (rejected records
   // included, as for budgets), else a non-zero value carried over from a predecessor (§13).
   const reputations = new Map<string, number>(replay.carriedReputation);
+  return {
+    ctx: { opts, evidence, cfg, rule, domain, chunks, committee, genesis, byRound, replay, registry, replayFindings, batchedVerify },
+    state: { models, spent, reputations, proven: 0, recomputed: 0 },
+    federationFindings: findings,
+    genesisFindings,
+  };
+}
+
+/**
+ * Judges one posted round (phase "audit") or one proposed record before it is signed (phase
+ * "proposal": a committee member's re-execution; what cannot exist yet is not asked for: quorum
+ * signatures, the proof, the events of its posting). Returns the round's findings and checks and
+ * the state after it; `state` itself is not changed.
+ */
+export async function checkRound(
+  ctx: AuditContext,
+  state: AuditState,
+  r: RoundEvidence,
+  phase: "audit" | "proposal" = "audit",
+): Promise<{ findings: Finding[]; checks: RoundChecks; state: AuditState }> {
+  const { opts, evidence, cfg, rule, domain, chunks, committee, genesis, byRound, replay, registry, batchedVerify } = ctx;
+  const models = new Map(state.models);
+  const spent = new Map(state.spent);
+  const reputations = new Map(state.reputations);
+  let { proven, recomputed: recomputedRounds } = state;
   const byzFed = rule.needsUpdates;
-  const warnings: Finding[] = [];
-  let proven = 0;
-  let recomputedRounds = 0;
-  for (const r of evidence.rounds) {
-    const t = r.round;
-    const f: Finding[] = replayOf(t);
-    const checks: RoundChecks = { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] };
-    const parent = t > 0 && r.parentRound === 0 ? genesis : byRound.get(r.parentRound);
-    if (parent === undefined) {
-      f.push({ round: t, link: "sequence", message: `parent round ${r.parentRound} has no record` });
-    }
-    const baseModelRoot = parent?.modelRoot ?? "";
-    const opening = replay.openings.get(t);
-
-    // Participants: a strictly ascending subset of S_t, each enrolled and not revoked.
-    const addrs = r.updates.map((u) => getAddress(u.participant));
-    if (addrs.length < cfg.minUpdates || addrs.length > cfg.participantsPerRound) {
-      f.push({
-        round: t,
-        link: "participants",
-        message: `${addrs.length} updates; the federation takes between ${cfg.minUpdates} and ${cfg.participantsPerRound}`,
-      });
-    }
-    for (let i = 1; i < addrs.length && r.batched === undefined; i++) {
-      if (BigInt(addrs[i]) <= BigInt(addrs[i - 1]))
-        f.push({ round: t, link: "participants", message: `participants not strictly ascending at position ${i}` });
-    }
-    if (opening === undefined) {
-      f.push({ round: t, link: "selection", message: "no RoundOpened event fixes this round's selection" });
-    } else {
-      const pivots = opening.rosterSize > cfg.participantsPerRound ? shufflePivots(opening.selectionSeed, opening.rosterSize) : [];
-      for (const a of addrs) {
-        const index = replay.rosterIndex.get(a);
-        if (index === undefined) {
-          f.push({ round: t, link: "participants", message: `${a} attested but was never enrolled` });
-        } else if (!isSelected(index, opening.rosterSize, cfg.participantsPerRound, opening.selectionSeed, pivots)) {
-          f.push({ round: t, link: "selection", message: `${a} (roster index ${index}) is not in S_${t}` });
-        }
-        const revokedFrom = replay.revokedFrom.get(a);
-        if (revokedFrom !== undefined && t >= revokedFrom) {
-          f.push({ round: t, link: "participants", message: `${a} attested in round ${t}, revoked from round ${revokedFrom}` });
-        }
-      }
-    }
-
-    // Participant attestations over the parent's model (a batched round's are inside its proof).
-    for (const u of r.batched === undefined ? r.updates : []) {
-      if (u.signature === "") {
-        if (r.status !== "Proposed" && r.status !== "Rejected") {
-          f.push({ round: t, link: "signature", message: `${u.participant} is in the record but never attested` });
-        }
-        continue;
-      }
-      if (u.attestedRoot !== "" && u.attestedRoot !== u.updateRoot) {
-        f.push({ round: t, link: "signature", message: `${u.participant} attested ${u.attestedRoot}, the record names ${u.updateRoot}` });
-      }
-      let recovered = "";
-      try {
-        recovered = recoverAttester(
-          domain,
-          {
-            federationId: evidence.federationId,
-            round: BigInt(t),
-            baseModelRoot,
-            updateRoot: u.updateRoot,
-            sampleCount: u.sampleCount,
-            dpEpsilonMicros: cfg.dp.epsilonMicros,
-            dpDeltaPicos: cfg.dp.deltaPicos,
-            dpClipMicros: cfg.dp.clipMicros,
-            dpNoiseMicros: cfg.dp.noiseMicros,
-          },
-          u.signature,
-        );
-      } catch (e) {
-        recovered = `nothing (${ensureError(e).message.split("\n")[0]})`;
-      }
-      if (recovered !== getAddress(u.participant)) {
-        f.push({
-          round: t,
-          link: "signature",
-          message: `attestation of ${u.participant} does not recover its signer (recovered ${recovered})`,
-        });
-      }
-    }
-
-    // Weights: sum and the federation's rule.
-    const weights = r.updates.map((u) => u.weight);
-    const sum = weights.reduce((a, b) => a + b, 0);
-    if (sum !== WEIGHT_TOTAL) f.push({ round: t, link: "weights", message: `weights sum to ${sum}, not ${WEIGHT_TOTAL}` });
-    if (r.batched !== undefined || r.updates.every((u) => u.signature !== "")) {
-      const expectedWeights = rule.needsUpdates ? undefined : safeWeights(rule, r);
-      if (expectedWeights !== undefined && expectedWeights.join(",") !== weights.join(",")) {
-        f.push({ round: t, link: "weights", message: `weights [${weights}] differ from the ${rule.name} rule's [${expectedWeights}]` });
-      }
-    }
-
-    // Privacy budgets: debits are cumulative over every record, rejected ones included.
-    for (const u of r.updates) {
-      const a = getAddress(u.participant);
-      const total = (spent.get(a) ?? 0n) + u.epsilonMicros;
-      spent.set(a, total);
-      if (total > cfg.epsilonBudgetMicros) {
-        f.push({ round: t, link: "budget", message: `${a} has spent ${total} µε of a ${cfg.epsilonBudgetMicros} µε budget` });
-      }
-    }
-
-    // Hashes: S_t root, updates and accounting digests, h_t, the proof challenge.
-    let pRoot = "";
-    try {
-      if (r.batched === undefined) pRoot = participantsRoot(addrs);
-    } catch (e) {
-      f.push({ round: t, link: "participants", message: ensureError(e).message });
-    }
-    if (pRoot !== "" && pRoot !== r.participantsRoot) {
-      f.push({ round: t, link: "participants", message: `participantsRoot ${r.participantsRoot} recorded, recomputed ${pRoot}` });
-    }
-    const uDigest = updatesDigest(
-      addrs,
-      r.updates.map((u) => u.updateRoot),
-      weights,
-    );
-    if (r.batched === undefined && uDigest !== r.updatesDigest) {
-      f.push({ round: t, link: "commitment", message: `updatesDigest ${r.updatesDigest} recorded, recomputed ${uDigest}` });
-    }
-    const aDigest = accountingDigest(
-      addrs,
-      r.updates.map((u) => u.epsilonMicros),
-      r.updates.map((u) => u.reputationMicros),
-    );
-    if (r.batched === undefined && aDigest !== r.accountingDigest) {
-      f.push({ round: t, link: "commitment", message: `accountingDigest ${r.accountingDigest} recorded, recomputed ${aDigest}` });
-    }
-    const h = roundCommitment({
-      modelRoot: r.modelRoot,
-      cidCodec: r.cidCodec,
-      cidDigest: r.cidDigest,
-      participantsRoot: r.participantsRoot,
-      round: t,
-    });
-    if (h !== r.commitment) {
-      f.push({
-        round: t,
-        link: "commitment",
-        message: `h_t ${r.commitment} recorded, recomputed ${h} from the round's model, CID, participants and t`,
-      });
-    }
-    // The challenge (§8): h_t and the hash of the block after the one that completed the attestations.
-    if (r.batched === undefined && r.proof !== undefined) {
-      const next = r.attested?.nextBlockHash ?? "";
-      const seed = next === "" ? undefined : challengeSeed(r.commitment, next);
-      if (seed === undefined) {
-        f.push({
-          round: t,
-          link: "proof",
-          message: "the round is proven but the chain shows no attested block whose successor seeds its challenge",
-        });
-      } else if (seed !== r.challengeSeed) {
-        f.push({
-          round: t,
-          link: "proof",
-          message: `challenge seed ${r.challengeSeed} recorded, recomputed ${seed} from h_t and the hash of block ${r.attested!.block + 1}`,
-        });
-      }
-    }
-
-    // Aggregator quorum: f+1 distinct committee members signed this very record.
-    if (r.batched === undefined) f.push(...checkQuorum(domain, committee, cfg.quorum, t, r, aDigest, uDigest, evidence.federationId));
-    let publishedDeltas: Int32Array[] | undefined;
-
-    // Checkpoint, published updates and the recomputation: required once the round counts.
-    if (r.status !== "Rejected") {
-      const ck = await checkCheckpoint(opts, r, cfg.modelId, cfg.modelLength);
-      f.push(...ck.findings);
-      if (ck.checkpoint !== undefined && ck.findings.length === 0) {
-        models.set(t, ck.checkpoint.values);
-        const published = await checkUpdates(opts, r, ck.checkpoint, cfg.modelId, byzFed);
-        f.push(...published.findings);
-        const missing = published.missing;
-        if (opts.allowMissingUpdates === true) checks.warnings.push(...missing);
-        else f.push(...missing);
-        if (published.deltas !== undefined) {
-          publishedDeltas = published.deltas;
-          checks.updates = published.deltas.length;
-          const before = addrs.map((a) => reputations.get(a) ?? INITIAL_REPUTATION_MICROS);
-          if (byzFed) {
-            const judged = checkByzFed(t, r, addrs, published.deltas, before, rule);
-            f.push(...judged);
-            checks.byzFed = judged.length === 0;
-          }
-          const parentModel = models.get(r.parentRound);
-          if (parentModel === undefined) {
-            f.push({
-              round: t,
-              link: "aggregation",
-              message: `not recomputed: the model of parent round ${r.parentRound} did not verify (see its checkpoint)`,
-            });
-          } else if (sum === WEIGHT_TOTAL) {
-            const judged = checkAggregation(
-              t,
-              r,
-              parentModel,
-              published.deltas,
-              weights,
-              ck.checkpoint,
-              chunks,
-              batchedChunkIndices(evidence, r),
-            );
-            f.push(...judged);
-            checks.recomputed = judged.length === 0;
-            if (checks.recomputed) recomputedRounds++;
-          }
-        }
-      }
-    }
-    for (const [i, a] of addrs.entries()) reputations.set(a, r.updates[i].reputationMicros);
-    if (r.batched !== undefined) {
-      checks.batched = true;
-      const judged = await checkBatchedRound({
-        evidence,
-        r,
-        registry,
-        rosterIndex: replay.rosterIndex,
-        committee,
-        baseModelRoot,
-        deltas: publishedDeltas,
-        verifyProof: batchedVerify,
-      });
-      f.push(...judged.findings);
-      if (judged.proofVerified) {
-        proven++;
-        checks.proofVerified = true;
-      }
-    } else if (r.proof === undefined) {
-      if (r.status === "Proven" || r.status === "Finalized") {
-        f.push({ round: t, link: "proof", message: `the round is ${r.status} but no proof was recorded` });
-      }
-    } else {
-      // K circuit slots: a dropout round's missing ones hold the first update at weight 0 (§8).
-      const roots = r.updates.map((u) => BigInt(u.updateRoot));
-      const slots =
-        roots.length >= 1 && roots.length <= cfg.participantsPerRound && weights.length === roots.length
-          ? padSlots(roots, weights, cfg.participantsPerRound)
-          : { items: roots, weights };
-      const signals = [
-        BigInt(baseModelRoot || 0),
-        BigInt(r.modelRoot),
-        BigInt(challengeChunk(r.challengeSeed, chunks)),
-        ...slots.items,
-        ...slots.weights.map(BigInt),
-      ];
-      let ok = false;
-      let why = "";
-      try {
-        ok = await opts.verifyProof(signals, r.proof);
-      } catch (e) {
-        why = ` (${ensureError(e).message})`;
-      }
-      if (ok) {
-        proven++;
-        checks.proofVerified = true;
-      } else f.push({ round: t, link: "proof", message: `the Groth16 proof does not verify against the round's public inputs${why}` });
-    }
-
-    const replayed = replay.statuses.get(t);
-    if (replayed !== r.status) {
-      f.push({ round: t, link: "lifecycle", message: `the events leave the round ${replayed ?? "unknown"}, the record says ${r.status}` });
-    }
-    findings.push(...f);
-    warnings.push(...checks.warnings);
-    opts.onRound?.(t, f, r.status, checks);
+  const t = r.round;
+  const f: Finding[] = phase === "audit" ? ctx.replayFindings.filter((x) => x.round === t) : [];
+  const checks: RoundChecks = { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] };
+  const parent = t > 0 && r.parentRound === 0 ? genesis : byRound.get(r.parentRound);
+  if (parent === undefined) {
+    f.push({ round: t, link: "sequence", message: `parent round ${r.parentRound} has no record` });
   }
+  const baseModelRoot = parent?.modelRoot ?? "";
+  const opening = replay.openings.get(t);
+
+  // Participants: a strictly ascending subset of S_t, each enrolled and not revoked.
+  const addrs = r.updates.map((u) => getAddress(u.participant));
+  if (addrs.length < cfg.minUpdates || addrs.length > cfg.participantsPerRound) {
+    f.push({
+      round: t,
+      link: "participants",
+      message: `${addrs.length} updates; the federation takes between ${cfg.minUpdates} and ${cfg.participantsPerRound}`,
+    });
+  }
+  for (let i = 1; i < addrs.length && r.batched === undefined; i++) {
+    if (BigInt(addrs[i]) <= BigInt(addrs[i - 1]))
+      f.push({ round: t, link: "participants", message: `participants not strictly ascending at position ${i}` });
+  }
+  if (opening === undefined) {
+    f.push({ round: t, link: "selection", message: "no RoundOpened event fixes this round's selection" });
+  } else {
+    const pivots = opening.rosterSize > cfg.participantsPerRound ? shufflePivots(opening.selectionSeed, opening.rosterSize) : [];
+    for (const a of addrs) {
+      const index = replay.rosterIndex.get(a);
+      if (index === undefined) {
+        f.push({ round: t, link: "participants", message: `${a} attested but was never enrolled` });
+      } else if (!isSelected(index, opening.rosterSize, cfg.participantsPerRound, opening.selectionSeed, pivots)) {
+        f.push({ round: t, link: "selection", message: `${a} (roster index ${index}) is not in S_${t}` });
+      }
+      const revokedFrom = replay.revokedFrom.get(a);
+      if (revokedFrom !== undefined && t >= revokedFrom) {
+        f.push({ round: t, link: "participants", message: `${a} attested in round ${t}, revoked from round ${revokedFrom}` });
+      }
+    }
+  }
+
+  // Participant attestations over the parent's model (a batched round's are inside its proof).
+  for (const u of r.batched === undefined ? r.updates : []) {
+    if (u.signature === "") {
+      if (phase === "proposal" || (r.status !== "Proposed" && r.status !== "Rejected")) {
+        f.push({ round: t, link: "signature", message: `${u.participant} is in the record but never attested` });
+      }
+      continue;
+    }
+    if (u.attestedRoot !== "" && u.attestedRoot !== u.updateRoot) {
+      f.push({ round: t, link: "signature", message: `${u.participant} attested ${u.attestedRoot}, the record names ${u.updateRoot}` });
+    }
+    let recovered = "";
+    try {
+      recovered = recoverAttester(
+        domain,
+        {
+          federationId: evidence.federationId,
+          round: BigInt(t),
+          baseModelRoot,
+          updateRoot: u.updateRoot,
+          sampleCount: u.sampleCount,
+          dpEpsilonMicros: cfg.dp.epsilonMicros,
+          dpDeltaPicos: cfg.dp.deltaPicos,
+          dpClipMicros: cfg.dp.clipMicros,
+          dpNoiseMicros: cfg.dp.noiseMicros,
+        },
+        u.signature,
+      );
+    } catch (e) {
+      recovered = `nothing (${ensureError(e).message.split("\n")[0]})`;
+    }
+    if (recovered !== getAddress(u.participant)) {
+      f.push({
+        round: t,
+        link: "signature",
+        message: `attestation of ${u.participant} does not recover its signer (recovered ${recovered})`,
+      });
+    }
+  }
+
+  // Weights: sum and the federation's rule.
+  const weights = r.updates.map((u) => u.weight);
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum !== WEIGHT_TOTAL) f.push({ round: t, link: "weights", message: `weights sum to ${sum}, not ${WEIGHT_TOTAL}` });
+  if (r.batched !== undefined || r.updates.every((u) => u.signature !== "")) {
+    const expectedWeights = rule.needsUpdates ? undefined : safeWeights(rule, r);
+    if (expectedWeights !== undefined && expectedWeights.join(",") !== weights.join(",")) {
+      f.push({ round: t, link: "weights", message: `weights [${weights}] differ from the ${rule.name} rule's [${expectedWeights}]` });
+    }
+  }
+
+  // Privacy budgets: debits are cumulative over every record, rejected ones included.
+  for (const u of r.updates) {
+    const a = getAddress(u.participant);
+    const total = (spent.get(a) ?? 0n) + u.epsilonMicros;
+    spent.set(a, total);
+    if (total > cfg.epsilonBudgetMicros) {
+      f.push({ round: t, link: "budget", message: `${a} has spent ${total} µε of a ${cfg.epsilonBudgetMicros} µε budget` });
+    }
+  }
+
+  // Hashes: S_t root, updates and accounting digests, h_t, the proof challenge.
+  let pRoot = "";
+  try {
+    if (r.batched === undefined) pRoot = participantsRoot(addrs);
+  } catch (e) {
+    f.push({ round: t, link: "participants", message: ensureError(e).message });
+  }
+  if (pRoot !== "" && pRoot !== r.participantsRoot) {
+    f.push({ round: t, link: "participants", message: `participantsRoot ${r.participantsRoot} recorded, recomputed ${pRoot}` });
+  }
+  const uDigest = updatesDigest(
+    addrs,
+    r.updates.map((u) => u.updateRoot),
+    weights,
+  );
+  if (r.batched === undefined && uDigest !== r.updatesDigest) {
+    f.push({ round: t, link: "commitment", message: `updatesDigest ${r.updatesDigest} recorded, recomputed ${uDigest}` });
+  }
+  const aDigest = accountingDigest(
+    addrs,
+    r.updates.map((u) => u.epsilonMicros),
+    r.updates.map((u) => u.reputationMicros),
+  );
+  if (r.batched === undefined && aDigest !== r.accountingDigest) {
+    f.push({ round: t, link: "commitment", message: `accountingDigest ${r.accountingDigest} recorded, recomputed ${aDigest}` });
+  }
+  const h = roundCommitment({
+    modelRoot: r.modelRoot,
+    cidCodec: r.cidCodec,
+    cidDigest: r.cidDigest,
+    participantsRoot: r.participantsRoot,
+    round: t,
+  });
+  if (h !== r.commitment) {
+    f.push({
+      round: t,
+      link: "commitment",
+      message: `h_t ${r.commitment} recorded, recomputed ${h} from the round's model, CID, participants and t`,
+    });
+  }
+  // The challenge (§8): h_t and the hash of the block after the one that completed the attestations.
+  if (r.batched === undefined && r.proof !== undefined) {
+    const next = r.attested?.nextBlockHash ?? "";
+    const seed = next === "" ? undefined : challengeSeed(r.commitment, next);
+    if (seed === undefined) {
+      f.push({
+        round: t,
+        link: "proof",
+        message: "the round is proven but the chain shows no attested block whose successor seeds its challenge",
+      });
+    } else if (seed !== r.challengeSeed) {
+      f.push({
+        round: t,
+        link: "proof",
+        message: `challenge seed ${r.challengeSeed} recorded, recomputed ${seed} from h_t and the hash of block ${r.attested!.block + 1}`,
+      });
+    }
+  }
+
+  // Aggregator quorum: f+1 distinct committee members signed this very record.
+  // (A proposal has no quorum yet: the member reviewing it is deciding whether to sign.)
+  if (r.batched === undefined && phase === "audit")
+    f.push(...checkQuorum(domain, committee, cfg.quorum, t, r, aDigest, uDigest, evidence.federationId));
+  let publishedDeltas: Int32Array[] | undefined;
+
+  // Checkpoint, published updates and the recomputation: required once the round counts.
+  if (r.status !== "Rejected") {
+    const ck = await checkCheckpoint(opts, r, cfg.modelId, cfg.modelLength);
+    f.push(...ck.findings);
+    if (ck.checkpoint !== undefined && ck.findings.length === 0) {
+      models.set(t, ck.checkpoint.values);
+      const published = await checkUpdates(opts, r, ck.checkpoint, cfg.modelId, byzFed);
+      f.push(...published.findings);
+      const missing = published.missing;
+      if (opts.allowMissingUpdates === true) checks.warnings.push(...missing);
+      else f.push(...missing);
+      if (published.deltas !== undefined) {
+        publishedDeltas = published.deltas;
+        checks.updates = published.deltas.length;
+        const before = addrs.map((a) => reputations.get(a) ?? INITIAL_REPUTATION_MICROS);
+        if (byzFed) {
+          const judged = checkByzFed(t, r, addrs, published.deltas, before, rule);
+          f.push(...judged);
+          checks.byzFed = judged.length === 0;
+        }
+        const parentModel = models.get(r.parentRound);
+        if (parentModel === undefined) {
+          f.push({
+            round: t,
+            link: "aggregation",
+            message: `not recomputed: the model of parent round ${r.parentRound} did not verify (see its checkpoint)`,
+          });
+        } else if (sum === WEIGHT_TOTAL) {
+          const judged = checkAggregation(
+            t,
+            r,
+            parentModel,
+            published.deltas,
+            weights,
+            ck.checkpoint,
+            chunks,
+            batchedChunkIndices(evidence, r),
+          );
+          f.push(...judged);
+          checks.recomputed = judged.length === 0;
+          if (checks.recomputed) recomputedRounds++;
+        }
+      }
+    }
+  }
+  for (const [i, a] of addrs.entries()) reputations.set(a, r.updates[i].reputationMicros);
+  if (r.batched !== undefined) {
+    checks.batched = true;
+    const judged = await checkBatchedRound({
+      evidence,
+      r,
+      registry,
+      rosterIndex: replay.rosterIndex,
+      committee,
+      baseModelRoot,
+      deltas: publishedDeltas,
+      verifyProof: batchedVerify,
+    });
+    f.push(...judged.findings);
+    if (judged.proofVerified) {
+      proven++;
+      checks.proofVerified = true;
+    }
+  } else if (r.proof === undefined) {
+    if (r.status === "Proven" || r.status === "Finalized") {
+      f.push({ round: t, link: "proof", message: `the round is ${r.status} but no proof was recorded` });
+    }
+  } else {
+    // K circuit slots: a dropout round's missing ones hold the first update at weight 0 (§8).
+    const roots = r.updates.map((u) => BigInt(u.updateRoot));
+    const slots =
+      roots.length >= 1 && roots.length <= cfg.participantsPerRound && weights.length === roots.length
+        ? padSlots(roots, weights, cfg.participantsPerRound)
+        : { items: roots, weights };
+    const signals = [
+      BigInt(baseModelRoot || 0),
+      BigInt(r.modelRoot),
+      BigInt(challengeChunk(r.challengeSeed, chunks)),
+      ...slots.items,
+      ...slots.weights.map(BigInt),
+    ];
+    let ok = false;
+    let why = "";
+    try {
+      ok = await opts.verifyProof(signals, r.proof);
+    } catch (e) {
+      why = ` (${ensureError(e).message})`;
+    }
+    if (ok) {
+      proven++;
+      checks.proofVerified = true;
+    } else f.push({ round: t, link: "proof", message: `the Groth16 proof does not verify against the round's public inputs${why}` });
+  }
+
+  const replayed = replay.statuses.get(t);
+  if (phase === "audit" && replayed !== r.status) {
+    f.push({ round: t, link: "lifecycle", message: `the events leave the round ${replayed ?? "unknown"}, the record says ${r.status}` });
+  }
+  return { findings: f, checks, state: { models, spent, reputations, proven, recomputed: recomputedRounds } };
+}
+
+export async function auditFederation(opts: AuditOptions): Promise<AuditReport> {
+  const { evidence } = opts;
+  const { ctx, state: initial, federationFindings, genesisFindings } = await prepareAudit(opts);
+  const findings: Finding[] = [...federationFindings, ...genesisFindings];
+  opts.onRound?.(0, genesisFindings, "genesis", { updates: 0, recomputed: false, byzFed: false, proofVerified: false, warnings: [] });
+  const replayFindings = ctx.replayFindings;
+  const replayOf = (t: number) => replayFindings.filter((x) => x.round === t);
+  // The audit is a fold of checkRound over the posted rounds, in order.
+  const warnings: Finding[] = [];
+  let state = initial;
+  for (const r of evidence.rounds) {
+    const judged = await checkRound(ctx, state, r);
+    state = judged.state;
+    findings.push(...judged.findings);
+    warnings.push(...judged.checks.warnings);
+    opts.onRound?.(r.round, judged.findings, r.status, judged.checks);
+  }
+  const { proven, recomputed: recomputedRounds } = state;
   // Replay findings about rounds without a record (the open round, an unposted number).
   const recorded = new Set([0, ...evidence.rounds.map((r) => r.round)]);
   for (const t of [...new Set(replayFindings.map((x) => x.round))].filter((x) => !recorded.has(x)).sort((a, b) => a - b)) {
