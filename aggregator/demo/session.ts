@@ -83,7 +83,7 @@ export async function runDemoSession(
   const log = options.log ?? (() => undefined);
   const step = (what: string) => log(`• ${what}`);
   const ipfsDir = path.join(options.workDir, "ipfs");
-  step(options.rpcUrl ? `chain at ${options.rpcUrl}` : "Hardhat in-process network");
+  step(`${options.rpcUrl ? `chain at ${options.rpcUrl}` : "Hardhat in-process network"}; compiling the contracts if they changed...`);
   const chain = await openChain({ rpcUrl: options.rpcUrl });
   let store: CheckpointStore | undefined;
   let keep = false;

@@ -2,6 +2,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { nonNegativeInt, positiveInt } from "./args.js";
+import { progressLog } from "./progress.js";
 
 export function register(program: Command): void {
   program
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .action(async (o) => {
       const { runDemo, formatSummary } = await import("../../aggregator/demo/demo.js");
       const started = Date.now();
+      const progress = progressLog();
       const result = await runDemo({
         rounds: o.rounds,
         participants: o.participants ?? (o.zkAttestations ? 2 : 4),
@@ -52,8 +54,8 @@ export function register(program: Command): void {
         dropouts: o.dropouts,
         cheats: o.cheatRound === undefined ? undefined : [{ round: o.cheatRound, kind: "model-outside-challenge" }],
         workDir: path.resolve(o.workDir),
-        log: (line) => console.log(line),
-      });
+        log: (line) => progress.log(line),
+      }).finally(() => progress.stop());
       console.log(formatSummary(result));
       console.log(`  wall time ${((Date.now() - started) / 1000).toFixed(1)} s; summary in ${path.join(o.workDir, "summary.json")}`);
       if (result.audit && !result.audit.ok) process.exitCode = 1;
