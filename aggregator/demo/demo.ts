@@ -13,9 +13,8 @@ import { checkReceivedUpdate, proposeRecord, readSelection, recordEntries, type 
 import { finalizeRecord, postRecord, proveRecord } from "../roles/poster.js";
 import { proveChunk } from "../roles/prover.js";
 import { advanceState, genesisState } from "../roles/round-state.js";
-import { endorse, MemoryEndorsementLog, reviewBasis } from "../roles/committee.js";
-import { formatFinding, type AuditState } from "../roles/auditor/audit.js";
-import { aggregateAndCommit, evaluateModel, roundChallenge, runDemoSession, trainSelected } from "./session.js";
+import { endorse } from "../roles/committee.js";
+import { aggregateAndCommit, evaluateModel, newReviewer, quorumOf, roundChallenge, runDemoSession, trainSelected } from "./session.js";
 
 export * from "./common.js";
 import {
@@ -126,7 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const rounds: RoundSummary[] = [];
     const exactRule = exactRuleOf(aggregation);
     let state = genesisState(genesis.model, genesis.checkpoint.modelRoot);
-    const reviewer: { log: MemoryEndorsementLog; state?: AuditState } = { log: new MemoryEndorsementLog() };
+    const reviewer = newReviewer();
     for (let t = 1; t <= options.rounds; t++) {
       const mode = postModeOf(options.postMode ?? "alternate", t);
       step(`round ${t}/${options.rounds} (${mode} mode)`);
@@ -186,25 +185,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const record = proposeRecord(federationId, state, checkpoint, entries);
       const commitment = record.post.commitment;
       // The second committee member re-executes the round with the auditor's checks before it signs
-      // (the first is the aggregator that built it). A cheating round needs a colluding member.
-      let quorum: string[];
-      if (cheat.note === undefined) {
-        const basis = await reviewBasis(await ledger.readEvidence(federationId, s.chain.ethers.provider), s.store, reviewer.state);
-        const answer = await endorse(s.committee[1], domain, basis, record, entries, reviewer.log);
-        if (!answer.signed) {
-          throw new DsainError(
-            ErrorCode.AUDIT_FAILED,
-            `committee member ${s.committeeAddresses[1]} refused to sign round ${t}: ${answer.findings.map(formatFinding).join("; ")}`,
-          );
-        }
-        reviewer.state = answer.state;
-        quorum = [...(await signRecord([s.committee[0]], domain, record.message)), answer.signature];
-        log(`  committee member ${s.committeeAddresses[1].slice(0, 10)}… re-executed the round from the published updates and signed`);
-      } else {
-        quorum = await signRecord(s.committee.slice(0, 2), domain, record.message);
-        reviewer.state = undefined; // its next review folds the history again, this round included
-        log("  ✗ a colluding committee member signs without re-executing the round");
-      }
+      // (the first is the aggregator that built it).
+      const quorum = await quorumOf(s, t, federationId, reviewer, cheat, {
+        own: async () => (await signRecord([s.committee[0]], domain, record.message))[0],
+        endorse: (basis, endorsements) => endorse(s.committee[1], domain, basis, record, entries, endorsements),
+        colluding: () => signRecord(s.committee.slice(0, 2), domain, record.message),
+      });
       const postGas = gasOf(await postRecord(ledger, federationId, record, entries, quorum));
       log(
         `  ${rule === "byzfed" ? "ByzFed" : "FedAvg"} (exact, weights ${weights.join("/")}) → ${checkpoint.cid}; h_t ${commitment.slice(0, 18)}… posted with 2 of 3 committee signatures (${postGas} gas)`,

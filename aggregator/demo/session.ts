@@ -18,6 +18,9 @@ import { aggregateRound, publishUpdates, storeCheckpoint, type StoredCheckpoint 
 import { trainUpdate, type LocalUpdate } from "../roles/participant.js";
 import { readChallenge, type ChallengeOptions } from "../roles/prover.js";
 import type { RoundState } from "../roles/round-state.js";
+import { MemoryEndorsementLog, reviewBasis, type Endorsement, type ReviewBasis } from "../roles/committee.js";
+import { formatFinding, type AuditState } from "../roles/auditor/audit.js";
+import { DsainError, ErrorCode } from "../errors.js";
 import {
   applyCheat,
   committeeWallet,
@@ -241,4 +244,49 @@ export async function roundChallenge<T>(
 /** The test accuracy and loss of a round's model. */
 export function evaluateModel(s: DemoSession, model: Int32Array): { accuracy: number; loss: number } {
   return evaluate(s.tf, s.spec, decodeVector(model), s.test);
+}
+
+/** The demo's reviewing committee member: its endorsement log and the state its last review left. */
+export interface Reviewer {
+  log: MemoryEndorsementLog;
+  state?: AuditState;
+}
+
+export function newReviewer(): Reviewer {
+  return { log: new MemoryEndorsementLog() };
+}
+
+/**
+ * The record's quorum: the aggregator's own signature and the second member's endorsement, which it
+ * gives only after re-executing the round with the auditor's checks. A cheating round needs f + 1
+ * colluding members: `colluding` signs without review.
+ */
+export async function quorumOf(
+  s: DemoSession,
+  t: number,
+  federationId: bigint,
+  reviewer: Reviewer,
+  cheat: Cheat,
+  o: {
+    own: () => Promise<string>;
+    endorse: (basis: ReviewBasis, log: MemoryEndorsementLog) => Promise<Endorsement>;
+    colluding: () => Promise<string[]>;
+  },
+): Promise<string[]> {
+  if (cheat.note !== undefined) {
+    reviewer.state = undefined; // its next review folds the history again, this round included
+    s.log("  ✗ a colluding committee member signs without re-executing the round");
+    return o.colluding();
+  }
+  const basis = await reviewBasis(await s.ledger.readEvidence(federationId, s.chain.ethers.provider), s.store, reviewer.state);
+  const answer = await o.endorse(basis, reviewer.log);
+  if (!answer.signed) {
+    throw new DsainError(
+      ErrorCode.AUDIT_FAILED,
+      `committee member ${s.committeeAddresses[1]} refused to sign round ${t}: ${answer.findings.map(formatFinding).join("; ")}`,
+    );
+  }
+  reviewer.state = answer.state;
+  s.log(`  committee member ${s.committeeAddresses[1].slice(0, 10)}… re-executed the round from the published updates and signed`);
+  return [await o.own(), answer.signature];
 }

@@ -34,7 +34,8 @@ import { proposeBatchedRecord, readSelection, type BatchedLine } from "../roles/
 import { finalizeRecord, postBatchedRecord, proveBatchedRecord } from "../roles/poster.js";
 import { batchedProofJob } from "../roles/prover.js";
 import { advanceState, genesisState } from "../roles/round-state.js";
-import { aggregateAndCommit, evaluateModel, roundChallenge, runDemoSession, trainSelected } from "./session.js";
+import { aggregateAndCommit, evaluateModel, newReviewer, quorumOf, roundChallenge, runDemoSession, trainSelected } from "./session.js";
+import { endorseBatched } from "../roles/committee.js";
 
 /** The RoundAttested instance of the demo: K = 2, DEPTH = 4 (the 212-parameter MLP: 14 chunks), C = 0, S = 2, R = 2. */
 export const ZK_DEMO_INSTANCE = "RoundAttested_2-4-0-2-2_test";
@@ -230,6 +231,7 @@ export async function runZkDemo(options: DemoOptions): Promise<DemoResult> {
 
       const exactRule = exactRuleOf(aggregation);
       let state = genesisState(genesis.model, genesis.checkpoint.modelRoot);
+      const reviewer = newReviewer();
       for (let t = 1; t <= options.rounds; t++) {
         step(`round ${t}/${options.rounds} (batched: in-circuit attestations)`);
         // S_t is fixed when round t opens (at the posting of round t - 1), before round t - 1 is proven.
@@ -261,7 +263,21 @@ export async function runZkDemo(options: DemoOptions): Promise<DemoResult> {
 
         // Each signature must verify before the committee vouches for the entries.
         const { record, built } = await proposeBatchedRecord(federationId, state, checkpoint, lines, decision);
-        const quorum = await signBatchedRecord(committee.slice(0, 2), domain, record.message);
+        // The second committee member re-executes the round (and checks each EdDSA attestation) before it signs.
+        const quorum = await quorumOf(s, t, federationId, reviewer, cheat, {
+          own: async () => (await signBatchedRecord([committee[0]], domain, record.message))[0],
+          endorse: (basis, endorsements) =>
+            endorseBatched(
+              committee[1],
+              domain,
+              basis,
+              record,
+              built.entries,
+              lines.map((l) => ({ meta: l.signed.meta, signature: l.signed.signature })),
+              endorsements,
+            ),
+          colluding: () => signBatchedRecord(committee.slice(0, 2), domain, record.message),
+        });
         const posted = await postBatchedRecord(ledger, federationId, record, built.entries, quorum);
         const postedBlock = posted.sent ? posted.receipt.blockNumber : Number((await ledger.batchedRound(federationId, round)).postedBlock);
         log(

@@ -6,10 +6,13 @@
 // independent checkers, not co-signers of one process's result.
 import { getAddress, type Signer, type TypedDataDomain } from "ethers";
 import { DsainError, ErrorCode } from "../errors.js";
-import type { FederationEvidence, RoundEvidence, RoundUpdate } from "../protocol/evidence.js";
-import { signRoundRecord } from "../protocol/quorum.js";
+import type { BatchedEntry, FederationEvidence, RoundEvidence, RoundUpdate } from "../protocol/evidence.js";
+import { signBatchedRoundRecord, signRoundRecord } from "../protocol/quorum.js";
+import { fieldToBytes32 } from "../protocol/vector-root.js";
 import type { UpdateEntry } from "../protocol/record.js";
-import type { BuiltRecord } from "../adapters/chain/records.js";
+import type { BuiltBatchedRecord, BuiltRecord } from "../adapters/chain/records.js";
+import { attestationMessage, roundScope, verifyMessage, type EdDSASignature } from "../adapters/proof/attestation.js";
+import { packParticipantSlots } from "../adapters/proof/sampled.js";
 import { checkRound, prepareAudit, type AuditContext, type AuditOptions, type AuditState } from "./auditor/audit.js";
 import type { Finding } from "./auditor/findings.js";
 
@@ -138,4 +141,111 @@ export async function endorse(
   if (judged.findings.length > 0) return { signed: false, findings: judged.findings, state: basis.state };
   await log.record(round, record.post.commitment);
   return { signed: true, signature: await signRoundRecord(member, domain, record.message), state: judged.state };
+}
+
+/** A participant's in-circuit attestation of its entry (docs/protocol.md §14), as the proposer hands it to the committee. */
+export interface EdDSAAttestation {
+  meta: bigint;
+  signature: EdDSASignature;
+}
+
+/**
+ * The round a proposed BatchedRoundRecord will be on-chain, as the auditor reads batched rounds; its
+ * key registry and participant slots are the ones the member's own replay of the events gives.
+ */
+export function proposedBatchedRound(basis: ReviewBasis, record: BuiltBatchedRecord, entries: readonly BatchedEntry[]): RoundEvidence {
+  const round = Number(record.post.round);
+  const bcfg = basis.ctx.evidence.batched?.config;
+  if (bcfg === undefined) throw new DsainError(ErrorCode.INPUT_INVALID, "a batched record for a federation without batched rounds");
+  const snap = basis.ctx.registry.snapshotFor(round);
+  const slots = entries.map((e) => basis.ctx.replay.rosterIndex.get(getAddress(e.participant)) ?? -1);
+  let participantSlots = 0n;
+  try {
+    participantSlots = packParticipantSlots(slots, bcfg.registryDepth);
+  } catch {
+    // Left at 0: the round check then names the slots the entries do not have.
+  }
+  return {
+    round,
+    parentRound: Number(record.post.parentRound),
+    blockNumber: 0,
+    transactionHash: "",
+    commitment: record.post.commitment,
+    modelRoot: record.post.modelRoot,
+    cidCodec: record.post.cidCodec,
+    cidDigest: record.post.cidDigest,
+    participantsRoot: record.participantsRoot,
+    updatesDigest: record.updatesCommitment,
+    accountingDigest: "",
+    challengeSeed: "0x" + "00".repeat(32),
+    updates: entries.map((e) => ({ ...e, attestedRoot: "", signature: "" })),
+    quorumSignatures: [],
+    status: "Proposed",
+    batched: {
+      updatesCommitment: record.updatesCommitment,
+      entriesDigest: record.entriesDigest,
+      keyRegistryRoot: snap === undefined ? "" : fieldToBytes32(snap.root),
+      participantSlots,
+      postedBlock: 0,
+      nextBlockHash: "",
+    },
+  };
+}
+
+/**
+ * Reviews a proposed BatchedRoundRecord: the auditor's round check in the proposal phase, and what
+ * only a member can check before the proof exists, each participant's EdDSA-Poseidon attestation
+ * under its registry key (round scope, parent model, update root, meta). Signs only when nothing is
+ * found, once per round, as `endorse`.
+ */
+export async function endorseBatched(
+  member: Signer,
+  domain: TypedDataDomain,
+  basis: ReviewBasis,
+  record: BuiltBatchedRecord,
+  entries: readonly BatchedEntry[],
+  attestations: readonly EdDSAAttestation[],
+  log: EndorsementLog,
+): Promise<Endorsement> {
+  const round = record.post.round;
+  const earlier = await log.signed(round);
+  if (earlier !== undefined && earlier.toLowerCase() !== record.post.commitment.toLowerCase()) {
+    throw new DsainError(
+      ErrorCode.INPUT_INVALID,
+      `this member already endorsed another record for round ${round} (commitment ${earlier}); it signs one record per round`,
+    );
+  }
+  const proposal = proposedBatchedRound(basis, record, entries);
+  const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
+  const findings = [...judged.findings, ...(await checkEdDSAAttestations(basis, proposal, attestations))];
+  if (findings.length > 0) return { signed: false, findings, state: basis.state };
+  await log.record(round, record.post.commitment);
+  return { signed: true, signature: await signBatchedRoundRecord(member, domain, record.message), state: judged.state };
+}
+
+/** Each entry's EdDSA attestation verified under its registry key, over this round's scope and the parent's model root. */
+async function checkEdDSAAttestations(basis: ReviewBasis, r: RoundEvidence, attestations: readonly EdDSAAttestation[]): Promise<Finding[]> {
+  const { evidence, genesis, byRound, replay, registry } = basis.ctx;
+  const t = r.round;
+  if (attestations.length !== r.updates.length) {
+    return [{ round: t, link: "signature", message: `${attestations.length} EdDSA attestations for ${r.updates.length} entries` }];
+  }
+  const parent = r.parentRound === 0 ? genesis : byRound.get(r.parentRound);
+  const snap = registry.snapshotFor(t);
+  if (parent === undefined || snap === undefined) return []; // the round check names the missing parent or registry
+  const scope = roundScope(evidence.chainId, evidence.ledger, evidence.federationId, BigInt(t));
+  const out: Finding[] = [];
+  for (const [i, u] of r.updates.entries()) {
+    const slot = replay.rosterIndex.get(getAddress(u.participant));
+    const key = slot === undefined ? null : (snap.keys[slot] ?? null);
+    const message = await attestationMessage(scope, BigInt(parent.modelRoot), BigInt(u.updateRoot), attestations[i].meta);
+    if (key === null || !(await verifyMessage(key, message, attestations[i].signature))) {
+      out.push({
+        round: t,
+        link: "signature",
+        message: `${u.participant}'s EdDSA attestation does not verify under its registry key for this round, parent model and update`,
+      });
+    }
+  }
+  return out;
 }

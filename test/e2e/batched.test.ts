@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { runDemo, DEMO_DEFAULTS, DEMO_INSTANCE, type DemoResult } from "../../aggregator/demo/demo.js";
+import { runDemo, committeeWallet, DEMO_DEFAULTS, DEMO_INSTANCE, type DemoResult } from "../../aggregator/demo/demo.js";
 import { ZK_DEMO_INSTANCE } from "../../aggregator/demo/zk-demo.js";
 import { auditEvidence } from "../../aggregator/roles/auditor/run.js";
 import { NO_DP, RoundStatus, type FederationEvidence } from "../../aggregator/protocol/evidence.js";
@@ -32,7 +32,7 @@ import {
   type BatchedUpdate,
 } from "../../aggregator/adapters/proof/batched-round.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
-import { aggregateExact, integerWeights } from "../../aggregator/protocol/index.js";
+import { aggregateExact, integerWeights, recoverBatchedRoundRecordSigner } from "../../aggregator/protocol/index.js";
 import { network } from "hardhat";
 import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { checkBatchedRound, replayKeyRegistry } from "../../aggregator/roles/auditor/batched.js";
@@ -52,6 +52,13 @@ import {
   revokeMember,
   waitForChallenge,
 } from "../helpers/batched.js";
+import { stateFromChain } from "../../aggregator/roles/round-state.js";
+import { aggregateRound, proposeBatchedRecord, publishUpdates, readSelection, storeCheckpoint } from "../../aggregator/roles/aggregator.js";
+import { signUpdateEdDSA } from "../../aggregator/roles/participant.js";
+import { endorseBatched, MemoryEndorsementLog, reviewBasis } from "../../aggregator/roles/committee.js";
+import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
+import { mlpSpec } from "../../aggregator/maths/learning/model.js";
+import { seededVector } from "../helpers/random.js";
 
 async function expectDsainError(promise: Promise<unknown> | (() => unknown), code: string, text: string): Promise<void> {
   try {
@@ -299,6 +306,43 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
       p.a = [p.a[0], p.a[1] + 1n];
     });
     expect(links(out)).to.deep.equal(["1:proof"]);
+  });
+
+  it("should let a committee member endorse an honest batched round 3 and refuse one whose EdDSA attestations do not verify", async function () {
+    const { chain, ledgerClient: ledger, store } = result.session!;
+    const fid = result.federationId;
+    const state = await stateFromChain(ledger, fid, evidence, store);
+    const roster = evidence.participants;
+    const { slots } = await readSelection(ledger, fid, roster, 2);
+    const scope = roundScope(result.chainId, result.ledger, fid, state.round);
+    const lines = [];
+    for (const slot of slots) {
+      const key = await babyJubKeyFromSeed(`dsain demo participant ${slot} seed 1`);
+      const update = { delta: seededVector(700 + slot, state.model.length, 1 << 12), sampleCount: 40n + BigInt(slot) };
+      const signed = await signUpdateEdDSA(key, { scope, baseModelRoot: BigInt(state.modelRoot), update });
+      lines.push({ slot, participant: roster[slot], publicKey: key.publicKey, ...update, signed });
+    }
+    const published = await publishUpdates(store, { round: 3, modelId: evidence.config.modelId, tensors: mlpSpec() }, lines);
+    const { decision, next } = aggregateRound(fedAvgExact, state, lines);
+    const checkpoint = await storeCheckpoint(store, {
+      round: 3,
+      modelId: evidence.config.modelId,
+      tensors: mlpSpec(),
+      values: next,
+      updates: published,
+    });
+    const { record, built } = await proposeBatchedRecord(fid, state, checkpoint, lines, decision);
+    const basis = await reviewBasis(await ledger.readEvidence(fid, chain.ethers.provider), store);
+    const domain = attestationDomain(result.chainId, result.ledger);
+    const reviewer = committeeWallet(1);
+    const attestations = lines.map((l) => ({ meta: l.signed.meta, signature: l.signed.signature }));
+    const swapped = [attestations[1], attestations[0]];
+    const refused = await endorseBatched(reviewer, domain, basis, record, built.entries, swapped, new MemoryEndorsementLog());
+    expect(refused.signed).to.equal(false);
+    expect(refused.signed === false && refused.findings.map((x) => `${x.round}:${x.link}`)).to.deep.equal(["3:signature", "3:signature"]);
+    const endorsed = await endorseBatched(reviewer, domain, basis, record, built.entries, attestations, new MemoryEndorsementLog());
+    if (!endorsed.signed) expect.fail(`the honest batched record was refused: ${endorsed.findings.map((x) => x.message).join("; ")}`);
+    expect(recoverBatchedRoundRecordSigner(domain, record.message, endorsed.signature)).to.equal(reviewer.address);
   });
 
   it("should refuse to vouch for the proofs without the federation's batched verifying key, or with another key", async function () {

@@ -469,6 +469,7 @@ export async function checkRound(
       baseModelRoot,
       deltas: publishedDeltas,
       verifyProof: batchedVerify,
+      phase,
     });
     f.push(...judged.findings);
     if (judged.proofVerified) {

@@ -159,6 +159,8 @@ export interface BatchedRoundContext {
   /** The published updates, fetched and checked against the entries' update roots; undefined when not available. */
   deltas?: readonly Int32Array[];
   verifyProof?: ProofVerifier;
+  /** "proposal": a committee member's review before posting; no quorum, challenge or proof exists yet. */
+  phase?: "audit" | "proposal";
 }
 
 export interface BatchedRoundOutcome {
@@ -311,7 +313,7 @@ export async function checkBatchedRound(c: BatchedRoundContext): Promise<Batched
     signers.add(signer);
   }
   const valid = [...signers].filter((s) => c.committee.has(s)).length;
-  if (valid < cfg.quorum)
+  if (valid < cfg.quorum && c.phase !== "proposal")
     f.push({ round: t, link: "quorum", message: `${valid} committee signatures over the BatchedRoundRecord, ${cfg.quorum} needed` });
 
   // The challenge: seed from h_t and blockhash(postedBlock + 1), then the chunk indices.
