@@ -11,14 +11,18 @@ import path from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, ZeroHash } from "ethers";
 import { readDeploymentParameters } from "@nomicfoundation/hardhat-ignition/helpers";
 import { openChain, type ChainSession } from "../../aggregator/adapters/chain/hardhat.js";
-import { LedgerClient, type UpdateEntry } from "../../aggregator/adapters/chain/ledger.js";
+import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { AggregationRule, NO_DP, NO_PREDECESSOR, RoundStatus, pkhDid } from "../../aggregator/protocol/evidence.js";
-import { buildRecord, signRecord } from "../../aggregator/adapters/chain/records.js";
+import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import { DEMO_DEFAULTS, runDemo } from "../../aggregator/demo/demo.js";
-import { attestationDomain, fieldToBytes32, integerWeights, selectParticipants, signAttestation } from "../../aggregator/protocol/index.js";
+import { attestationDomain, fieldToBytes32 } from "../../aggregator/protocol/index.js";
 import { PROJECT_ROOT } from "../../aggregator/paths.js";
 import { AGGREGATOR_ROLE } from "../../ignition/modules/Dsain.js";
 import { startChain, stopChain, type LocalChain } from "../helpers/processes.js";
+import { fedAvgExact, INITIAL_REPUTATION_MICROS } from "../../aggregator/maths/robust/exact-rule.js";
+import { proposeRecord, readSelection, recordEntries } from "../../aggregator/roles/aggregator.js";
+import { signUpdate } from "../../aggregator/roles/participant.js";
+import { postRecord } from "../../aggregator/roles/poster.js";
 
 const BIN = path.join(PROJECT_ROOT, "node_modules", ".bin");
 const PARAMETERS = path.join(PROJECT_ROOT, "ignition", "parameters");
@@ -69,51 +73,48 @@ async function deployAndRunRound(chain: ChainSession, parameters: string | objec
     },
     roster.map((w) => ({ signer: w.address, did: pkhDid(chainId, w.address), babyJubJubKey: [0n, 0n] as [bigint, bigint] })),
   );
-  const state = await asAdmin.federationState(federationId);
-  const chosen = selectParticipants(
+  // Round 1 through the round library's steps (fake update roots: the ledger never sees the vectors).
+  const { addresses: chosen } = await readSelection(
+    asAdmin,
+    federationId,
     roster.map((w) => w.address),
-    Number(state.rosterSize),
     4,
-    state.selectionSeed,
   );
   const domain = attestationDomain(chainId, ledgerAddress);
-  const counts = chosen.map((_, i) => BigInt(10 + i));
-  const weights = integerWeights(counts);
-  const entries: UpdateEntry[] = [];
+  const ctx = { federationId, round: 1n, baseModelRoot: genesisRoot };
+  const updates = [];
   for (const [i, a] of chosen.entries()) {
-    const updateRoot = fieldToBytes32(BigInt(1000 + i));
-    const w = roster.find((x) => x.address === a)!;
-    const signature = await signAttestation(w, domain, {
-      federationId,
-      round: 1n,
-      baseModelRoot: genesisRoot,
-      updateRoot,
-      sampleCount: counts[i],
-      dpEpsilonMicros: 0n,
-      dpDeltaPicos: 0n,
-      dpClipMicros: 0n,
-      dpNoiseMicros: 0n,
-    });
-    entries.push({
-      participant: a,
-      updateRoot,
-      sampleCount: counts[i],
-      weight: weights[i],
-      epsilonMicros: 1000n,
-      reputationMicros: 1_000_000,
-      signature,
+    const u = { participant: a, updateRoot: fieldToBytes32(BigInt(1000 + i)), sampleCount: BigInt(10 + i), epsilonMicros: 1000n };
+    updates.push({
+      ...u,
+      signature: await signUpdate(
+        roster.find((x) => x.address === a)!,
+        domain,
+        ctx,
+        u,
+      ),
     });
   }
-  const record = buildRecord({
-    federationId,
-    round: 1n,
-    parentRound: 0n,
-    modelRoot: fieldToBytes32(7654321n),
-    cidCodec: 0x55,
-    cidDigest: keccak256(toUtf8Bytes("round 1")),
-    entries,
+  const decision = fedAvgExact.decide({
+    participants: chosen,
+    sampleCounts: updates.map((u) => u.sampleCount),
+    reputationsBefore: chosen.map(() => INITIAL_REPUTATION_MICROS),
   });
-  await asAggregator.postRound(federationId, record.post, entries, await signRecord(committee.slice(0, 2), domain, record.message));
+  const entries = recordEntries(updates, decision, new Map());
+  const record = proposeRecord(
+    federationId,
+    { round: 1n, parentRound: 0n },
+    { modelRoot: fieldToBytes32(7654321n), cidCodec: 0x55, cidDigest: keccak256(toUtf8Bytes("round 1")) },
+    entries,
+  );
+  const posted = await postRecord(
+    asAggregator,
+    federationId,
+    record,
+    entries,
+    await signRecord(committee.slice(0, 2), domain, record.message),
+  );
+  expect(posted.sent).to.equal(true);
 
   const evidence = await asAdmin.readEvidence(federationId, chain.ethers.provider);
   expect(evidence.chainId).to.equal(chainId);

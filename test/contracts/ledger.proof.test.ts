@@ -5,22 +5,18 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { deployLedger } from "../../aggregator/adapters/chain/deploy.js";
-import { encodeRecordEntries, type UpdateEntry } from "../../aggregator/adapters/chain/ledger.js";
+import { encodeRecordEntries } from "../../aggregator/adapters/chain/ledger.js";
 import { AggregationRule, NO_DP, NO_PREDECESSOR, pkhDid, RoundStatus } from "../../aggregator/protocol/evidence.js";
 import { awaitChallenge } from "../../aggregator/adapters/chain/challenge-block.js";
-import { buildRecord, signRecord } from "../../aggregator/adapters/chain/records.js";
+import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import { DEMO_INSTANCE } from "../../aggregator/demo/demo.js";
-import {
-  aggregateExact,
-  attestationDomain,
-  fieldToBytes32,
-  integerWeights,
-  signAttestation,
-  vectorRoot,
-} from "../../aggregator/protocol/index.js";
+import { attestationDomain, fieldToBytes32, vectorRoot } from "../../aggregator/protocol/index.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../aggregator/adapters/proof/prover.js";
 import { wallet } from "../helpers/federation.js";
+import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
+import { aggregateRound, proposeRecord, recordEntries } from "../../aggregator/roles/aggregator.js";
+import { commitUpdate, signUpdate } from "../../aggregator/roles/participant.js";
 
 const { ethers } = await network.create();
 const D = 212; // the demo model's length: 14 chunks, within RoundChunk(4, 4)'s depth
@@ -76,41 +72,28 @@ describe("ProvenanceLedger with the real RoundChunk(4, 4) verifier", function ()
       const baseRoot = fieldToBytes32(await vectorRoot(base));
       const deltas = roster.map((_, i) => ints(10 * Number(t) + i, 3_000));
       const counts = [100n, 250n, 75n, 575n];
-      const weights = integerWeights(counts);
-      const next = aggregateExact(base, deltas, weights);
-      const entries: UpdateEntry[] = [];
+      // The round library's steps: commit and sign each update, FedAvg on the exact path, entries, record.
+      const ctx = { federationId: 1n, round: t, baseModelRoot: baseRoot };
+      const updates = [];
       for (const [i, w] of roster.entries()) {
-        const updateRoot = fieldToBytes32(await vectorRoot(deltas[i]));
-        const signature = await signAttestation(w, domain, {
-          federationId: 1n,
-          round: t,
-          baseModelRoot: baseRoot,
-          updateRoot,
-          sampleCount: counts[i],
-          dpEpsilonMicros: 0n,
-          dpDeltaPicos: 0n,
-          dpClipMicros: 0n,
-          dpNoiseMicros: 0n,
-        });
-        entries.push({
+        const u = {
           participant: w.address,
-          updateRoot,
+          delta: deltas[i],
           sampleCount: counts[i],
-          weight: weights[i],
+          updateRoot: await commitUpdate(deltas[i]),
           epsilonMicros: 0n,
-          reputationMicros: 1_000_000,
-          signature,
-        });
+        };
+        updates.push({ ...u, signature: await signUpdate(w, domain, ctx, u) });
       }
-      const record = buildRecord({
-        federationId: 1n,
-        round: t,
-        parentRound: t - 1n,
-        modelRoot: fieldToBytes32(await vectorRoot(next)),
-        cidCodec: 0x55,
-        cidDigest: keccak256(toUtf8Bytes(`round ${t}`)),
+      const { decision, next } = aggregateRound(fedAvgExact, { model: base, reputations: new Map() }, updates);
+      const weights = decision.weights;
+      const entries = recordEntries(updates, decision, new Map());
+      const record = proposeRecord(
+        1n,
+        { round: t, parentRound: t - 1n },
+        { modelRoot: fieldToBytes32(await vectorRoot(next)), cidCodec: 0x55, cidDigest: keccak256(toUtf8Bytes(`round ${t}`)) },
         entries,
-      });
+      );
       await (
         await ledger
           .connect(aggregator)

@@ -6,7 +6,15 @@ import { ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, attestationDomain, integerWeights, MICROS } from "../../aggregator/protocol/index.js";
 import { AggregationRule } from "../../aggregator/protocol/evidence.js";
 import { byzFedExactRound } from "../../aggregator/maths/robust/byzfed-exact.js";
-import { byzFedExact, exactRuleOf, fedAvgExact, INITIAL_REPUTATION_MICROS } from "../../aggregator/maths/robust/exact-rule.js";
+import {
+  byzFedExact,
+  exactRuleOf,
+  fedAvgExact,
+  INITIAL_REPUTATION_MICROS,
+  weightedMeanExact,
+} from "../../aggregator/maths/robust/exact-rule.js";
+import { MultiKrum } from "../../aggregator/maths/robust/krum.js";
+import { CoordinateMedian } from "../../aggregator/maths/robust/median.js";
 import { aggregateRound, checkReceivedUpdate, recordEntries } from "../../aggregator/roles/aggregator.js";
 import { commitUpdate, signUpdate } from "../../aggregator/roles/participant.js";
 import { advanceState, genesisState } from "../../aggregator/roles/round-state.js";
@@ -42,6 +50,25 @@ describe("roles: the round library's chain-free steps", function () {
         () => rule.decide({ participants, sampleCounts, reputationsBefore: before }),
         ErrorCode.INPUT_INVALID,
         /from the updates themselves/,
+      );
+    });
+
+    it("should give a weighted-mean baseline (Multi-Krum) an exact path, and refuse a coordinate-wise one (median)", function () {
+      const five = [...deltas, seededVector(4, 40, 1 << 16), seededVector(5, 40, 1 << 16)];
+      const who = [...participants, wallets[0].address.replace(/.$/, "0"), wallets[1].address.replace(/.$/, "0")];
+      const counts = [...sampleCounts, 50n, 50n];
+      const rule = weightedMeanExact(new MultiKrum(1, { keep: 3 }));
+      const d = rule.decide({ participants: who, sampleCounts: counts, reputationsBefore: who.map(() => MICROS), deltas: five });
+      expect(d.weights.reduce((a, b) => a + b, 0)).to.equal(65536);
+      expect(d.kept).to.have.length(3);
+      expect(d.kept).to.not.include(2); // the boosted update is never among Multi-Krum's closest
+      for (const i of d.kept) expect(d.weights[i]).to.be.within(21845, 21846); // 65536 / 3 by Hamilton's method
+      expect(d.reputationsAfter).to.equal(null);
+      const median = weightedMeanExact(new CoordinateMedian());
+      expectDsainError(
+        () => median.decide({ participants: who, sampleCounts: counts, reputationsBefore: who.map(() => MICROS), deltas: five }),
+        ErrorCode.INPUT_INVALID,
+        /median is not a weighted mean of whole updates, so it has no exact path/,
       );
     });
 
