@@ -199,15 +199,23 @@ export function proposeRecord(
   checkpoint: Pick<StoredCheckpoint, "cidCodec" | "cidDigest" | "modelRoot">,
   entries: readonly UpdateEntry[],
 ): BuiltRecord {
-  return buildRecord({
+  return buildRecord({ ...recordHead(federationId, state, checkpoint), entries });
+}
+
+/** The fields every record kind takes from the round and its checkpoint. */
+function recordHead(
+  federationId: bigint,
+  state: Pick<RoundState, "round" | "parentRound">,
+  checkpoint: Pick<StoredCheckpoint, "cidCodec" | "cidDigest" | "modelRoot">,
+) {
+  return {
     federationId,
     round: state.round,
     parentRound: state.parentRound,
     modelRoot: checkpoint.modelRoot,
     cidCodec: checkpoint.cidCodec,
     cidDigest: checkpoint.cidDigest,
-    entries,
-  });
+  };
 }
 
 /** One line of a batched round (in-circuit attestations), in slot order. */
@@ -243,12 +251,7 @@ export async function proposeBatchedRecord(
     dp,
   );
   const record = buildBatchedRecord({
-    federationId,
-    round: state.round,
-    parentRound: state.parentRound,
-    modelRoot: checkpoint.modelRoot,
-    cidCodec: checkpoint.cidCodec,
-    cidDigest: checkpoint.cidDigest,
+    ...recordHead(federationId, state, checkpoint),
     entries: built.entries,
     updatesCommitment: built.updatesCommitment,
   });

@@ -63,7 +63,19 @@ export function proposedRound(evidence: FederationEvidence, record: BuiltRecord,
     };
   });
   return {
-    round,
+    ...unposted(record),
+    updatesDigest: record.message.updatesDigest,
+    accountingDigest: record.message.accountingDigest,
+    updates,
+  };
+}
+
+/** What a record not posted yet shows of itself as a round: its post, no block, no quorum, no challenge. */
+function unposted(
+  record: BuiltRecord | BuiltBatchedRecord,
+): Omit<RoundEvidence, "updatesDigest" | "accountingDigest" | "updates" | "batched"> {
+  return {
+    round: Number(record.post.round),
     parentRound: Number(record.post.parentRound),
     blockNumber: 0,
     transactionHash: "",
@@ -72,13 +84,21 @@ export function proposedRound(evidence: FederationEvidence, record: BuiltRecord,
     cidCodec: record.post.cidCodec,
     cidDigest: record.post.cidDigest,
     participantsRoot: record.participantsRoot,
-    updatesDigest: record.message.updatesDigest,
-    accountingDigest: record.message.accountingDigest,
     challengeSeed: "0x" + "00".repeat(32),
-    updates,
     quorumSignatures: [],
     status: "Proposed",
   };
+}
+
+/** Refuses to sign a second, different record for a round the member already endorsed. */
+async function refuseEquivocation(log: EndorsementLog, round: bigint, commitment: string): Promise<void> {
+  const earlier = await log.signed(round);
+  if (earlier !== undefined && earlier.toLowerCase() !== commitment.toLowerCase()) {
+    throw new DsainError(
+      ErrorCode.INPUT_INVALID,
+      `this member already endorsed another record for round ${round} (commitment ${earlier}); it signs one record per round`,
+    );
+  }
 }
 
 /** A member's view of the federation: the audit context of its history so far and the state after its last round. */
@@ -129,13 +149,7 @@ export async function endorse(
   log: EndorsementLog,
 ): Promise<Endorsement> {
   const round = record.post.round;
-  const earlier = await log.signed(round);
-  if (earlier !== undefined && earlier.toLowerCase() !== record.post.commitment.toLowerCase()) {
-    throw new DsainError(
-      ErrorCode.INPUT_INVALID,
-      `this member already endorsed another record for round ${round} (commitment ${earlier}); it signs one record per round`,
-    );
-  }
+  await refuseEquivocation(log, round, record.post.commitment);
   const proposal = proposedRound(basis.ctx.evidence, record, entries);
   const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
   if (judged.findings.length > 0) return { signed: false, findings: judged.findings, state: basis.state };
@@ -166,21 +180,10 @@ export function proposedBatchedRound(basis: ReviewBasis, record: BuiltBatchedRec
     // Left at 0: the round check then names the slots the entries do not have.
   }
   return {
-    round,
-    parentRound: Number(record.post.parentRound),
-    blockNumber: 0,
-    transactionHash: "",
-    commitment: record.post.commitment,
-    modelRoot: record.post.modelRoot,
-    cidCodec: record.post.cidCodec,
-    cidDigest: record.post.cidDigest,
-    participantsRoot: record.participantsRoot,
+    ...unposted(record),
     updatesDigest: record.updatesCommitment,
     accountingDigest: "",
-    challengeSeed: "0x" + "00".repeat(32),
     updates: entries.map((e) => ({ ...e, attestedRoot: "", signature: "" })),
-    quorumSignatures: [],
-    status: "Proposed",
     batched: {
       updatesCommitment: record.updatesCommitment,
       entriesDigest: record.entriesDigest,
@@ -208,13 +211,7 @@ export async function endorseBatched(
   log: EndorsementLog,
 ): Promise<Endorsement> {
   const round = record.post.round;
-  const earlier = await log.signed(round);
-  if (earlier !== undefined && earlier.toLowerCase() !== record.post.commitment.toLowerCase()) {
-    throw new DsainError(
-      ErrorCode.INPUT_INVALID,
-      `this member already endorsed another record for round ${round} (commitment ${earlier}); it signs one record per round`,
-    );
-  }
+  await refuseEquivocation(log, round, record.post.commitment);
   const proposal = proposedBatchedRound(basis, record, entries);
   const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
   const findings = [...judged.findings, ...(await checkEdDSAAttestations(basis, proposal, attestations))];
