@@ -23,9 +23,9 @@ import {
   updatesCommitment,
   verifyMessage,
   type AttestedEntry,
-} from "../aggregator/adapters/proof/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../aggregator/adapters/proof/challenge.js";
-import { packParticipantSlots } from "../aggregator/adapters/proof/sampled.js";
+} from "../aggregator/protocol/eddsa.js";
+import { challengeChunkCount, challengeIndices } from "../aggregator/protocol/challenge.js";
+import { packParticipantSlots } from "../aggregator/protocol/batched.js";
 
 export const POT_VECTORS_FILE = path.resolve(import.meta.dirname, "..", "test", "vectors", "proof-of-training.json");
 

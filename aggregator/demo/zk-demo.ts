@@ -12,7 +12,7 @@ import { deployPoseidon2Hasher } from "../adapters/chain/deploy.js";
 import { type ChainSession } from "../adapters/chain/hardhat.js";
 import { DsainError, ErrorCode } from "../errors.js";
 import { attestationDomain, fieldToBytes32 } from "../protocol/index.js";
-import { babyJubKeyFromSeed, roundScope, type BabyJubKeyPair } from "../adapters/proof/attestation.js";
+import { babyJubKeyFromSeed, roundScope, type BabyJubKeyPair } from "../protocol/eddsa.js";
 import { rosterRegistry, type BatchedAttestation } from "../adapters/proof/batched-round.js";
 import { ensureCircuitKeys, loadCircuitInstance } from "../adapters/proof/keys.js";
 import { ProverQueue, type QueuedProof } from "../adapters/proof/pipeline.js";

@@ -18,7 +18,7 @@ import type { LedgerClient } from "../adapters/chain/ledger.js";
 import { buildBatchedRecord, buildRecord, type BuiltBatchedRecord, type BuiltRecord } from "../adapters/chain/records.js";
 import type { CheckpointStore } from "../adapters/storage/checkpoint-store.js";
 import { batchedEntries, type BatchedEntries } from "../adapters/proof/batched-round.js";
-import type { PublicKey } from "../adapters/proof/attestation.js";
+import type { PublicKey } from "../protocol/eddsa.js";
 import type { RoundState } from "./round-state.js";
 
 /** Who the chain selected for the open round (docs/protocol.md §10), in both orders the paths use. */

@@ -11,10 +11,10 @@ import { signBatchedRoundRecord, signRoundRecord } from "../protocol/quorum.js";
 import { fieldToBytes32 } from "../protocol/vector-root.js";
 import type { UpdateEntry } from "../protocol/record.js";
 import type { BuiltBatchedRecord, BuiltRecord } from "../adapters/chain/records.js";
-import { attestationMessage, roundScope, verifyMessage, type EdDSASignature } from "../adapters/proof/attestation.js";
-import { packParticipantSlots } from "../adapters/proof/sampled.js";
+import { attestationMessage, roundScope, verifyMessage, type EdDSASignature } from "../protocol/eddsa.js";
 import { checkRound, prepareAudit, type AuditContext, type AuditOptions, type AuditState } from "./auditor/audit.js";
 import type { Finding } from "./auditor/findings.js";
+import { packParticipantSlots } from "../protocol/batched.js";
 
 /**
  * A member's memory of what it signed: the commitment of the record it endorsed for each round.

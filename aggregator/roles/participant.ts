@@ -18,7 +18,7 @@ import { fedsovClientStep, localDelta, wireToDense, type FedsovEncodeOptions } f
 import type { TopKCompressor } from "../maths/fedsov/topk.js";
 import type { LedgerClient } from "../adapters/chain/ledger.js";
 import { signBatchedUpdate, type BatchedAttestation } from "../adapters/proof/batched-round.js";
-import type { BabyJubKeyPair } from "../adapters/proof/attestation.js";
+import type { BabyJubKeyPair } from "../protocol/eddsa.js";
 
 /** An encoded update and what its sender attests about it. */
 export interface LocalUpdate {

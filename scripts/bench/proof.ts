@@ -21,14 +21,8 @@ import { challengeSeed } from "../../aggregator/protocol/commitment.js";
 import { CHUNK_SIZE } from "../../aggregator/protocol/constants.js";
 import { getPoseidon, type PoseidonHasher } from "../../aggregator/protocol/poseidon.js";
 import { chunkLeaves, treeLevels, type VectorTree } from "../../aggregator/protocol/vector-root.js";
-import {
-  attestationMeta,
-  babyJubKeyFromSeed,
-  keyRegistry,
-  roundScope,
-  signAttestation,
-} from "../../aggregator/adapters/proof/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../../aggregator/adapters/proof/challenge.js";
+import { attestationMeta, babyJubKeyFromSeed, keyRegistry, roundScope, signAttestation } from "../../aggregator/protocol/eddsa.js";
+import { challengeChunkCount, challengeIndices } from "../../aggregator/protocol/challenge.js";
 import {
   ensureCircuitKeys,
   loadCircuitInstances,

@@ -19,11 +19,11 @@ import {
   vectorRoot,
 } from "../../aggregator/protocol/index.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
-import { keyRegistry, registryZeroHashes, roundScope, type KeyRegistry } from "../../aggregator/adapters/proof/attestation.js";
-import { challengeIndices } from "../../aggregator/adapters/proof/challenge.js";
+import { keyRegistry, registryZeroHashes, roundScope, type KeyRegistry } from "../../aggregator/protocol/eddsa.js";
+import { challengeIndices } from "../../aggregator/protocol/challenge.js";
 import { challengeSeed } from "../../aggregator/protocol/commitment.js";
 import { releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
-import { calculateWitness, packParticipantSlots } from "../../aggregator/adapters/proof/sampled.js";
+import { calculateWitness } from "../../aggregator/adapters/proof/sampled.js";
 import { renderPoseidon2HasherArtifact } from "../../scripts/gen-poseidon-hasher.js";
 import {
   BATCHED_INSTANCE,
@@ -48,6 +48,7 @@ import {
   type Stack,
 } from "../helpers/batched.js";
 import { readVector } from "../helpers/vectors.js";
+import { packParticipantSlots } from "../../aggregator/protocol/batched.js";
 
 const connection = await network.create();
 const { ethers } = connection;

@@ -22,7 +22,7 @@ import {
   signBatchedRoundRecord,
   vectorRoot,
 } from "../../aggregator/protocol/index.js";
-import { babyJubKeyFromSeed, roundScope } from "../../aggregator/adapters/proof/attestation.js";
+import { babyJubKeyFromSeed, roundScope } from "../../aggregator/protocol/eddsa.js";
 import {
   batchedEntries,
   buildBatchedProofInput,

@@ -24,7 +24,7 @@ import {
   type AttestedEntry,
   type BabyJubKeyPair,
   type KeyRegistry,
-} from "../../aggregator/adapters/proof/attestation.js";
+} from "../../aggregator/protocol/eddsa.js";
 import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { type RoundAttestedInput } from "../../aggregator/adapters/proof/sampled.js";
 import { buildBatchedProofInput, proveBatchedRoundInput, rosterRegistry } from "../../aggregator/adapters/proof/batched-round.js";

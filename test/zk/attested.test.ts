@@ -24,14 +24,13 @@ import {
   verifyMessage,
   type BabyJubKeyPair,
   type KeyRegistry,
-} from "../../aggregator/adapters/proof/attestation.js";
-import { challengeChunkCount, challengeIndices } from "../../aggregator/adapters/proof/challenge.js";
+} from "../../aggregator/protocol/eddsa.js";
+import { challengeChunkCount, challengeIndices } from "../../aggregator/protocol/challenge.js";
 import { ensureCircuitKeys, releaseZkWorkers, type CircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { PROJECT_ROOT } from "../../aggregator/paths.js";
 import {
   buildRoundAttestedInput,
   calculateWitness,
-  packParticipantSlots,
   proveInstance,
   roundAttestedPublicSignals,
   verifyInstance,
@@ -41,6 +40,7 @@ import {
 } from "../../aggregator/adapters/proof/sampled.js";
 import { readVector } from "../helpers/vectors.js";
 import { seededVector } from "../helpers/random.js";
+import { packParticipantSlots } from "../../aggregator/protocol/batched.js";
 
 const INSTANCE = "RoundAttested_2-4-0-2-2_test";
 const PARAMS = 212;

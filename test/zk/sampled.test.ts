@@ -9,7 +9,7 @@ import { challengeSeed } from "../../aggregator/protocol/commitment.js";
 import { CHUNK_SIZE, FIELD_MODULUS } from "../../aggregator/protocol/constants.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { treeLevels, vectorTree } from "../../aggregator/protocol/vector-root.js";
-import { challengeChunkCount, challengeIndices } from "../../aggregator/adapters/proof/challenge.js";
+import { challengeChunkCount, challengeIndices } from "../../aggregator/protocol/challenge.js";
 import { ensureCircuitKeys, releaseZkWorkers, type CircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { PROJECT_ROOT } from "../../aggregator/paths.js";
 import {

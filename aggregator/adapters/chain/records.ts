@@ -79,7 +79,7 @@ export async function signRecord(signers: readonly Signer[], domain: TypedDataDo
 export interface BatchedRecordInput extends Omit<RecordInput, "entries"> {
   /** Entries in strictly ascending roster index (registry slot), the circuit's order. */
   entries: readonly BatchedEntry[];
-  /** updatesCommitment (aggregator/adapters/proof/attestation.ts) of the same entries. */
+  /** updatesCommitment (aggregator/protocol/eddsa.ts) of the same entries. */
   updatesCommitment: bigint;
 }
 

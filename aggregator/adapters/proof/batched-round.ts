@@ -9,7 +9,6 @@ import { WEIGHT_TOTAL } from "../../protocol/constants.js";
 import { fieldToBytes32, vectorRoot } from "../../protocol/vector-root.js";
 import {
   attestationMessage,
-  attestationMeta,
   keyRegistry,
   signAttestation,
   updatesCommitment,
@@ -19,7 +18,7 @@ import {
   type EdDSASignature,
   type KeyRegistry,
   type PublicKey,
-} from "./attestation.js";
+} from "../../protocol/eddsa.js";
 import { type EnsureOptions } from "./keys.js";
 import { toSolidityProof } from "./prover.js";
 import {
@@ -29,33 +28,7 @@ import {
   type RoundAttestedBuild,
   type RoundAttestedInput,
 } from "./sampled.js";
-
-/** The names of RoundAttested's public inputs, in the ledger's order (batchedPublicInputs). */
-export const BATCHED_PUBLIC_INPUT_NAMES = [
-  "scope",
-  "prevRoot",
-  "newRoot",
-  "keyRegistryRoot",
-  "participantSlots",
-  "updatesCommitment",
-] as const;
-
-function uint64(what: string, x: bigint): bigint {
-  if (typeof x !== "bigint" || x < 0n || x >= 1n << 64n)
-    throw new DsainError(ErrorCode.INPUT_INVALID, `${what} = ${String(x)} is not a uint64`);
-  return x;
-}
-
-/** meta_i of docs/proof-of-training.md §4: the participant's sample count with the federation's DP parameters. */
-export function batchedMeta(sampleCount: bigint, dp: DpParams): Promise<bigint> {
-  return attestationMeta({
-    sampleCount: uint64("sampleCount", sampleCount),
-    dpEpsilonMicros: dp.epsilonMicros,
-    dpDeltaPicos: dp.deltaPicos,
-    dpClipMicros: dp.clipMicros,
-    dpNoiseMicros: dp.noiseMicros,
-  });
-}
+import { BATCHED_PUBLIC_INPUT_NAMES, batchedMeta, uint64 } from "../../protocol/batched.js";
 
 /** What a participant of a batched round hands the aggregator besides its update. */
 export interface BatchedAttestation {

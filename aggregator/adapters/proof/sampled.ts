@@ -5,8 +5,15 @@ import { DsainError, ErrorCode, ensureError } from "../../errors.js";
 import { checkWeights } from "../../protocol/aggregation.js";
 import { CHUNK_SIZE, WEIGHT_TOTAL } from "../../protocol/constants.js";
 import { chunkCount, chunkFields, vectorTree, type VectorTree } from "../../protocol/vector-root.js";
-import { entryHash, registryPath, updatesCommitment, type AttestedEntry, type EdDSASignature, type KeyRegistry } from "./attestation.js";
-import { challengeChunkCount } from "./challenge.js";
+import {
+  entryHash,
+  registryPath,
+  updatesCommitment,
+  type AttestedEntry,
+  type EdDSASignature,
+  type KeyRegistry,
+} from "../../protocol/eddsa.js";
+import { challengeChunkCount } from "../../protocol/challenge.js";
 import {
   ensureCircuitKeys,
   loadSnarkjs,
@@ -17,6 +24,7 @@ import {
   type Groth16Proof,
   type VerificationKey,
 } from "./keys.js";
+import { packParticipantSlots } from "../../protocol/batched.js";
 
 const str = (xs: readonly bigint[]) => xs.map((x) => x.toString());
 
@@ -283,25 +291,6 @@ export function roundAttestedPublicSignals(pub: RoundAttestedPublic): string[] {
   return [pub.scope, pub.prevRoot, pub.newRoot, pub.keyRegistryRoot, pub.participantSlots, pub.updatesCommitment, ...pub.chunkIndices].map(
     (v) => BigInt(v).toString(),
   );
-}
-
-/**
- * participantSlots = sum_i slot_i * 2^(R * i): the round's registry slots (roster indices, strictly
- * ascending) packed into one field element, which the ledger builds from the recorded, selected
- * participants. Needs K * R <= 252.
- */
-export function packParticipantSlots(slots: readonly number[], registryDepth: number): bigint {
-  if (slots.length * registryDepth > 252) {
-    throw new DsainError(ErrorCode.INPUT_INVALID, `${slots.length} slots of ${registryDepth} bits do not fit one field element`);
-  }
-  let packed = 0n;
-  slots.forEach((slot, i) => {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= 2 ** registryDepth) {
-      throw new DsainError(ErrorCode.INPUT_INVALID, `registry slot ${slot} is outside [0, 2^${registryDepth})`);
-    }
-    packed += BigInt(slot) << BigInt(registryDepth * i);
-  });
-  return packed;
 }
 
 export interface RoundAttestedBuild {

@@ -16,12 +16,11 @@ import {
   vectorRoot,
 } from "../../protocol/index.js";
 import { getPoseidon } from "../../protocol/poseidon.js";
-import { keyRegistry, roundScope, updatesCommitment, type PublicKey } from "../../adapters/proof/attestation.js";
-import { batchedMeta, BATCHED_PUBLIC_INPUT_NAMES } from "../../adapters/proof/batched-round.js";
-import { challengeChunkCount, challengeIndices } from "../../adapters/proof/challenge.js";
+import { keyRegistry, roundScope, updatesCommitment, type PublicKey } from "../../protocol/eddsa.js";
+import { challengeChunkCount, challengeIndices } from "../../protocol/challenge.js";
 import { challengeSeed } from "../../protocol/commitment.js";
-import { packParticipantSlots } from "../../adapters/proof/sampled.js";
 import type { Finding, ProofVerifier } from "./findings.js";
+import { BATCHED_PUBLIC_INPUT_NAMES, batchedMeta, packParticipantSlots } from "../../protocol/batched.js";
 
 const ZERO32 = "0x" + "00".repeat(32);
 

@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import type { BabyJubPoint, Eddsa } from "circomlibjs";
 import { AbiCoder, getAddress, keccak256, toUtf8Bytes } from "ethers";
-import { DsainError, ErrorCode } from "../../errors.js";
-import { FIELD_MODULUS } from "../../protocol/constants.js";
-import { getPoseidon } from "../../protocol/poseidon.js";
-import { treeLevels } from "../../protocol/vector-root.js";
+import { DsainError, ErrorCode } from "../errors.js";
+import { FIELD_MODULUS } from "./constants.js";
+import { getPoseidon } from "./poseidon.js";
+import { treeLevels } from "./vector-root.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 

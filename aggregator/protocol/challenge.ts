@@ -2,8 +2,8 @@
 // proof must open, derived from the round's on-chain challenge seed exactly as the ledger derives
 // them, so the contract can build the proof's public inputs from its own storage.
 import { AbiCoder, keccak256 } from "ethers";
-import { DsainError, ErrorCode } from "../../errors.js";
-import { chunkCount } from "../../protocol/vector-root.js";
+import { DsainError, ErrorCode } from "../errors.js";
+import { chunkCount } from "./vector-root.js";
 
 const abi = AbiCoder.defaultAbiCoder();
 
