@@ -6,7 +6,7 @@ import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
 /**
  * @title ProtocolHashes
  * @dev The on-chain twins of aggregator/protocol/commitment.ts, attestation.ts, quorum.ts and
- * selection.ts, and of aggregator/zk/attestation.ts and challenge.ts: same names, same byte layouts
+ * selection.ts, eddsa.ts and challenge.ts: same names, same byte layouts
  * (docs/protocol.md, docs/proof-of-training.md), tied together by the vectors in test/vectors/.
  */
 library ProtocolHashes {
