@@ -5,6 +5,7 @@
 import path from "node:path";
 import { Wallet, type InterfaceAbi, type Signer } from "ethers";
 import { LedgerClient } from "../adapters/chain/ledger.js";
+import { LEDGER_ABI } from "../adapters/chain/abi.js";
 import { openChain, type ChainSession } from "../adapters/chain/hardhat.js";
 import { openCheckpointStore, type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
 import { releaseZkWorkers } from "../adapters/proof/keys.js";
@@ -106,8 +107,7 @@ export async function runDemoSession(
     const chunkVerifierAddress: string = await deployed.verifier.getAddress();
     const extra =
       setup.extraContracts === undefined ? [["verifier", chunkVerifierAddress] as [string, string]] : await setup.extraContracts(chain);
-    const artifact = await chain.hre.artifacts.readArtifact("ProvenanceLedger");
-    const ledger = new LedgerClient(ledgerAddress, artifact.abi, aggregator);
+    const ledger = LedgerClient.at(ledgerAddress, aggregator);
     const chainId: bigint = (await chain.ethers.provider.getNetwork()).chainId;
     log(`  ledger ${ledgerAddress}, ${extra.map(([name, address]) => `${name} ${address}`).join(", ")}, chain id ${chainId}`);
 
@@ -139,7 +139,7 @@ export async function runDemoSession(
       ledger,
       ledgerAddress,
       chunkVerifierAddress,
-      abi: artifact.abi as InterfaceAbi,
+      abi: LEDGER_ABI,
       chainId,
       deploymentId,
       ipfsDir,

@@ -2,6 +2,7 @@
 import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
 import { DsainError, ErrorCode, ensureError } from "../../errors.js";
 import { chainError, decodeRevert, formatRevert } from "./chain-errors.js";
+import { LEDGER_ABI } from "./abi.js";
 import type {
   BatchedEntry,
   BatchedProofConfig,
@@ -37,6 +38,11 @@ function batchedProofConfig(b: any): BatchedProofConfig {
 /** Wraps a deployed ProvenanceLedger; `abi` comes from the Hardhat artifact. */
 export class LedgerClient {
   readonly contract: Contract;
+
+  /** A client of the ledger at `address` over its committed ABI (abi.ts): no Hardhat or compile step needed. */
+  static at(address: string, runner: ContractRunner): LedgerClient {
+    return new LedgerClient(address, LEDGER_ABI, runner);
+  }
 
   constructor(address: string, abi: InterfaceAbi, runner: ContractRunner) {
     this.contract = new Contract(address, abi, runner);

@@ -1,12 +1,8 @@
 // `dsain audit`: connects to a chain and a Helia directory and runs the auditor.
 import { JsonRpcProvider } from "ethers";
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { LedgerClient } from "../../adapters/chain/ledger.js";
-import { DsainError, ErrorCode } from "../../errors.js";
 import { openCheckpointStore } from "../../adapters/storage/checkpoint-store.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../../adapters/proof/keys.js";
-import { PROJECT_ROOT } from "../../paths.js";
 import { auditEvidence } from "./run.js";
 
 /** The RoundAttested instance of `dsain demo --zk-attestations`. */
@@ -23,21 +19,12 @@ export async function runAuditCommand(o: {
   allowMissingUpdates?: boolean;
   log: (line: string) => void;
 }): Promise<boolean> {
-  const artifactPath = path.join(PROJECT_ROOT, "artifacts", "contracts", "ProvenanceLedger.sol", "ProvenanceLedger.json");
-  let abi;
-  try {
-    abi = JSON.parse(await readFile(artifactPath, "utf8")).abi;
-  } catch (e) {
-    throw new DsainError(ErrorCode.ENVIRONMENT, `cannot read the ledger ABI at ${artifactPath}: run \`npm run build\` first`, {
-      cause: e,
-    });
-  }
   const provider = new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: false });
   const keys = await ensureCircuitKeys(o.instance, { log: (m) => o.log(`  ${m}`) });
   const store = await openCheckpointStore({ directory: o.ipfsDir });
   try {
     o.log(`audit of federation ${o.federationId} at ${o.ledger} (${o.rpcUrl}), checkpoints and updates from ${o.ipfsDir}`);
-    const evidence = await new LedgerClient(o.ledger, abi, provider).readEvidence(o.federationId, provider);
+    const evidence = await LedgerClient.at(o.ledger, provider).readEvidence(o.federationId, provider);
     const batchedKeys =
       evidence.batched === undefined
         ? undefined

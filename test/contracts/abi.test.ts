@@ -1,0 +1,36 @@
+// The ABI the chain adapter speaks is committed (aggregator/adapters/chain/abi/), so that the
+// auditor and the daemons run without Hardhat; it must be what the contracts compile to now.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { expect } from "chai";
+import { Interface } from "ethers";
+import { PROJECT_ROOT } from "../../aggregator/paths.js";
+import { LEDGER_ABI } from "../../aggregator/adapters/chain/abi.js";
+import { COMMITTED_ABIS, abiText } from "../../scripts/gen-abi.js";
+
+describe("committed ABIs (npm run generate:abi)", function () {
+  for (const { artifact, file } of COMMITTED_ABIS) {
+    it(`should hold the compiled ABI of ${path.basename(artifact, ".json")} in ${path.relative(PROJECT_ROOT, file)}`, async function () {
+      expect(await readFile(file, "utf8"), "stale: run `npm run generate:abi`").to.equal(await abiText(artifact));
+    });
+  }
+
+  it("should give the ledger client every function and event the auditor reads", function () {
+    const iface = new Interface(LEDGER_ABI);
+    for (const name of [
+      "postRound",
+      "postBatchedRound",
+      "attest",
+      "proveRound",
+      "finalizeRound",
+      "roundRecord",
+      "federation",
+      "participant",
+    ]) {
+      expect(iface.getFunction(name), name).to.not.equal(null);
+    }
+    for (const name of ["FederationCreated", "RoundProposed", "UpdateAttested", "RoundFinalized", "BatchedRoundProposed"]) {
+      expect(iface.getEvent(name), name).to.not.equal(null);
+    }
+  });
+});
