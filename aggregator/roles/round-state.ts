@@ -7,6 +7,7 @@ import { cidFromOnchain } from "../protocol/cid.js";
 import type { FederationEvidence } from "../protocol/evidence.js";
 import { fieldToBytes32, vectorRoot } from "../protocol/vector-root.js";
 import type { LedgerClient } from "../adapters/chain/ledger.js";
+import type { CheckpointSource } from "./auditor/audit.js";
 
 export interface RoundState {
   /** The round to run next. */
@@ -36,11 +37,6 @@ export function advanceState(
   return { round: state.round + 1n, parentRound: state.round, model: recorded.model, modelRoot: recorded.modelRoot, reputations };
 }
 
-/** Reads checkpoint bytes by CID, refusing bytes that do not hash to it (CheckpointStore.getVerified). */
-export interface ContentSource {
-  getVerified(cid: ReturnType<typeof cidFromOnchain> | string): Promise<Uint8Array>;
-}
-
 /**
  * The state of the federation's next round, rebuilt from the chain and the content store: the
  * round after the ledger's last, on top of its head, whose checkpoint is fetched and checked
@@ -51,7 +47,7 @@ export async function stateFromChain(
   ledger: Pick<LedgerClient, "federationState">,
   federationId: bigint,
   evidence: FederationEvidence,
-  content: ContentSource,
+  content: CheckpointSource,
 ): Promise<RoundState> {
   const { lastRound, head } = await ledger.federationState(federationId);
   const cfg = evidence.config;

@@ -53,12 +53,11 @@ import {
   waitForChallenge,
 } from "../helpers/batched.js";
 import { stateFromChain } from "../../aggregator/roles/round-state.js";
-import { aggregateRound, proposeBatchedRecord, publishUpdates, readSelection, storeCheckpoint } from "../../aggregator/roles/aggregator.js";
+import { proposeBatchedRecord, readSelection } from "../../aggregator/roles/aggregator.js";
 import { signUpdateEdDSA } from "../../aggregator/roles/participant.js";
 import { endorseBatched, MemoryEndorsementLog, reviewBasis } from "../../aggregator/roles/committee.js";
-import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
-import { mlpSpec } from "../../aggregator/maths/learning/model.js";
 import { seededVector } from "../helpers/random.js";
+import { aggregateAndStore } from "../helpers/library-round.js";
 
 async function expectDsainError(promise: Promise<unknown> | (() => unknown), code: string, text: string): Promise<void> {
   try {
@@ -322,15 +321,7 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
       const signed = await signUpdateEdDSA(key, { scope, baseModelRoot: BigInt(state.modelRoot), update });
       lines.push({ slot, participant: roster[slot], publicKey: key.publicKey, ...update, signed });
     }
-    const published = await publishUpdates(store, { round: 3, modelId: evidence.config.modelId, tensors: mlpSpec() }, lines);
-    const { decision, next } = aggregateRound(fedAvgExact, state, lines);
-    const checkpoint = await storeCheckpoint(store, {
-      round: 3,
-      modelId: evidence.config.modelId,
-      tensors: mlpSpec(),
-      values: next,
-      updates: published,
-    });
+    const { decision, checkpoint } = await aggregateAndStore(store, evidence.config.modelId, state, lines);
     const { record, built } = await proposeBatchedRecord(fid, state, checkpoint, lines, decision);
     const basis = await reviewBasis(await ledger.readEvidence(fid, chain.ethers.provider), store);
     const domain = attestationDomain(result.chainId, result.ledger);

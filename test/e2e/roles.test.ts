@@ -11,14 +11,11 @@ import type { FederationEvidence } from "../../aggregator/protocol/evidence.js";
 import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import { ensureCircuitKeys } from "../../aggregator/adapters/proof/keys.js";
-import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
 import { mlpSpec } from "../../aggregator/maths/learning/model.js";
 import { attestOnce, commitUpdate, signUpdate } from "../../aggregator/roles/participant.js";
 import {
-  aggregateRound,
   checkReceivedUpdate,
   proposeRecord,
-  publishUpdates,
   readSelection,
   recordEntries,
   storeCheckpoint,
@@ -32,6 +29,7 @@ import { auditEvidence } from "../../aggregator/roles/auditor/run.js";
 import { startDemoRun, stopDemoRun } from "../helpers/demo-run.js";
 import { expectDsainRejection } from "../helpers/errors.js";
 import { seededVector } from "../helpers/random.js";
+import { aggregateAndStore } from "../helpers/library-round.js";
 
 describe("roles: a round driven by the library on the demo's live chain", function () {
   let dir: string;
@@ -94,15 +92,7 @@ describe("roles: a round driven by the library on the demo's live chain", functi
     );
 
     // Aggregator: publish, FedAvg, checkpoint, record; two committee members sign it.
-    const published = await publishUpdates(store, { round: 3, modelId: evidence.config.modelId, tensors: mlpSpec() }, received);
-    const { decision, next } = aggregateRound(fedAvgExact, state, received);
-    const checkpoint = await storeCheckpoint(store, {
-      round: 3,
-      modelId: evidence.config.modelId,
-      tensors: mlpSpec(),
-      values: next,
-      updates: published,
-    });
+    const { published, decision, next, checkpoint } = await aggregateAndStore(store, evidence.config.modelId, state, received);
     const entries = recordEntries(received, decision, state.reputations);
     const record = proposeRecord(fid, state, checkpoint, entries);
     const [aggregator] = await chain.ethers.getSigners();
