@@ -1,13 +1,17 @@
-// Proves that one challenged 16-coordinate chunk of a federated round was aggregated exactly:
+// Proves that one challenged 112-coordinate chunk of a federated round was aggregated exactly:
 // next = prev + floor(sum_i a_i * delta_i / 65536), with prev, next and every delta_i opened
 // against their Poseidon vector roots at the same chunk index (docs/protocol.md §2-§3).
+// DSAIN protocol version 2: seven coordinates packed per field element, sixteen elements per leaf.
 pragma circom 2.1.0;
 
 include "circomlib/circuits/poseidon.circom";
 include "circomlib/circuits/bitify.circom";
 
-// Coordinates per leaf; must equal CHUNK_SIZE in aggregator/protocol/constants.ts.
-function CHUNK() { return 16; }
+// Field elements per leaf, coordinates per element, coordinates per leaf: LEAF_ELEMENTS,
+// PACK_COORDINATES and CHUNK_SIZE in aggregator/protocol/constants.ts.
+function LEAF_ELEMENTS() { return 16; }
+function PACK() { return 7; }
+function CHUNK() { return LEAF_ELEMENTS() * PACK(); }
 
 // Constrains x to the signed 32-bit range [-2^31, 2^31) as an integer embedded q mod p.
 // Shifting by 2^31 maps that range onto [0, 2^32), which Num2Bits(32) proves; any other field
@@ -19,13 +23,21 @@ template Int32Range() {
     bits.in <== in + 2147483648;
 }
 
-// Leaf hash of one chunk: circomlib Poseidon(16) over the 16 field elements, exactly as
-// chunkLeaves() in aggregator/protocol/vector-root.ts computes it with circomlibjs.
+// Leaf hash of one chunk (docs/protocol.md §2): its 112 coordinates packed seven per field element,
+// element m = sum_k (values[7m + k] + 2^31) * 2^(32k), then circomlib Poseidon(16) over the 16
+// elements, exactly as leafElements() and chunkLeaves() in aggregator/protocol/vector-root.ts.
+// Packing is linear (no constraints). It is injective only for int32 values: the CALLER must
+// range-check every value with Int32Range (each limb is then in [0, 2^32), the element below
+// 2^224 < p, and its limbs are its base-2^32 digits), as ChunkAggregation and RoundChunk do.
 template ChunkLeaf() {
     signal input values[CHUNK()];
     signal output leaf;
-    component h = Poseidon(CHUNK());
-    for (var k = 0; k < CHUNK(); k++) h.inputs[k] <== values[k];
+    component h = Poseidon(LEAF_ELEMENTS());
+    for (var m = 0; m < LEAF_ELEMENTS(); m++) {
+        var element = 0;
+        for (var k = 0; k < PACK(); k++) element += (values[m * PACK() + k] + 2147483648) * (2 ** (32 * k));
+        h.inputs[m] <== element;
+    }
     leaf <== h.out;
 }
 
@@ -57,7 +69,7 @@ template MerkleRoot(DEPTH) {
 }
 
 // One challenged chunk of a round with K aggregated updates in trees of depth DEPTH.
-// DEPTH = 0 (a model of at most 16 parameters) is allowed: the root is then the leaf itself and
+// DEPTH = 0 (a model of at most 112 parameters) is allowed: the root is then the leaf itself and
 // Num2Bits(0) forces chunkIndex = 0.
 template RoundChunk(K, DEPTH) {
     assert(K >= 1);

@@ -2,8 +2,8 @@
 // docs/proof-of-training.md): the EIP-712 path's circuit, RoundChunks, and the per-chunk building
 // block that the batched (EdDSA-attested) circuit in round_attested.circom reuses.
 //
-// A challenged chunk at level C is the aligned subtree of 2^C leaves (16 * 2^C coordinates) whose
-// root sits at level C of the vector tree of docs/protocol.md §2; C = 0 is one 16-coordinate leaf,
+// A challenged chunk at level C is the aligned subtree of 2^C leaves (112 * 2^C coordinates) whose
+// root sits at level C of the vector tree of docs/protocol.md §2; C = 0 is one 112-coordinate leaf,
 // exactly the chunk of RoundChunk. Its index ranges over [0, 2^(DEPTH - C)).
 pragma circom 2.1.0;
 
@@ -28,7 +28,8 @@ template SubtreeRoot(C) {
     root <== nodes[2 * n - 2];
 }
 
-// Root of a vector tree of depth DEPTH, given the 16 * 2^C coordinates of one level-C chunk, the
+// Root of a vector tree of depth DEPTH, given the 112 * 2^C coordinates of one level-C chunk (each
+// range-checked to int32 by the caller, as ChunkLeaf requires), the
 // sibling path from level C up (DEPTH - C nodes) and the chunk index bits (constrained by caller).
 template ChunkOpening(DEPTH, C) {
     var L = 1 << C;

@@ -31,8 +31,11 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     /// @dev Holders may post rounds and proofs; the quorum signatures authorise the content.
     bytes32 public constant AGGREGATOR_ROLE = keccak256("AGGREGATOR_ROLE");
 
-    /// @dev Coordinates per Poseidon leaf; the challenge picks one leaf (docs/protocol.md §2, §8).
-    uint256 public constant CHUNK_SIZE = 16;
+    /// @dev The DSAIN protocol version this ledger speaks (docs/protocol.md): 2 packs seven coordinates per field element.
+    uint256 public constant PROTOCOL_VERSION = 2;
+
+    /// @dev Coordinates per Poseidon leaf (16 elements of 7); the challenge picks one leaf (docs/protocol.md §2, §8).
+    uint256 public constant CHUNK_SIZE = ProtocolHashes.CHUNK_SIZE;
 
     /// @dev What checking a record's entries yields: its S_t root, updates and accounting digests, pending entries.
     struct Columns {
@@ -707,8 +710,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         inputs = new uint256[](3 + 2 * k);
         inputs[0] = uint256(fed.rounds[rec.parentRound].modelRoot);
         inputs[1] = uint256(rec.modelRoot);
-        uint256 chunks = (uint256(fed.config.modelLength) + CHUNK_SIZE - 1) / CHUNK_SIZE;
-        inputs[2] = uint256(seed) % chunks;
+        inputs[2] = uint256(seed) % ProtocolHashes.leafCount(fed.config.modelLength);
         for (uint256 i = 0; i < k; ++i) {
             bool real = i < n;
             inputs[3 + i] = uint256(columns.updateRoots[real ? i : 0]);

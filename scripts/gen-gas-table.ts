@@ -18,6 +18,7 @@ import { encodeRecordEntries, type UpdateEntry } from "../aggregator/adapters/ch
 import { AggregationRule, NO_PREDECESSOR, pkhDid, type FederationConfig } from "../aggregator/protocol/evidence.js";
 import { signRecord } from "../aggregator/adapters/chain/records.js";
 import { attestationDomain, fieldToBytes32, selectParticipants, vectorTree, type VectorTree } from "../aggregator/protocol/index.js";
+import { CHUNK_SIZE } from "../aggregator/protocol/constants.js";
 import { treeDepth } from "../aggregator/protocol/vector-root.js";
 import { ensureCircuitKeys, releaseZkWorkers } from "../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof, type SolidityProof } from "../aggregator/adapters/proof/prover.js";
@@ -44,13 +45,13 @@ import { signUpdate } from "../aggregator/roles/participant.js";
 export const GAS_DOC = path.resolve(import.meta.dirname, "..", "docs", "gas.md");
 export const SIZES = [4, 16, 64] as const;
 /** The circuit instance whose snarkjs verifier every federation of the table names (circuits/circuits.json). */
-export const PROOF_INSTANCE = "RoundChunk_4-4_test";
-/** The demo model's length: 14 chunks, the tree depth RoundChunk(4, 4) opens. */
+export const PROOF_INSTANCE = "RoundChunk_4-1_test";
+/** The demo model's length: 2 chunks, the tree depth RoundChunk(4, 1) opens. */
 const MODEL_LENGTH = 212;
 /** K of the batched path (in-circuit EdDSA); MAX_BATCHED_UPDATES is 16. */
 export const BATCHED_SIZES = [2, 4, 8, 16] as const;
 /** The RoundAttested instances the project has (circuits/circuits.json): the test one and the default production one. */
-export const BATCHED_INSTANCES = [BATCHED_INSTANCE, "RoundAttested_8-14-0-1-6"] as const;
+export const BATCHED_INSTANCES = [BATCHED_INSTANCE, "RoundAttested_8-11-0-1-6"] as const;
 /** Registry depth of batched federations of a K without a RoundAttested instance: R = 6, as the production instance. */
 const BATCHED_REGISTRY_DEPTH = 6;
 /** Goal of issue 3 for a batched round, signature checks included. */
@@ -339,10 +340,10 @@ export async function measureBatched(ethers: any, k: number, rosterFactor = 2): 
     instance = name;
   }
   // RoundAttested(K, DEPTH, C, S, R) opens trees of depth DEPTH exactly: the table's model if its tree
-  // has that depth, else the shortest model that does (2^(DEPTH-1) + 1 leaves of 16).
+  // has that depth, else the shortest model that does (2^(DEPTH-1) + 1 leaves of CHUNK_SIZE).
   const [, depth, chunkLevel, samples, registryDepth] =
     instance === null ? [k, 4, 0, 2, BATCHED_REGISTRY_DEPTH] : stack.keys.instance.params;
-  const modelLength = treeDepth(MODEL_LENGTH) === depth ? MODEL_LENGTH : 16 * (2 ** (depth - 1) + 1);
+  const modelLength = treeDepth(MODEL_LENGTH) === depth ? MODEL_LENGTH : CHUNK_SIZE * (2 ** (depth - 1) + 1);
   const rosterSize = rosterFactor * k;
   const roster = await Promise.all(Array.from({ length: rosterSize }, (_, i) => member(`gas table ${k}/${i}`)));
   const f = await createBatchedFederation(stack, roster, { k, registryDepth, samples, chunkLevel, modelLength });

@@ -24,6 +24,7 @@ import {
   verifyMessage,
   type AttestedEntry,
 } from "../aggregator/protocol/eddsa.js";
+import { PROTOCOL_VERSION } from "../aggregator/protocol/constants.js";
 import { challengeChunkCount, challengeIndices } from "../aggregator/protocol/challenge.js";
 import { packParticipantSlots } from "../aggregator/protocol/batched.js";
 
@@ -55,6 +56,7 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
     { seed: seeds[0], modelLength: 212, level: 0, samples: 1 },
     { seed: seeds[0], modelLength: 212, level: 0, samples: 2 },
     { seed: seeds[1], modelLength: 212, level: 0, samples: 13 },
+    { seed: seeds[1], modelLength: 1_600, level: 0, samples: 4 },
     { seed: seeds[1], modelLength: 40, level: 0, samples: 4 },
     { seed: seeds[2], modelLength: 199_210, level: 0, samples: 4 },
     { seed: seeds[2], modelLength: 196_608, level: 2, samples: 3 },
@@ -139,6 +141,7 @@ export async function buildPotVectors(): Promise<Record<string, unknown>> {
     meta: {
       generator: "scripts/gen-pot-vectors.ts",
       spec: "docs/proof-of-training.md",
+      protocolVersion: PROTOCOL_VERSION,
       description:
         "roundScope (§4), challengeIndices (§3), attestationMeta/attestationMessage/EdDSA-Poseidon signatures, entryHash, updatesCommitment, keyRegistry (§4) and participantSlots (§5); ledger: the batched path of docs/protocol.md §14 (registry zero hashes, challengeSeed, batchedEntriesDigest, BatchedRoundRecord)",
     },

@@ -36,6 +36,10 @@ import {
   sortParticipants,
   updatesDigest,
   vectorTree,
+  leafElements,
+  INT_MIN,
+  INT_MAX,
+  PROTOCOL_VERSION,
   type Attestation,
   type RollbackMessage,
   type RoundRecordMessage,
@@ -64,7 +68,12 @@ function testWallet(label: string): Wallet {
 }
 
 export async function buildVectors(): Promise<Record<string, unknown>> {
-  const meta = (description: string) => ({ generator: "scripts/gen-vectors.ts", spec: "docs/protocol.md", description });
+  const meta = (description: string) => ({
+    generator: "scripts/gen-vectors.ts",
+    spec: "docs/protocol.md",
+    protocolVersion: PROTOCOL_VERSION,
+    description,
+  });
 
   // §1 fixed point: ties, negatives, extremes.
   const fpValues = [0, 1, -1, 0.5, 1.5 / 65536, 2.5 / 65536, -2.5 / 65536, 0.1, -0.1, 3.14159, 32767.99998474121, -32768, 1e-9];
@@ -79,26 +88,38 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
     ],
   };
 
-  // §2 vector roots, various lengths (1 chunk, exact chunk, padded, the demo model's 212).
+  // §2 vector roots, various lengths (one coordinate, a partial element, one element, a partial
+  // leaf, one leaf, one past it, the demo model's 212, three leaves, five leaves), and int32 extremes.
   const rootCases = [];
   for (const [seed, length] of [
     [1, 1],
-    [2, 16],
-    [3, 17],
+    [2, 6],
+    [3, 7],
     [4, 40],
-    [5, 212],
+    [5, 112],
+    [6, 113],
+    [7, 212],
+    [8, 300],
+    [9, 500],
   ] as const) {
     const values = lcgInts(seed, length, 2 ** 31 - 1);
+    if (length === 113) values.set([INT_MIN, INT_MAX, 0, -1, 1, INT_MIN, INT_MAX], 0);
     const tree = await vectorTree(values);
     rootCases.push({
       length,
       values: ints(values),
       depth: tree.depth,
+      firstLeafElements: leafElements(values, 0).map(String),
       leaves: tree.leaves.map(fieldToBytes32),
       root: fieldToBytes32(tree.root),
     });
   }
-  const vectorRoots = { meta: meta("vectorRoot: Poseidon16 leaves over 16-coordinate chunks, Poseidon2 binary tree"), cases: rootCases };
+  const vectorRoots = {
+    meta: meta(
+      "vectorRoot (protocol version 2): 7 int32 coordinates packed per field element (u = q + 2^31, first coordinate lowest), Poseidon16 leaves over 16 elements (112 coordinates), Poseidon2 binary tree",
+    ),
+    cases: rootCases,
+  };
 
   // §3 weights and exact aggregation.
   const base = lcgInts(11, 40, 100_000);

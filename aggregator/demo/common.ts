@@ -12,7 +12,7 @@ import { CHUNK_SIZE, SCALE } from "../protocol/constants.js";
 import type { PublishedUpdate } from "../protocol/checkpoint.js";
 import type { Posted } from "../roles/poster.js";
 
-export const DEMO_INSTANCE = "RoundChunk_4-4_test";
+export const DEMO_INSTANCE = "RoundChunk_4-1_test";
 export const DEMO_MODEL_ID = "dsain-demo-mlp-8-16-4";
 
 /** How a round's attestations reach the chain: one transaction, one per participant, or both in turn. */
@@ -65,7 +65,7 @@ export interface DemoOptions {
   /** Rounds in which the posting aggregator cheats (the audit must then fail). */
   cheats?: DemoCheat[];
   /**
-   * Batched rounds with in-circuit attestations (docs/protocol.md §14) on RoundAttested_2-4-0-2-2_test:
+   * Batched rounds with in-circuit attestations (docs/protocol.md §14) on RoundAttested_2-1-0-2-2_test:
    * K = 2, participants sign with BabyJubJub keys, one proof checks their signatures and the
    * aggregation (aggregator/demo/zk-demo.ts). postMode and --rule byzfed do not apply.
    */

@@ -72,7 +72,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   const k = options.participants;
   const rosterSize = k + ROSTER_EXTRA;
-  const setup = { rosterSize, k, deploying: "deploying RoundChunkVerifier_4_4 and ProvenanceLedger with Ignition" };
+  const setup = { rosterSize, k, deploying: "deploying RoundChunkVerifier_4_1 and ProvenanceLedger with Ignition" };
   return runDemoSession(options, setup, async (s) => {
     const { ledger, ledgerAddress, chainId, aggregator, wallets, genesis } = s;
     // Direct mode: participants pay for their own attestation transactions.

@@ -37,8 +37,8 @@ import { advanceState, genesisState } from "../roles/round-state.js";
 import { aggregateAndCommit, evaluateModel, newReviewer, quorumOf, roundChallenge, runDemoSession, trainSelected } from "./session.js";
 import { endorseBatched } from "../roles/committee.js";
 
-/** The RoundAttested instance of the demo: K = 2, DEPTH = 4 (the 212-parameter MLP: 14 chunks), C = 0, S = 2, R = 2. */
-export const ZK_DEMO_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+/** The RoundAttested instance of the demo: K = 2, DEPTH = 1 (the 212-parameter MLP: 2 chunks of 112), C = 0, S = 2, R = 2. */
+export const ZK_DEMO_INSTANCE = "RoundAttested_2-1-0-2-2_test";
 
 /** A round posted and waiting for its proof (which the ProverQueue computes meanwhile). */
 interface InFlight {

@@ -9,7 +9,7 @@ const abi = AbiCoder.defaultAbiCoder();
 
 /**
  * Number of challengeable chunks at level `level` of a model of `modelLength` parameters: the
- * 16-coordinate leaves grouped in aligned runs of 2^level, ceil(ceil(D / 16) / 2^level).
+ * 112-coordinate leaves grouped in aligned runs of 2^level, ceil(ceil(D / 112) / 2^level).
  */
 export function challengeChunkCount(modelLength: number, level = 0): number {
   if (!Number.isInteger(level) || level < 0 || level > 32) {

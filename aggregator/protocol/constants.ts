@@ -12,8 +12,20 @@ export const SCALE = 2 ** FRAC_BITS;
 export const INT_MIN = -(2 ** 31);
 export const INT_MAX = 2 ** 31 - 1;
 
-/** Coordinates per Poseidon leaf (circomlib's Poseidon takes at most 16 inputs). */
-export const CHUNK_SIZE = 16;
+/**
+ * Version of this protocol (docs/protocol.md): 2 since vector commitments pack 7 coordinates per
+ * field element (§2). The ledger exposes the same number as PROTOCOL_VERSION.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Field elements per Poseidon leaf (circomlib's Poseidon takes at most 16 inputs). */
+export const LEAF_ELEMENTS = 16;
+/** Coordinates packed into one field element: 7 × 32 bits = 224 bits < 253 (docs/protocol.md §2). */
+export const PACK_COORDINATES = 7;
+/** Offset that maps an int32 coordinate q onto the unsigned 32-bit limb u = q + 2^31. */
+export const PACK_OFFSET = 2 ** 31;
+/** Coordinates per leaf (a "chunk"): 16 elements × 7 coordinates. */
+export const CHUNK_SIZE = LEAF_ELEMENTS * PACK_COORDINATES;
 
 /** Integer aggregation weights of a round sum to exactly this total. */
 export const WEIGHT_TOTAL = 65536;

@@ -227,6 +227,8 @@ export interface FederationEvidence {
   ledger: string;
   federationId: bigint;
   config: FederationConfig;
+  /** The ledger's PROTOCOL_VERSION (1 for a ledger older than the constant). */
+  protocolVersion: number;
   genesisCommitment: string;
   /** The roster in enrolment order. */
   participants: string[];

@@ -10,6 +10,8 @@ declare module "circomlibjs" {
     F: FiniteField;
   }
   export function buildPoseidon(): Promise<Poseidon>;
+  /** The wasmbuilder plugin that adds the `poseidon` export to ffjavascript's BN254 module. */
+  export function buildPoseidonWasm(module: unknown): void;
   /** A BabyJubJub point in affine coordinates, each coordinate a field element in circomlibjs' internal form. */
   export type BabyJubPoint = [Uint8Array, Uint8Array];
   export interface BabyJub {
@@ -40,4 +42,9 @@ declare module "circomlibjs" {
   export function buildEddsa(): Promise<Eddsa>;
   /** EVM bytecode and ABI of a Poseidon hasher contract (poseidon(uint256[n]) for 1 <= n <= 8). */
   export const poseidonContract: { createCode(nInputs: number): string; generateABI(nInputs: number): unknown[] };
+}
+
+// Minimal typings for ffjavascript (the package ships none): the curve engine, opaque here.
+declare module "ffjavascript" {
+  export function getCurveFromName(name: string, singleThread?: boolean, plugins?: (module: unknown) => void): Promise<unknown>;
 }

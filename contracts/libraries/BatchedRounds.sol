@@ -522,7 +522,7 @@ library BatchedRounds {
             revert IProvenanceLedger.ProvenanceInvalidConfig("batched.registryDepth");
         }
         // A level-C chunk must be 2^C whole leaves: padding leaves are 0 and cannot be opened (§14).
-        uint256 leaves = (uint256(config.modelLength) + 15) / 16;
+        uint256 leaves = ProtocolHashes.leafCount(config.modelLength);
         if (cfg.chunkLevel > MAX_REGISTRY_DEPTH || leaves % (1 << cfg.chunkLevel) != 0) {
             revert IProvenanceLedger.ProvenanceInvalidConfig("batched.chunkLevel");
         }

@@ -43,6 +43,14 @@ library ProtocolHashes {
     /// @dev Rounds of the swap-or-not shuffle that draws S_t (docs/protocol.md §10).
     uint256 internal constant SELECTION_ROUNDS = 16;
 
+    /// @dev Coordinates per leaf of a vector commitment (docs/protocol.md §2, version 2): 16 field elements of 7 coordinates.
+    uint256 internal constant CHUNK_SIZE = 112;
+
+    /// @dev Leaves of the vector tree of a model of `modelLength` parameters: ceil(D / 112).
+    function leafCount(uint256 modelLength) internal pure returns (uint256) {
+        return (modelLength + CHUNK_SIZE - 1) / CHUNK_SIZE;
+    }
+
     /**
      * @dev Bytes per entry of a round record as {IProvenanceLedger.postRound} takes it and
      * {IProvenanceLedger.RoundProposed} publishes it (docs/protocol.md §11): participant (20),
@@ -314,9 +322,9 @@ library ProtocolHashes {
         return uint256(keccak256(abi.encode(ROUND_SCOPE_TAG, chainId, ledger, federationId, round))) % FIELD_MODULUS;
     }
 
-    /// @dev Challengeable chunks of a model of `modelLength` parameters at level `level`: ceil(ceil(D / 16) / 2^level).
+    /// @dev Challengeable chunks of a model of `modelLength` parameters at level `level`: ceil(ceil(D / 112) / 2^level).
     function challengeChunkCount(uint256 modelLength, uint256 level) internal pure returns (uint256) {
-        uint256 leaves = (modelLength + 15) / 16;
+        uint256 leaves = leafCount(modelLength);
         uint256 width = 1 << level;
         return (leaves + width - 1) / width;
     }

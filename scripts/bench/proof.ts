@@ -3,10 +3,10 @@
 // per-constraint cost, and the verifyProof gas of its Solidity verifier on Hardhat's in-process
 // EVM (compiled with the npm solc, project settings). Inputs are real rounds built by the typed
 // builders over sparse vectors (nonzero only in the challenged chunks), so building the Poseidon
-// trees of a depth-14 model takes seconds; circuit cost does not depend on the values.
+// trees of a depth-11 model takes seconds; circuit cost does not depend on the values.
 //
 //   npx tsx scripts/bench/proof.ts                         # every instance, 3 timed runs each
-//   npx tsx scripts/bench/proof.ts RoundAttested_8-14-0-1-4 --runs 5
+//   npx tsx scripts/bench/proof.ts RoundAttested_8-11-0-1-6 --runs 5
 //   npx tsx scripts/bench/proof.ts --no-gas                # skip the EVM part
 //
 // Keys come from aggregator/adapters/proof/keys.ts (development keys; a cold cache sets them up first, which
@@ -277,7 +277,7 @@ async function measureGas(entries: { keys: CircuitKeys; proof: unknown; publicSi
     const t6 = await poseidonGas(ethers, signer, 5);
     console.log(
       `# on-chain Poseidon (circomlibjs contract, execution gas): Poseidon(2) ${t3}, Poseidon(5) ${t6}; ` +
-        `one depth-14 Merkle opening = 14 x Poseidon(2) = ${14 * t3}`,
+        `one depth-11 Merkle opening = 11 x Poseidon(2) = ${11 * t3}`,
     );
   } finally {
     await connection.close?.();

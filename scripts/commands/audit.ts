@@ -15,11 +15,11 @@ export function register(program: Command): void {
     .option("--federation <id>", "federation id (default: from --summary)")
     .option("--ipfs <dir>", "directory of the Helia node holding the checkpoints (default: from --summary)")
     .option("--summary <file>", "summary.json written by `dsain demo`", ".dsain/demo/summary.json")
-    .addOption(new Option("--instance <name>", "circuit instance whose verifying key to use").default("RoundChunk_4-4_test"))
+    .addOption(new Option("--instance <name>", "circuit instance whose verifying key to use").default("RoundChunk_4-1_test"))
     .option(
       "--batched-instance <name>",
       "RoundAttested instance whose verifying key checks a batched federation's proofs (docs/protocol.md §14)",
-      "RoundAttested_2-4-0-2-2_test",
+      "RoundAttested_2-1-0-2-2_test",
     )
     .option(
       "--allow-missing-updates",

@@ -98,6 +98,7 @@ interface Options {
   testSize: number;
   signFlipLambda: number;
   gaussianSigma: number;
+  commit?: boolean;
   ipmEpsilon: number;
   workers: number;
   out: string;
@@ -135,6 +136,7 @@ export function register(program: Command): void {
     .option("--sign-flip-lambda <x>", "boosted sign flip: Byzantine clients send -lambda * update", positiveNumber("--sign-flip-lambda"), 5)
     .option("--gaussian-sigma <x>", "Gaussian attack: update + N(0, sigma^2 I)", positiveNumber("--gaussian-sigma"), 10)
     .option("--ipm-epsilon <x>", "IPM: Byzantine clients send -epsilon * mean of the honest updates", positiveNumber("--ipm-epsilon"), 0.1)
+    .option("--commit", "compute the protocol's Poseidon commitments every round (update and model roots) and report their time")
     .option("--workers <n>", "worker processes running simulations side by side (one core each)", positiveInt("--workers"), 1)
     .option("--out <dir>", "output directory", "docs/results")
     .option("--name <stem>", 'output file stem (default "simulate", or the preset\'s name)', stem)
@@ -190,6 +192,7 @@ export function register(program: Command): void {
         momentum: o.momentum,
         byzantineFraction: o.byzantine,
         attackParams: { signFlipLambda: o.signFlipLambda, gaussianSigma: o.gaussianSigma, ipmEpsilon: o.ipmEpsilon },
+        commit: o.commit === true,
       });
       const kind = o.table2 ? "table2" : o.communication ? "communication" : "grid";
       const name = o.name ?? (kind === "grid" ? "simulate" : kind);
@@ -212,6 +215,13 @@ export function register(program: Command): void {
       const summary = summarize(outcome.results);
       console.log(accuracyMatrix(summary));
       for (const t of table2Targets(summary)) console.log(`${t.met ? "met" : "NOT MET"}: ${t.target}: ${t.measured}`);
+      if (o.commit) {
+        const committed = outcome.results.flatMap((r) => r.rounds.filter((x) => x.commitSeconds !== undefined));
+        const mean = committed.reduce((a, x) => a + (x.commitSeconds as number), 0) / Math.max(1, committed.length);
+        log(
+          `commitments: ${committed.length} rounds, ${mean.toFixed(2)} s per round on average for ${o.clients} update roots and the model root of ${outcome.results[0]?.parameters ?? 0} parameters`,
+        );
+      }
       log(
         `wall time ${outcome.wallSeconds.toFixed(1)} s, CPU time ${outcome.cpuSeconds.toFixed(1)} s; wrote ${written.map((f) => path.relative(process.cwd(), f)).join(", ")}`,
       );

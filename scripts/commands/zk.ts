@@ -14,7 +14,7 @@ export function register(program: Command): void {
 
   zk.command("setup")
     .description("compile a circuits/circuits.json instance and write the ceremony's initial zkey into --dir")
-    .argument("<instance>", "circuit instance, e.g. RoundAttested_8-14-0-1-4")
+    .argument("<instance>", "circuit instance, e.g. RoundAttested_8-11-0-1-6")
     .requiredOption("--ptau <file>", "prepared powers of tau from a public ceremony (e.g. the Hermez/Polygon pot files)")
     .requiredOption("--ptau-sha256 <hex>", "pinned sha256 of that file; anything else is refused")
     .requiredOption("--dir <dir>", "ceremony directory (created; must not hold a ceremony)")

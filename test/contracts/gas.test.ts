@@ -32,7 +32,7 @@ describe("gas table (docs/gas.md)", function () {
       "direct round = K attestations + the record",
     );
     expect(goal(4)).to.equal(152_000);
-    expect(row.prove, "K = 4 rounds are proven with RoundChunk(4, 4)").to.not.equal(null);
+    expect(row.prove, "K = 4 rounds are proven with RoundChunk(4, 1)").to.not.equal(null);
     expect(row.verify!.execution, "the pairing check is part of proveRound").to.be.below(row.prove!.execution);
     if (hre.globalOptions.coverage) return; // instrumented bytecode: figures differ by design
     expect(readFileSync(GAS_DOC, "utf8"), "docs/gas.md is stale: run npm run generate:gas").to.contain(renderRow(row));

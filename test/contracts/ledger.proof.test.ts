@@ -1,4 +1,4 @@
-// ProvenanceLedger with the real snarkjs verifier of RoundChunk(4, 4): the public inputs the
+// ProvenanceLedger with the real snarkjs verifier of RoundChunk(4, 1): the public inputs the
 // contract builds from its record are the circuit's, a real Groth16 proof of the round's
 // aggregation verifies on-chain, and the same proof is refused for the next round.
 import { expect } from "chai";
@@ -19,12 +19,12 @@ import { aggregateRound, proposeRecord, recordEntries } from "../../aggregator/r
 import { commitUpdate, signUpdate } from "../../aggregator/roles/participant.js";
 
 const { ethers } = await network.create();
-const D = 212; // the demo model's length: 14 chunks, within RoundChunk(4, 4)'s depth
+const D = 212; // the demo model's length: 2 chunks, RoundChunk(4, 1)'s depth
 
 /** A deterministic int32 vector with small entries. */
 const ints = (seed: number, span: number) => Int32Array.from({ length: D }, (_, i) => ((i * 7919 + seed * 104729) % (2 * span + 1)) - span);
 
-describe("ProvenanceLedger with the real RoundChunk(4, 4) verifier", function () {
+describe("ProvenanceLedger with the real RoundChunk(4, 1) verifier", function () {
   after(async function () {
     await releaseZkWorkers();
   });
@@ -33,7 +33,7 @@ describe("ProvenanceLedger with the real RoundChunk(4, 4) verifier", function ()
     const keys = await ensureCircuitKeys(DEMO_INSTANCE);
     const [admin, aggregator] = await ethers.getSigners();
     const ledger = await deployLedger(ethers, admin.address, [aggregator.address]);
-    const verifier = await ethers.deployContract("RoundChunkVerifier_4_4");
+    const verifier = await ethers.deployContract("RoundChunkVerifier_4_1");
     const chainId: bigint = (await ethers.provider.getNetwork()).chainId;
     const domain = attestationDomain(chainId, await ledger.getAddress());
     const roster = [0, 1, 2, 3]

@@ -9,7 +9,7 @@ import { type DemoResult } from "../../aggregator/demo/demo.js";
 import { auditEvidence } from "../../aggregator/roles/auditor/run.js";
 import { RoundStatus, type FederationEvidence } from "../../aggregator/protocol/evidence.js";
 import { blockFilePath } from "../../aggregator/adapters/storage/checkpoint-store.js";
-import { decodeCheckpoint, encodeCheckpoint, roundCommitment } from "../../aggregator/protocol/index.js";
+import { decodeCheckpoint, encodeCheckpoint, PROTOCOL_VERSION, roundCommitment } from "../../aggregator/protocol/index.js";
 import { cidToOnchain } from "../../aggregator/protocol/cid.js";
 import { ensureCircuitKeys } from "../../aggregator/adapters/proof/keys.js";
 import { DEMO_INSTANCE } from "../../aggregator/demo/demo.js";
@@ -184,6 +184,17 @@ describe("end to end: demo then audit", function () {
     });
     expect(out.ok).to.equal(false);
     expect(out.report.findings.map((f) => f.link)).to.include("lifecycle");
+  });
+
+  it("should read the ledger's protocol version 2, and fail the federation on a ledger of another version", async function () {
+    expect(evidence.protocolVersion).to.equal(2);
+    expect(await result.session!.ledgerClient.protocolVersion()).to.equal(PROTOCOL_VERSION);
+    const out = await auditWith((e) => {
+      e.protocolVersion = 1;
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.include("0:federation");
+    expect(out.lines.join("\n")).to.match(/the ledger speaks DSAIN protocol version 1; this auditor checks version 2/);
   });
 
   it("should fail, naming round 1 and the commitment, when a commitment is altered", async function () {

@@ -1,5 +1,5 @@
 // Batched federations on Hardhat's network for ledger tests (docs/protocol.md §14): the real
-// RoundAttested_2-4-0-2-2_test verifier, circomlibjs' Poseidon(2) hasher deployed from its committed
+// RoundAttested_2-1-0-2-2_test verifier, circomlibjs' Poseidon(2) hasher deployed from its committed
 // bytecode, participants with ECDSA wallets and BabyJubJub keys, rounds over real encoded vectors and
 // real EdDSA-Poseidon signatures, so every round a test posts can be proven with a real Groth16 proof.
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
@@ -33,9 +33,9 @@ import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
 import { aggregateRound, proposeBatchedRecord } from "../../aggregator/roles/aggregator.js";
 
 /** The circuit instance whose verifier batched federations of these tests use: K = 2, DEPTH = 4, C = 0, S = 2, R = 2. */
-export const BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+export const BATCHED_INSTANCE = "RoundAttested_2-1-0-2-2_test";
 
-/** 212 parameters: 14 chunks, a tree of depth 4 as the instance opens. */
+/** 212 parameters: 2 chunks of 112, a tree of depth 1 as the instance opens. */
 export const MODEL_LENGTH = 212;
 
 /** A roster member: its ECDSA wallet (address, did:pkh) and its BabyJubJub key (null: EIP-712 only). */
@@ -60,7 +60,7 @@ export async function deployStack(ethers: any) {
   const ledger = await deployLedger(ethers, admin.address, [aggregator.address]);
   const hasher = await deployPoseidon2Hasher(ethers);
   const verifier = await ethers.deployContract(keys.instance.verifier);
-  const chunkVerifier = await ethers.deployContract("RoundChunkVerifier_4_4");
+  const chunkVerifier = await ethers.deployContract("RoundChunkVerifier_4_1");
   const chainId: bigint = (await ethers.provider.getNetwork()).chainId;
   const ledgerAddress: string = await ledger.getAddress();
   const committee = [0, 1, 2].map((i) => new Wallet(keccak256(toUtf8Bytes(`dsain batched test: aggregator ${i}`))));

@@ -1,5 +1,5 @@
 // A federation on Hardhat's network for ledger tests: deterministic participants and committee, the
-// real snarkjs verifier of RoundChunk(4, 4), rounds over real encoded vectors (so every round a test
+// real snarkjs verifier of RoundChunk(4, 1), rounds over real encoded vectors (so every round a test
 // posts can be proven with a real Groth16 proof), and builders for signed round records (batched or
 // direct) with overrides that let a test break exactly one thing.
 import { Wallet, getBytes, keccak256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
@@ -36,9 +36,9 @@ import { aggregateRound, proposeRecord, recordEntries } from "../../aggregator/r
 import { signUpdate } from "../../aggregator/roles/participant.js";
 
 /** The circuit instance whose verifier the fixture deploys and whose keys prove its rounds. */
-export const PROOF_INSTANCE = "RoundChunk_4-4_test";
+export const PROOF_INSTANCE = "RoundChunk_4-1_test";
 
-/** The default model length: the demo model's 212 parameters, 14 chunks, a tree of depth 4 as RoundChunk(4, 4) opens. */
+/** The default model length: the demo model's 212 parameters, 2 chunks of 112, a tree of depth 1 as RoundChunk(4, 1) opens. */
 export const MODEL_LENGTH = 212;
 
 /** A bytes32 below the BN254 modulus derived from a label: a root that no vector of the tests has. */
@@ -69,7 +69,7 @@ export interface FixtureOptions {
   epsilonBudgetMicros?: bigint;
   roundDeadline?: number;
   finalityDelay?: number;
-  /** Must give a tree of the proof instance's depth (129 to 256 parameters for depth 4) for rounds to be provable. */
+  /** Must give a tree of the proof instance's depth (113 to 224 parameters for depth 1) for rounds to be provable. */
   modelLength?: number;
   /** The federation's verifier: a contract name to deploy, or an address (default: the instance's snarkjs verifier). */
   verifier?: string;

@@ -222,6 +222,22 @@ describe("dsain simulate", function () {
       expect(figures(other)).to.not.deep.equal(figures(clean));
     });
 
+    it("should commit every round when asked: one model root per round, reproducible, timed, the run unchanged", async function () {
+      const committed = await runSimulation({ ...SMALL, method: "fedavg", attack: "none", commit: true });
+      // Committing observes the run, it does not change it.
+      expect(figures(committed)).to.deep.equal(figures(clean));
+      const roots = committed.rounds.map((r) => r.modelRoot);
+      for (const r of committed.rounds) {
+        expect(r.modelRoot).to.match(/^0x[0-9a-f]{64}$/);
+        expect(r.commitSeconds).to.be.greaterThan(0);
+      }
+      expect(new Set(roots).size).to.equal(3);
+      expect(
+        (await runSimulation({ ...SMALL, method: "fedavg", attack: "none", commit: true })).rounds.map((r) => r.modelRoot),
+      ).to.deep.equal(roots);
+      expect(clean.rounds.every((r) => r.modelRoot === undefined && r.commitSeconds === undefined)).to.equal(true);
+    });
+
     it("should collapse FedAvg under the boosted sign flip while ByzFed keeps learning", async function () {
       const fedavg = await runSimulation({ ...SMALL, method: "fedavg", attack: "sign-flip" });
       const byzfed = await runSimulation({ ...SMALL, method: "byzfed", attack: "sign-flip" });

@@ -42,7 +42,7 @@ import { readVector } from "../helpers/vectors.js";
 import { seededVector } from "../helpers/random.js";
 import { packParticipantSlots } from "../../aggregator/protocol/batched.js";
 
-const INSTANCE = "RoundAttested_2-4-0-2-2_test";
+const INSTANCE = "RoundAttested_2-1-0-2-2_test";
 const PARAMS = 212;
 const K = 2;
 const S = 2;
@@ -212,8 +212,8 @@ describe("zk: RoundAttested circuit (" + INSTANCE + ")", function () {
     await releaseZkWorkers();
   });
 
-  it("should be RoundAttested(K=2, DEPTH=4, C=0, S=2, R=2) with 6 + S public inputs (none per participant)", function () {
-    expect(keys.instance.params).to.deep.equal([K, 4, 0, S, 2]);
+  it("should be RoundAttested(K=2, DEPTH=1, C=0, S=2, R=2) with 6 + S public inputs (none per participant)", function () {
+    expect(keys.instance.params).to.deep.equal([K, 1, 0, S, 2]);
     expect(keys.publicInputs).to.equal(6 + S);
     console.log(`      ${keys.constraints} constraints; challenged chunks ${indices.join(", ")}`);
   });
@@ -260,10 +260,10 @@ describe("zk: RoundAttested circuit (" + INSTANCE + ")", function () {
 
     it("a chunk index other than the challenged one — the verifier rejects; a witness for another chunk — witness generation", async function () {
       const signals = [...proved.publicSignals];
-      signals[6] = String((indices[0] + 1) % 14);
+      signals[6] = String((indices[0] + 1) % challengeChunkCount(PARAMS));
       expect(await verifyInstance(INSTANCE, signals, proved.proof, { keepWorkers: true })).to.equal(false);
       const input = clone(build.input);
-      input.chunkIndices = [String((indices[0] + 1) % 14), input.chunkIndices[1]];
+      input.chunkIndices = [String((indices[0] + 1) % challengeChunkCount(PARAMS)), input.chunkIndices[1]];
       console.log(`      ${await expectWitnessRejected(input)}`);
     });
   });

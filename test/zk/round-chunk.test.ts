@@ -7,7 +7,16 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, integerWeights } from "../../aggregator/protocol/aggregation.js";
-import { CHUNK_SIZE, FIELD_MODULUS, INT_MAX, INT_MIN, WEIGHT_TOTAL } from "../../aggregator/protocol/constants.js";
+import {
+  CHUNK_SIZE,
+  FIELD_MODULUS,
+  INT_MAX,
+  INT_MIN,
+  LEAF_ELEMENTS,
+  PACK_COORDINATES,
+  PACK_OFFSET,
+  WEIGHT_TOTAL,
+} from "../../aggregator/protocol/constants.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { chunkCount, treeDepth, vectorTree } from "../../aggregator/protocol/vector-root.js";
 import {
@@ -35,10 +44,10 @@ import {
 } from "../../aggregator/adapters/proof/prover.js";
 import { seededVector } from "../helpers/random.js";
 
-const INSTANCE = "RoundChunk_4-4_test";
-const PARAMS = 212; // the demo model: 14 chunks, depth 4
+const INSTANCE = "RoundChunk_4-1_test";
+const PARAMS = 212; // the demo model: 2 chunks of 112, depth 1
 const K = 4;
-const CHALLENGED = 3;
+const CHALLENGED = 0;
 
 interface Round {
   prev: Int32Array;
@@ -60,6 +69,19 @@ function makeRound(seed: number): Round {
   for (const d of deltas) d[base + 3] = 0;
   const weights = integerWeights([1200, 800, 3100, 450]);
   return { prev, next: aggregateExact(prev, deltas, weights), deltas, weights };
+}
+
+/**
+ * The 16 elements ChunkLeaf hashes, computed as the circuit does (in the field, for any values):
+ * element m = sum_k (v[7m + k] + 2^31) * 2^(32k) mod p. For int32 values this is leafElements'
+ * packing; for an aliased value it is what a cheating prover would have to commit to.
+ */
+function circuitLeafElements(values: bigint[]): bigint[] {
+  return Array.from({ length: LEAF_ELEMENTS }, (_, m) =>
+    values
+      .slice(m * PACK_COORDINATES, (m + 1) * PACK_COORDINATES)
+      .reduce((e, v, k) => mod(e + (v + BigInt(PACK_OFFSET)) * 2n ** BigInt(32 * k)), 0n),
+  );
 }
 
 /** circuits/round_chunk.circom by line, to quote the constraint that rejected a witness. */
@@ -120,20 +142,20 @@ describe("zk: RoundChunk circuit (" + INSTANCE + ")", function () {
     await releaseZkWorkers();
   });
 
-  it("matches the demo model's shape: 212 parameters are 14 chunks in a depth-4 tree, K=4", function () {
-    expect(chunkCount(PARAMS)).to.equal(14);
+  it("matches the demo model's shape: 212 parameters are 2 chunks in a depth-1 tree, K=4", function () {
+    expect(chunkCount(PARAMS)).to.equal(2);
     expect(treeDepth(PARAMS)).to.equal(keys.instance.params[1]);
     expect(keys.instance.params[0]).to.equal(K);
-    expect(build.depth).to.equal(4);
+    expect(build.depth).to.equal(1);
     console.log(`      ${keys.constraints} constraints, ${keys.publicInputs} public inputs, vkey ${keys.vkeyHash}`);
   });
 
   it("computes the same Poseidon roots as TypeScript (valid witnesses for vectorTree roots)", async function () {
     // The witness generator checks every === in the circuit, including leaf hash + Merkle root
-    // against the public roots, so an accepted witness means circom's Poseidon(16)/Poseidon(2)
-    // tree of each vector equals vectorTree's. Chunk 0, the challenged chunk with int32 extremes,
-    // and the last, zero-padded chunk 13 (212 = 13*16 + 4).
-    for (const chunkIndex of [0, CHALLENGED, 13]) {
+    // against the public roots, so an accepted witness means circom's packing, Poseidon(16) and
+    // Poseidon(2) tree of each vector equal vectorTree's. Chunk 0, the challenged chunk with int32
+    // extremes, and the last, zero-padded chunk 1 (212 = 112 + 100).
+    for (const chunkIndex of [CHALLENGED, 1]) {
       const b = chunkIndex === CHALLENGED ? build : await buildRoundChunkInput({ ...round, chunkIndex });
       const w = await calculateRoundChunkWitness(INSTANCE, b.input);
       expect(w.length).to.be.greaterThan(0);
@@ -244,7 +266,7 @@ describe("zk: RoundChunk circuit (" + INSTANCE + ")", function () {
 
     it("a chunkIndex of 2^DEPTH or more (same low bits as the opened chunk)", async function () {
       const input = clone(build.input);
-      input.chunkIndex = String(CHALLENGED + 16);
+      input.chunkIndex = String(CHALLENGED + 2 ** build.depth);
       console.log(`      ${await expectWitnessRejected(input)}`);
     });
 
@@ -259,7 +281,7 @@ describe("zk: RoundChunk circuit (" + INSTANCE + ")", function () {
       input.next[k] = mod(BigInt(input.next[k]) + modInverse(65536n)).toString();
       input.remainders[k] = (BigInt(input.remainders[k]) - 1n).toString();
       const poseidon = await getPoseidon();
-      let node = poseidon.hash(input.next.map(BigInt));
+      let node = poseidon.hash(circuitLeafElements(input.next.map(BigInt)));
       for (let d = 0; d < input.nextPath.length; d++) {
         const sibling = BigInt(input.nextPath[d]);
         node = (CHALLENGED >> d) & 1 ? poseidon.hash([sibling, node]) : poseidon.hash([node, sibling]);

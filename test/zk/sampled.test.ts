@@ -6,7 +6,7 @@ import path from "node:path";
 import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, integerWeights } from "../../aggregator/protocol/aggregation.js";
 import { challengeSeed } from "../../aggregator/protocol/commitment.js";
-import { CHUNK_SIZE, FIELD_MODULUS } from "../../aggregator/protocol/constants.js";
+import { CHUNK_SIZE, FIELD_MODULUS, LEAF_ELEMENTS, PACK_COORDINATES, PACK_OFFSET } from "../../aggregator/protocol/constants.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { treeLevels, vectorTree } from "../../aggregator/protocol/vector-root.js";
 import { challengeChunkCount, challengeIndices } from "../../aggregator/protocol/challenge.js";
@@ -27,14 +27,23 @@ import { buildPotVectors, renderPotVectors } from "../../scripts/gen-pot-vectors
 import { readVector } from "../helpers/vectors.js";
 import { seededVector } from "../helpers/random.js";
 
-const INSTANCE = "RoundChunks_4-4-0-2_test";
-const PARAMS = 212; // the demo model: 14 chunks, depth 4
+const INSTANCE = "RoundChunks_4-1-0-2_test";
+const PARAMS = 212; // the demo model: 2 chunks of 112, depth 1
 const K = 4;
 const S = 2;
 const p = FIELD_MODULUS;
 const mod = (x: bigint) => ((x % p) + p) % p;
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+/** The 16 elements ChunkLeaf hashes, in the field as the circuit computes them (any values). */
+function circuitLeafElements(values: bigint[]): bigint[] {
+  return Array.from({ length: LEAF_ELEMENTS }, (_, m) =>
+    values
+      .slice(m * PACK_COORDINATES, (m + 1) * PACK_COORDINATES)
+      .reduce((e, v, k) => mod(e + (v + BigInt(PACK_OFFSET)) * 2n ** BigInt(32 * k)), 0n),
+  );
+}
 
 async function expectWitnessRejected(input: RoundChunksInput, withLines = false): Promise<string> {
   try {
@@ -74,11 +83,13 @@ describe("zk: challenge indices (docs/proof-of-training.md §3)", function () {
     expect(new Set(all).size).to.equal(13);
   });
 
-  it("should count chunks per level as ceil(ceil(D / 16) / 2^level)", function () {
-    expect(challengeChunkCount(212)).to.equal(14);
-    expect(challengeChunkCount(212, 1)).to.equal(7);
-    expect(challengeChunkCount(199_210)).to.equal(12_451);
-    expect(challengeChunkCount(199_210, 2)).to.equal(3_113);
+  it("should count chunks per level as ceil(ceil(D / 112) / 2^level)", function () {
+    expect(challengeChunkCount(212)).to.equal(2);
+    expect(challengeChunkCount(212, 1)).to.equal(1);
+    expect(challengeChunkCount(1_600)).to.equal(15);
+    expect(challengeChunkCount(1_600, 2)).to.equal(4);
+    expect(challengeChunkCount(199_210)).to.equal(1_779);
+    expect(challengeChunkCount(199_210, 2)).to.equal(445);
   });
 
   it("should refuse a malformed seed, chunk count or sample count", function () {
@@ -125,8 +136,8 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
     await releaseZkWorkers();
   });
 
-  it("should be RoundChunks(K=4, DEPTH=4, C=0, S=2) with 2 + S + 2K public inputs", function () {
-    expect(keys.instance.params).to.deep.equal([K, 4, 0, S]);
+  it("should be RoundChunks(K=4, DEPTH=1, C=0, S=2) with 2 + S + 2K public inputs", function () {
+    expect(keys.instance.params).to.deep.equal([K, 1, 0, S]);
     expect(keys.publicInputs).to.equal(2 + S + 2 * K);
     expect(indices[0]).to.not.equal(indices[1]);
     console.log(`      ${keys.constraints} constraints; challenged chunks ${indices.join(", ")}`);
@@ -151,8 +162,8 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
   it("should reject the proof for chunk indices other than the challenged ones — the verifier rejects", async function () {
     for (const swap of [
       [indices[1], indices[0]],
-      [indices[0], (indices[1] + 1) % 14],
-      [(indices[0] + 1) % 14, indices[1]],
+      [indices[0], (indices[1] + 1) % challengeChunkCount(PARAMS)],
+      [(indices[0] + 1) % challengeChunkCount(PARAMS), indices[1]],
     ]) {
       const signals = [...proved.publicSignals];
       signals[2] = String(swap[0]);
@@ -162,7 +173,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
   });
 
   it("should reject a witness that opens a chunk other than the challenged one — witness generation rejects", async function () {
-    const other = (indices[1] + 1) % 14;
+    const other = (indices[1] + 1) % challengeChunkCount(PARAMS);
     const otherBuild = await buildRoundChunksInput({ prev, next, deltas, weights, chunkIndices: [indices[0], other] });
     const input = clone(otherBuild.input);
     input.chunkIndices = build.input.chunkIndices; // the challenged indices, the other chunk's data
@@ -231,7 +242,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
     const poseidon = await getPoseidon();
     const tree = await vectorTree(next);
     const leaves = tree.leaves.slice();
-    leaves[indices[s]] = poseidon.hash(input.next[s].map(BigInt));
+    leaves[indices[s]] = poseidon.hash(circuitLeafElements(input.next[s].map(BigInt)));
     const levels = treeLevels(leaves, tree.depth, poseidon);
     const aliasedTree = { root: levels[tree.depth][0], depth: tree.depth, leaves, levels };
     input.newRoot = aliasedTree.root.toString();
@@ -253,7 +264,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
   });
 
   it("should build paths at a chunk level above the leaves from the tree levels (level-C sibling path)", async function () {
-    const tree = await vectorTree(prev);
+    const tree = await vectorTree(seededVector(12, 1_600, 1 << 24)); // 15 leaves, depth 4
     const poseidon = await getPoseidon();
     for (const [level, index] of [
       [1, 3],
@@ -273,7 +284,7 @@ describe("zk: RoundChunks circuit (" + INSTANCE + ")", function () {
 
   it("should refuse a level-C build whose leaf count is not a multiple of 2^C (padding leaves are 0, not hashed)", async function () {
     try {
-      await buildRoundChunksInput({ prev, next, deltas, weights, chunkIndices: [0], level: 2 }); // 14 leaves
+      await buildRoundChunksInput({ prev, next, deltas, weights, chunkIndices: [0], level: 2 }); // 2 leaves
       expect.fail("accepted");
     } catch (e) {
       expect((e as DsainError).code).to.equal(ErrorCode.INPUT_INVALID);

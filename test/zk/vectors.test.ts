@@ -7,7 +7,7 @@ import { releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, calculateRoundChunkWitness } from "../../aggregator/adapters/proof/prover.js";
 import { readVector, toInt32 } from "../helpers/vectors.js";
 
-const INSTANCE = "RoundChunk_4-4_test";
+const INSTANCE = "RoundChunk_4-1_test";
 
 describe("RoundChunk circuit against test/vectors", function () {
   const vector = readVector("vector-roots.json").cases.find((c: { length: number }) => c.length === 212);
@@ -29,8 +29,8 @@ describe("RoundChunk circuit against test/vectors", function () {
     return input;
   }
 
-  it("should accept the vector's root as prevRoot and newRoot at the first, a middle and the last chunk", async function () {
-    for (const chunk of [0, 7, chunkCount(212) - 1]) {
+  it("should accept the vector's root as prevRoot and newRoot at the first and the last (zero-padded) chunk", async function () {
+    for (const chunk of [0, chunkCount(212) - 1]) {
       const input = await inputFor(chunk);
       input.prevRoot = BigInt(vector.root).toString();
       input.newRoot = BigInt(vector.root).toString();
@@ -40,7 +40,7 @@ describe("RoundChunk circuit against test/vectors", function () {
   });
 
   it("should reject another vector's root in place of it", async function () {
-    const input = await inputFor(5);
+    const input = await inputFor(1);
     input.prevRoot = BigInt(other.root).toString();
     try {
       await calculateRoundChunkWitness(INSTANCE, input);

@@ -1,7 +1,7 @@
 // Chain adapter: typed calls into ProvenanceLedger and the event history an auditor rebuilds from.
 import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
 import { DsainError, ErrorCode, ensureError } from "../../errors.js";
-import { chainError, decodeRevert, formatRevert } from "./chain-errors.js";
+import { chainError, decodeRevert, formatRevert, isTransientChainError } from "./chain-errors.js";
 import { LEDGER_ABI } from "./abi.js";
 import type {
   BatchedEntry,
@@ -232,7 +232,20 @@ export class LedgerClient {
     return state;
   }
 
-  /** Rebuilds a federation's history from the ledger's events (no storage reads but the chain id). */
+  /**
+   * The protocol version the ledger speaks (docs/protocol.md): its PROTOCOL_VERSION constant, or 1
+   * for a ledger deployed before version 2 added it (the call then finds no such function).
+   */
+  async protocolVersion(): Promise<number> {
+    try {
+      return Number(await this.contract.PROTOCOL_VERSION());
+    } catch (e) {
+      if (isTransientChainError(e)) throw chainError("PROTOCOL_VERSION()", e, this.contract.interface);
+      return 1;
+    }
+  }
+
+  /** Rebuilds a federation's history from the ledger's events (no storage reads but the chain id and the protocol version). */
   async readEvidence(federationId: bigint, provider: Provider): Promise<FederationEvidence> {
     const c = this.contract;
     const created = await c.queryFilter(c.filters.FederationCreated(federationId));
@@ -513,6 +526,7 @@ export class LedgerClient {
       ledger: this.address,
       federationId,
       config,
+      protocolVersion: await this.protocolVersion(),
       genesisCommitment: createdArgs.genesisCommitment,
       participants,
       rounds: [...rounds.values()].sort((x, y) => x.round - y.round),

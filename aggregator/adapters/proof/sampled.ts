@@ -40,7 +40,7 @@ export interface SampledRoundArgs {
   weights: readonly number[];
   /** Challenged chunk indices at `level` (challengeIndices of the round's seed). */
   chunkIndices: readonly number[];
-  /** Chunk level C: a chunk is 2^C leaves, 16 * 2^C coordinates (default 0). */
+  /** Chunk level C: a chunk is 2^C leaves, 112 * 2^C coordinates (default 0). */
   level?: number;
   /** Trees already computed by the caller (vectorTree of the same vectors), to skip rehashing. */
   trees?: { prev?: VectorTree; next?: VectorTree; deltas?: readonly VectorTree[] };

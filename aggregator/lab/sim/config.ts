@@ -59,6 +59,11 @@ export interface SimulationConfig {
   readonly strategyParams: StrategyParams;
   /** Top-k ratio with error feedback on every upload (FedSov's compressor); null: dense updates. */
   readonly compression: number | null;
+  /**
+   * Compute the protocol's commitments every round, as a federation's parties would (docs/protocol.md
+   * §2): each client's update root and the new model's root, timed as `commitSeconds`.
+   */
+  readonly commit: boolean;
   readonly seed: number;
 }
 
@@ -87,6 +92,7 @@ export const SIMULATION_DEFAULTS: Readonly<SimulationConfig> = Object.freeze({
   method: "fedavg",
   strategyParams: Object.freeze({}),
   compression: null,
+  commit: false,
   seed: 1,
 });
 
@@ -163,6 +169,7 @@ export function simulationConfig(overrides: Partial<SimulationConfig> = {}): Rea
   }
   if (c.compression !== null && !(c.compression > 0 && c.compression <= 1))
     throw bad(`compression must be a top-k ratio in (0, 1] or null, got ${c.compression}`);
+  if (typeof c.commit !== "boolean") throw bad(`commit must be true or false, got ${String(c.commit)}`);
   int("seed", c.seed, 0, 0xffffffff);
   return Object.freeze(c);
 }

@@ -12,6 +12,8 @@ import { type Tf, initTf } from "../../maths/learning/tf.js";
 import { type SimulationConfig, byzantineCount, deriveSeed, simulationConfig } from "./config.js";
 import { type SimulationData, byzantineClients, clientDatasets, loadSimulationData } from "./data.js";
 import { createStrategy } from "./strategies.js";
+import { encodeVector } from "../../protocol/fixed-point.js";
+import { fieldToBytes32, vectorRoot } from "../../protocol/vector-root.js";
 
 export interface RoundRecord {
   readonly round: number;
@@ -25,6 +27,10 @@ export interface RoundRecord {
   readonly byzantineWeight: number | null;
   readonly trainSeconds: number;
   readonly aggregateSeconds: number;
+  /** With config.commit: time to compute every client's update root and the model root (vectorRoot). */
+  readonly commitSeconds?: number;
+  /** With config.commit: the Poseidon root of the new global model, encoded (docs/protocol.md §1-§2). */
+  readonly modelRoot?: string;
 }
 
 export interface RunResult {
@@ -57,6 +63,17 @@ export interface RunOptions {
   /** Preloaded data (else loaded from the config, cached per process). */
   readonly data?: SimulationData;
   readonly tf?: Tf;
+}
+
+/**
+ * The round's commitments as its parties compute them: every upload's update root (the update in
+ * fixed point) and the new model's root, with vectorRoot (on every core for model-sized vectors).
+ */
+async function commitRound(sent: readonly Float64Array[], model: Float32Array): Promise<{ commitSeconds: number; modelRoot: string }> {
+  const t0 = performance.now();
+  for (const u of sent) await vectorRoot(encodeVector(u));
+  const modelRoot = fieldToBytes32(await vectorRoot(encodeVector(model)));
+  return { commitSeconds: (performance.now() - t0) / 1000, modelRoot };
 }
 
 /** trainLocal refuses to return non-finite weights with TRAINING_DIVERGED. */
@@ -187,6 +204,7 @@ export async function runSimulation(overrides: Partial<SimulationConfig>, option
           byzantineWeight = 0;
           for (const i of byzantine) byzantineWeight += weights[i];
         }
+        const commitment = config.commit ? await commitRound(sent, global) : undefined;
         rounds.push({
           round: t,
           accuracy,
@@ -195,6 +213,7 @@ export async function runSimulation(overrides: Partial<SimulationConfig>, option
           byzantineWeight,
           trainSeconds,
           aggregateSeconds,
+          ...commitment,
         });
         options.onRound?.(rounds[rounds.length - 1]);
         continue;

@@ -26,6 +26,7 @@ import {
   shufflePivots,
   updatesDigest,
   vectorRoot,
+  PROTOCOL_VERSION,
   WEIGHT_TOTAL,
   type Checkpoint,
   type TensorSpec,
@@ -154,6 +155,14 @@ export async function prepareAudit(
   const domain = attestationDomain(evidence.chainId, evidence.ledger);
   const chunks = chunkCount(cfg.modelLength);
   const committee = new Set(cfg.committee.map((a) => getAddress(a)));
+
+  if (evidence.protocolVersion !== PROTOCOL_VERSION) {
+    findings.push({
+      round: 0,
+      link: "federation",
+      message: `the ledger speaks DSAIN protocol version ${evidence.protocolVersion}; this auditor checks version ${PROTOCOL_VERSION} (its vector roots would not match)`,
+    });
+  }
 
   if (opts.verifyingKeyHash.toLowerCase() !== cfg.verifyingKeyHash.toLowerCase()) {
     findings.push({

@@ -6,7 +6,7 @@ import { ensureCircuitKeys, releaseZkWorkers } from "../../adapters/proof/keys.j
 import { auditEvidence } from "./run.js";
 
 /** The RoundAttested instance of `dsain demo --zk-attestations`. */
-export const DEFAULT_BATCHED_INSTANCE = "RoundAttested_2-4-0-2-2_test";
+export const DEFAULT_BATCHED_INSTANCE = "RoundAttested_2-1-0-2-2_test";
 
 export async function runAuditCommand(o: {
   rpcUrl: string;

@@ -2,7 +2,8 @@
 // events untouched (test/helpers/ledger-suite.ts).
 import { expect } from "chai";
 import { RoundStatus, type SolidityProof } from "../../../aggregator/protocol/evidence.js";
-import { FIELD_MODULUS, challengeSeed } from "../../../aggregator/protocol/index.js";
+import { CHUNK_SIZE, FIELD_MODULUS, PROTOCOL_VERSION, challengeSeed } from "../../../aggregator/protocol/index.js";
+import { challengeChunkCount } from "../../../aggregator/protocol/challenge.js";
 import { releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
 import { buildRoundChunkInput, proveRoundChunk, toSolidityProof } from "../../../aggregator/adapters/proof/prover.js";
 import {
@@ -41,7 +42,11 @@ describe("ProvenanceLedger", function () {
       expect(inputs.length).to.equal(11);
       expect(inputs[0]).to.equal(BigInt(f.config.genesisModelRoot));
       expect(inputs[1]).to.equal(BigInt(r.post.modelRoot));
-      expect(inputs[2]).to.equal(BigInt(seed) % 14n); // 212 parameters = 14 chunks
+      expect(inputs[2]).to.equal(BigInt(seed) % 2n); // 212 parameters = 2 chunks of 112
+      // The ledger's protocol constants are TypeScript's (docs/protocol.md, version 2).
+      expect(await f.ledger.PROTOCOL_VERSION()).to.equal(BigInt(PROTOCOL_VERSION));
+      expect(await f.ledger.CHUNK_SIZE()).to.equal(BigInt(CHUNK_SIZE));
+      expect(BigInt(challengeChunkCount(f.config.modelLength))).to.equal(2n);
       expect(inputs.slice(3, 7)).to.deep.equal(r.columns.updateRoots.map(BigInt));
       expect(inputs.slice(7)).to.deep.equal(r.columns.weights.map(BigInt));
       const { proof, publicSignals } = await proofOf(f, r);
@@ -76,7 +81,7 @@ describe("ProvenanceLedger", function () {
       const r = await buildRound(f);
       await (await post(f, r)).wait();
       const challenged = Number((await challengedInputs(f, r))[2]);
-      const other = await proveChunk(r, (challenged + 1) % 14);
+      const other = await proveChunk(r, (challenged + 1) % 2); // 212 parameters: 2 chunks
       const { a, b, c } = other.proof;
       expect(await f.verifier.verifyProof(a, b, c, other.publicSignals), "valid for its own chunk").to.equal(true);
       await expectRefused(f, () => submitProof(f, r, other.proof), "ProvenanceProofRejected", [1n, 1n]);
@@ -157,13 +162,13 @@ describe("ProvenanceLedger", function () {
         const f = await setup({ verifier });
         const r = await buildRound(f);
         await (await post(f, r)).wait();
-        const { proof } = await proofOf(f, r); // valid under RoundChunk(4, 4)'s key
+        const { proof } = await proofOf(f, r); // valid under RoundChunk(4, 1)'s key
         await expectRefused(f, () => submitProof(f, r, proof), "ProvenanceVerifierCallFailed", [1n, 1n]);
       });
     }
 
     it("should prove a dropout round (3 of K=4 updates) through zero-weight padding slots", async function () {
-      // RoundChunk(4, 4) proves exactly 4 slots; the ledger fills the missing one with the first
+      // RoundChunk(4, 1) proves exactly 4 slots; the ledger fills the missing one with the first
       // update's root at weight 0 (docs/protocol.md §8) and the prover opens that update again.
       const f = await setup();
       await completeRound(f);
