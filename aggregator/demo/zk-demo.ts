@@ -11,7 +11,9 @@ import { signBatchedRecord } from "../adapters/chain/records.js";
 import { deployPoseidon2Hasher } from "../adapters/chain/deploy.js";
 import { type ChainSession } from "../adapters/chain/hardhat.js";
 import { DsainError, ErrorCode } from "../errors.js";
-import { attestationDomain, fieldToBytes32 } from "../protocol/index.js";
+import { attestationDomain, CHUNK_SIZE, fieldToBytes32 } from "../protocol/index.js";
+import { challengeChunkCount } from "../protocol/challenge.js";
+import { mlpSpec, parameterCount } from "../maths/learning/model.js";
 import { babyJubKeyFromSeed, roundScope, type BabyJubKeyPair } from "../protocol/eddsa.js";
 import { rosterRegistry, type BatchedAttestation } from "../adapters/proof/batched-round.js";
 import { ensureCircuitKeys, loadCircuitInstance } from "../adapters/proof/keys.js";
@@ -105,6 +107,14 @@ export async function runZkDemo(options: DemoOptions): Promise<DemoResult> {
       throw new DsainError(
         ErrorCode.BAD_ARGUMENT,
         "--cheat-round with --zk-attestations needs Hardhat's in-process network: the cheat re-mines the block after its record until the challenge misses the corrupted chunk (a colluding block producer), which an external chain does not allow",
+      );
+    }
+    // A cheat outside the challenged chunks needs a chunk the proof does not open.
+    const chunks = challengeChunkCount(parameterCount(mlpSpec()), C);
+    if (c.kind === "model-outside-challenge" && S >= chunks) {
+      throw new DsainError(
+        ErrorCode.BAD_ARGUMENT,
+        `--cheat-round with --zk-attestations: every proof of ${ZK_DEMO_INSTANCE} opens ${S} chunks and the demo model has ${chunks} (${CHUNK_SIZE} coordinates each, docs/protocol.md §2), so each round's proof checks every coordinate and no corrupted model can be proven; the EIP-712 path's demo (without --zk-attestations) challenges one chunk and can show the cheat`,
       );
     }
   }
