@@ -58,8 +58,8 @@ describe("dsain zk: a two-party phase-2 ceremony (" + INSTANCE + ")", function (
   before(async function () {
     this.timeout(30 * 60_000);
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "dsain-ceremony-"));
-    // The "external" file: the development ptau cut to 2^12 (production passes a public ceremony's).
-    ptau = await developmentPtau(12, { log: (m) => console.log(`      ${m}`) });
+    // The "external" file: the development ptau cut to 2^14, the smallest the tiny instance (14,502 constraints) takes (production passes a public ceremony's).
+    ptau = await developmentPtau(14, { log: (m) => console.log(`      ${m}`) });
     ptauSha256 = await sha256(ptau);
   });
 
@@ -117,7 +117,7 @@ describe("dsain zk: a two-party phase-2 ceremony (" + INSTANCE + ")", function (
     expect(r.code).to.equal(1);
     expect(r.stdout).to.include("INVALID");
 
-    const otherPtau = await developmentPtau(13);
+    const otherPtau = await developmentPtau(15);
     const wrongPtau = await dsain(["zk", "verify", "--dir", ceremony, "--ptau", otherPtau]);
     expect(wrongPtau.code).to.equal(1);
     expect(wrongPtau.stderr).to.include(ErrorCode.ZK_PTAU_MISMATCH);
