@@ -7,16 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, integerWeights } from "../../aggregator/protocol/aggregation.js";
-import {
-  CHUNK_SIZE,
-  FIELD_MODULUS,
-  INT_MAX,
-  INT_MIN,
-  LEAF_ELEMENTS,
-  PACK_COORDINATES,
-  PACK_OFFSET,
-  WEIGHT_TOTAL,
-} from "../../aggregator/protocol/constants.js";
+import { CHUNK_SIZE, FIELD_MODULUS, INT_MAX, INT_MIN, WEIGHT_TOTAL } from "../../aggregator/protocol/constants.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { chunkCount, treeDepth, vectorTree } from "../../aggregator/protocol/vector-root.js";
 import {
@@ -42,6 +33,7 @@ import {
   type RoundChunkInput,
   type RoundChunkProof,
 } from "../../aggregator/adapters/proof/prover.js";
+import { circuitLeafElements } from "../helpers/circuit-leaf.js";
 import { seededVector } from "../helpers/random.js";
 
 const INSTANCE = "RoundChunk_4-1_test";
@@ -69,19 +61,6 @@ function makeRound(seed: number): Round {
   for (const d of deltas) d[base + 3] = 0;
   const weights = integerWeights([1200, 800, 3100, 450]);
   return { prev, next: aggregateExact(prev, deltas, weights), deltas, weights };
-}
-
-/**
- * The 16 elements ChunkLeaf hashes, computed as the circuit does (in the field, for any values):
- * element m = sum_k (v[7m + k] + 2^31) * 2^(32k) mod p. For int32 values this is leafElements'
- * packing; for an aliased value it is what a cheating prover would have to commit to.
- */
-function circuitLeafElements(values: bigint[]): bigint[] {
-  return Array.from({ length: LEAF_ELEMENTS }, (_, m) =>
-    values
-      .slice(m * PACK_COORDINATES, (m + 1) * PACK_COORDINATES)
-      .reduce((e, v, k) => mod(e + (v + BigInt(PACK_OFFSET)) * 2n ** BigInt(32 * k)), 0n),
-  );
 }
 
 /** circuits/round_chunk.circom by line, to quote the constraint that rejected a witness. */

@@ -6,7 +6,7 @@ import path from "node:path";
 import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, integerWeights } from "../../aggregator/protocol/aggregation.js";
 import { challengeSeed } from "../../aggregator/protocol/commitment.js";
-import { CHUNK_SIZE, FIELD_MODULUS, LEAF_ELEMENTS, PACK_COORDINATES, PACK_OFFSET } from "../../aggregator/protocol/constants.js";
+import { CHUNK_SIZE, FIELD_MODULUS } from "../../aggregator/protocol/constants.js";
 import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { treeLevels, vectorTree } from "../../aggregator/protocol/vector-root.js";
 import { challengeChunkCount, challengeIndices } from "../../aggregator/protocol/challenge.js";
@@ -25,6 +25,7 @@ import {
 } from "../../aggregator/adapters/proof/sampled.js";
 import { buildPotVectors, renderPotVectors } from "../../scripts/gen-pot-vectors.js";
 import { readVector } from "../helpers/vectors.js";
+import { circuitLeafElements } from "../helpers/circuit-leaf.js";
 import { seededVector } from "../helpers/random.js";
 
 const INSTANCE = "RoundChunks_4-1-0-2_test";
@@ -35,15 +36,6 @@ const p = FIELD_MODULUS;
 const mod = (x: bigint) => ((x % p) + p) % p;
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-
-/** The 16 elements ChunkLeaf hashes, in the field as the circuit computes them (any values). */
-function circuitLeafElements(values: bigint[]): bigint[] {
-  return Array.from({ length: LEAF_ELEMENTS }, (_, m) =>
-    values
-      .slice(m * PACK_COORDINATES, (m + 1) * PACK_COORDINATES)
-      .reduce((e, v, k) => mod(e + (v + BigInt(PACK_OFFSET)) * 2n ** BigInt(32 * k)), 0n),
-  );
-}
 
 async function expectWitnessRejected(input: RoundChunksInput, withLines = false): Promise<string> {
   try {
