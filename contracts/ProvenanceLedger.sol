@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {IProvenanceLedger} from "./interfaces/IProvenanceLedger.sol";
+import {IProvenanceLedgerRounds} from "./interfaces/IProvenanceLedger.sol";
+import {ProvenanceLedgerBase} from "./ProvenanceLedgerBase.sol";
 import {BatchedRounds} from "./libraries/BatchedRounds.sol";
 import {FederationLogic} from "./libraries/FederationLogic.sol";
 import {ProtocolHashes} from "./libraries/ProtocolHashes.sol";
@@ -21,11 +20,19 @@ import {ProtocolHashes} from "./libraries/ProtocolHashes.sol";
  * docs/protocol.md §14), whose participants' attestations are checked inside the round's proof
  * against a key registry kept here, so that posting them costs no signature check per participant.
  *
+ * The ledger is one address with two pieces of code (EIP-170 bounds each to 24,576 bytes): this
+ * contract carries the round hot paths ({IProvenanceLedgerRounds}: attest, post, prove, where gas is
+ * spent per participant) and AccessControl; every other function of {IProvenanceLedger}
+ * (federations, roster, lifecycle, views) reaches {ProvenanceLedgerExtension} through the fallback,
+ * which runs it by DELEGATECALL on this contract's storage, so its events, errors and EIP-712
+ * domain are this address's. The extension is fixed at construction (immutable): there is no
+ * upgrade path, and the ABI of the address is the union of both (aggregator/adapters/chain/abi/).
+ *
  * NOTE: deployments are immutable. A new version is a new deployment to which a federation
  * migrates: the new federation names a finalized round of the old one as its predecessor and the
  * old one is sealed pointing at it (docs/deploy.md, "How the contracts evolve").
  */
-contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
+contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
     using FederationLogic for FederationLogic.Federation;
 
     /// @dev Holders may post rounds and proofs; the quorum signatures authorise the content.
@@ -36,6 +43,9 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
 
     /// @dev Coordinates per Poseidon leaf (16 elements of 7); the challenge picks one leaf (docs/protocol.md §2, §8).
     uint256 public constant CHUNK_SIZE = ProtocolHashes.CHUNK_SIZE;
+
+    /// @dev The code every function outside {IProvenanceLedgerRounds} runs (by DELEGATECALL from the fallback).
+    address private immutable _EXTENSION;
 
     /// @dev What checking a record's entries yields: its S_t root, updates and accounting digests, pending entries.
     struct Columns {
@@ -55,59 +65,39 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         uint256[] pivots;
     }
 
-    uint256 private _federationCount;
-    mapping(uint256 federationId => FederationLogic.Federation) private _federations;
-    mapping(uint256 federationId => BatchedRounds.Batched) private _batched;
-
-    constructor(address admin) EIP712("DSAIN", "1") {
+    constructor(address admin, address extensionCode) {
         if (admin == address(0)) revert ProvenanceZeroAddress("admin");
+        if (extensionCode.code.length == 0) revert ProvenanceZeroAddress("extension");
+        _EXTENSION = extensionCode;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
-    // ---------------------------------------------------------------- federations and roster
-
-    /// @inheritdoc IProvenanceLedger
-    function createFederation(
-        FederationConfig calldata config,
-        ParticipantInfo[] calldata participants
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 federationId) {
-        federationId = ++_federationCount;
-        _federations[federationId].create(federationId, config, participants, _msgSender());
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function createBatchedFederation(
-        FederationConfig calldata config,
-        ParticipantInfo[] calldata participants,
-        BatchedProofConfig calldata batched
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 federationId) {
-        federationId = ++_federationCount;
-        FederationLogic.Federation storage fed = _federations[federationId];
-        fed.create(federationId, config, participants, _msgSender());
-        fed.createBatched(_batched[federationId], federationId, batched, participants);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function enrol(uint256 federationId, ParticipantInfo calldata info) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        FederationLogic.Federation storage fed = _liveFederation(federationId);
-        fed.enrol(federationId, info);
-        BatchedRounds.Batched storage b = _batched[federationId];
-        if (b.config.verifier != address(0)) {
-            fed.enrolKey(b, federationId, info.signer, info.babyJubJubKey);
+    /**
+     * @dev Runs every other call in {ProvenanceLedgerExtension} on this contract's storage and returns
+     * (or reverts with) exactly what it returns. Calls with value are refused (no payable function).
+     */
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        address target = _EXTENSION;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) {
+                revert(0, returndatasize())
+            }
+            return(0, returndatasize())
         }
     }
 
-    /// @inheritdoc IProvenanceLedger
-    function revoke(uint256 federationId, address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        FederationLogic.Federation storage fed = _liveFederation(federationId);
-        fed.revoke(federationId, account);
-        BatchedRounds.Batched storage b = _batched[federationId];
-        if (b.config.verifier != address(0)) fed.revokeKey(b, federationId, account);
+    /// @dev The extension this ledger runs every function outside {IProvenanceLedgerRounds} in.
+    function extension() external view returns (address) {
+        return _EXTENSION;
     }
 
     // ---------------------------------------------------------------- rounds
 
-    /// @inheritdoc IProvenanceLedger
+    /// @inheritdoc IProvenanceLedgerRounds
     function attest(
         uint256 federationId,
         address account,
@@ -170,7 +160,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         }
     }
 
-    /// @inheritdoc IProvenanceLedger
+    /// @inheritdoc IProvenanceLedgerRounds
     function postRound(
         uint256 federationId,
         RoundPost calldata post,
@@ -235,7 +225,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         fed.openRound(federationId, round + 1, expected);
     }
 
-    /// @inheritdoc IProvenanceLedger
+    /// @inheritdoc IProvenanceLedgerRounds
     function proveRound(
         uint256 federationId,
         uint64 round,
@@ -259,7 +249,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         emit RoundProven(federationId, round, a, b, c);
     }
 
-    /// @inheritdoc IProvenanceLedger
+    /// @inheritdoc IProvenanceLedgerRounds
     function postBatchedRound(
         uint256 federationId,
         RoundPost calldata post,
@@ -268,8 +258,9 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes[] calldata quorumSignatures
     ) external onlyRole(AGGREGATOR_ROLE) {
         FederationLogic.Federation storage fed = _liveFederation(federationId);
-        bytes32 digest = fed.postBatched(
+        bytes32 digest = BatchedRounds.post(
             _batchedFederation(federationId),
+            fed,
             federationId,
             post,
             entries,
@@ -280,7 +271,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         _checkQuorum(fed, federationId, digest, quorumSignatures);
     }
 
-    /// @inheritdoc IProvenanceLedger
+    /// @inheritdoc IProvenanceLedgerRounds
     function proveBatchedRound(
         uint256 federationId,
         uint64 round,
@@ -290,7 +281,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
     ) external onlyRole(AGGREGATOR_ROLE) {
         FederationLogic.Federation storage fed = _liveFederation(federationId);
         BatchedRounds.Batched storage batched = _batchedFederation(federationId);
-        (uint256[] memory inputs, bytes32 seed) = fed.batchedPublicInputs(batched, federationId, round);
+        (uint256[] memory inputs, bytes32 seed) = BatchedRounds.publicInputs(batched, fed, federationId, round);
         RoundRecord storage rec = fed.rounds[round];
         if (rec.status != RoundStatus.Proposed) revert ProvenanceRoundNotProposed(federationId, round);
         _checkDeadline(federationId, round, rec.openedAt);
@@ -302,216 +293,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         rec.challengeSeed = seed;
         emit BatchedRoundChallenged(federationId, round, seed, inputs);
         emit RoundProven(federationId, round, a, b, c);
-    }
-
-    // ---------------------------------------------------------------- lifecycle
-
-    /// @inheritdoc IProvenanceLedger
-    function finalizeRound(uint256 federationId, uint64 round) external {
-        _liveFederation(federationId).finalize(federationId, round);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function rejectRound(
-        uint256 federationId,
-        uint64 round,
-        string calldata reason
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _liveFederation(federationId).reject(federationId, round, reason, false);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function expireRound(uint256 federationId, uint64 round) external {
-        _liveFederation(federationId).expire(_batched[federationId], federationId, round);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function rollback(
-        uint256 federationId,
-        uint64 toRound,
-        string calldata reason
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _liveFederation(federationId).rollback(federationId, toRound, reason, _msgSender(), new bytes[](0));
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function rollbackByQuorum(
-        uint256 federationId,
-        uint64 toRound,
-        string calldata reason,
-        bytes[] calldata quorumSignatures
-    ) external {
-        FederationLogic.Federation storage fed = _liveFederation(federationId);
-        bytes32 digest = _hashTypedDataV4(
-            ProtocolHashes.rollbackStructHash(federationId, toRound, fed.state.head, keccak256(bytes(reason)))
-        );
-        _checkQuorum(fed, federationId, digest, quorumSignatures);
-        fed.rollback(federationId, toRound, reason, _msgSender(), quorumSignatures);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function sealFederation(
-        uint256 federationId,
-        address successorLedger,
-        uint256 successorFederationId
-    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _liveFederation(federationId).seal(federationId, successorLedger, successorFederationId);
-    }
-
-    // ---------------------------------------------------------------- views
-
-    /// @inheritdoc IProvenanceLedger
-    function publicInputs(
-        uint256 federationId,
-        uint64 round,
-        RoundColumns calldata columns
-    ) external view returns (uint256[] memory inputs) {
-        (inputs, ) = _publicInputs(_federation(federationId), federationId, round, columns);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function batchedPublicInputs(uint256 federationId, uint64 round) external view returns (uint256[] memory inputs) {
-        (inputs, ) = _federation(federationId).batchedPublicInputs(
-            _batchedFederation(federationId),
-            federationId,
-            round
-        );
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function batchedChallenge(
-        uint256 federationId,
-        uint64 round
-    ) external view returns (bytes32 seed, uint256[] memory chunkIndices) {
-        uint256[] memory inputs;
-        (inputs, seed) = _federation(federationId).batchedPublicInputs(
-            _batchedFederation(federationId),
-            federationId,
-            round
-        );
-        chunkIndices = new uint256[](inputs.length - 6);
-        for (uint256 j = 0; j < chunkIndices.length; ++j) chunkIndices[j] = inputs[6 + j];
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function batchedFederation(
-        uint256 federationId
-    )
-        external
-        view
-        returns (BatchedProofConfig memory batched, bytes32 keyRegistryRoot, bytes32 openRoundRegistryRoot)
-    {
-        BatchedRounds.Batched storage b = _batchedFederation(federationId);
-        return (b.config, b.registryRoot, BatchedRounds.rootFor(b, _federations[federationId].state.lastRound + 1));
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function batchedRound(uint256 federationId, uint64 round) external view returns (BatchedRound memory) {
-        return _batchedFederation(federationId).rounds[round];
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function federation(
-        uint256 federationId
-    ) external view returns (FederationConfig memory config, FederationState memory state) {
-        FederationLogic.Federation storage fed = _federation(federationId);
-        return (fed.config, fed.state);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function predecessorOf(uint256 federationId) external view returns (Predecessor memory) {
-        return _federation(federationId).config.predecessor;
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function roundRecord(uint256 federationId, uint64 round) external view returns (RoundRecord memory) {
-        return _federation(federationId).rounds[round];
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function participant(
-        uint256 federationId,
-        address account
-    ) external view returns (ParticipantState memory state, string memory did, uint256[2] memory babyJubJubKey) {
-        FederationLogic.Federation storage fed = _federation(federationId);
-        FederationLogic.ParticipantProfile storage profile = fed.profiles[account];
-        return (fed.participants[account], profile.did, profile.babyJubJubKey);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function roster(uint256 federationId) external view returns (address[] memory) {
-        return _federation(federationId).roster;
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function isSelected(uint256 federationId, address account) external view returns (bool) {
-        return _federation(federationId).selects(account);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function attestationDigest(
-        uint256 federationId,
-        uint64 round,
-        bytes32 baseModelRoot,
-        bytes32 updateRoot,
-        uint64 sampleCount,
-        ProtocolHashes.DpParams calldata dp
-    ) external view returns (bytes32) {
-        return _attestationDigest(federationId, round, baseModelRoot, updateRoot, sampleCount, dp);
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function roundRecordDigest(
-        uint256 federationId,
-        uint64 round,
-        uint64 parentRound,
-        bytes32 commitment,
-        bytes32 updatesDigest,
-        bytes32 accountingDigest
-    ) external view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                ProtocolHashes.roundRecordStructHash(
-                    federationId,
-                    round,
-                    parentRound,
-                    commitment,
-                    updatesDigest,
-                    accountingDigest
-                )
-            );
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function batchedRoundRecordDigest(
-        uint256 federationId,
-        uint64 round,
-        uint64 parentRound,
-        bytes32 commitment,
-        bytes32 updatesCommitment,
-        bytes32 entriesDigest
-    ) external view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                ProtocolHashes.batchedRoundRecordStructHash(
-                    federationId,
-                    round,
-                    parentRound,
-                    commitment,
-                    updatesCommitment,
-                    entriesDigest
-                )
-            );
-    }
-
-    /// @inheritdoc IProvenanceLedger
-    function rollbackDigest(
-        uint256 federationId,
-        uint64 toRound,
-        uint64 head,
-        bytes32 reasonHash
-    ) external view returns (bytes32) {
-        return _hashTypedDataV4(ProtocolHashes.rollbackStructHash(federationId, toRound, head, reasonHash));
     }
 
     // ---------------------------------------------------------------- internals
@@ -534,6 +315,8 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         bytes memory accountingColumns = ProtocolHashes.columnsBuffer(n);
         uint16 pending;
         uint64 budget = fed.config.epsilonBudgetMicros;
+        // What every entry must debit: the epsilon its participant attested (docs/protocol.md §13).
+        uint64 attested = fed.config.dp.epsilonMicros;
         Selection memory selection = _selectionOf(st, fed.config.participantsPerRound, n);
         // Encoded once; each inline attestation fills in its update fields.
         bytes memory preimage = ProtocolHashes.attestationPreimage(
@@ -578,6 +361,7 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
             } else if (_recordDirect(fed, federationId, round, account, lastAttested, updateRoot, sampleCount)) {
                 ++pending;
             }
+            if (epsilon != attested) revert ProvenanceWrongDebit(federationId, account, epsilon, attested);
             uint64 spent = uint64(state >> 160);
             // Invariant: spent <= budget, so budget - spent cannot underflow.
             if (epsilon > budget - spent)
@@ -650,74 +434,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         return true;
     }
 
-    /**
-     * @dev Requires f+1 (the configured quorum) distinct committee members' signatures over
-     * `digest`; any signature from outside the committee or repeated is refused outright.
-     */
-    function _checkQuorum(
-        FederationLogic.Federation storage fed,
-        uint256 federationId,
-        bytes32 digest,
-        bytes[] calldata signatures
-    ) private view {
-        uint256 seen;
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = _recover(digest, signatures[i]);
-            uint256 position = signer == address(0) ? 0 : fed.committeePosition[signer];
-            if (position == 0) revert ProvenanceNotCommitteeMember(federationId, signer);
-            // position <= FederationLogic.MAX_COMMITTEE = 255, so the shift stays within the word.
-            uint256 bit = 1 << (position - 1);
-            if (seen & bit != 0) revert ProvenanceDuplicateQuorumSigner(federationId, signer);
-            seen |= bit;
-        }
-        uint256 quorum = fed.config.quorum;
-        if (signatures.length < quorum) revert ProvenanceQuorumNotReached(federationId, signatures.length, quorum);
-    }
-
-    /**
-     * @dev Public inputs of round `round`'s proof, in the circuit's order:
-     * [parentModelRoot, modelRoot, chunkIndex, updateRoot_1..K, weight_1..K] (docs/protocol.md §8),
-     * the n < K updates of a dropout round padded with the first update's root at weight 0.
-     * The model roots come from storage, the challenge seed from h_t and the hash of the block after
-     * the one that completed the record's attestations (stored once proven); the columns are accepted
-     * only when they hash to the record's updatesDigest, so they are the recorded ones.
-     */
-    function _publicInputs(
-        FederationLogic.Federation storage fed,
-        uint256 federationId,
-        uint64 round,
-        RoundColumns calldata columns
-    ) private view returns (uint256[] memory inputs, bytes32 seed) {
-        RoundRecord storage rec = fed.rounds[round];
-        // attestedBlock is set for direct rounds only, when their record is complete.
-        if (rec.attestedBlock == 0) revert ProvenanceRoundNotAttested(federationId, round);
-        if (
-            ProtocolHashes.updatesDigest(columns.participants, columns.updateRoots, columns.weights) !=
-            rec.updatesDigest
-        ) revert ProvenanceColumnsMismatch(federationId, round);
-        seed = rec.challengeSeed;
-        if (seed == bytes32(0)) {
-            uint64 next = uint64(rec.attestedBlock) + 1;
-            if (block.number <= next) revert ProvenanceChallengeNotReady(federationId, round, next + 1);
-            bytes32 hash = blockhash(next);
-            if (hash == bytes32(0)) revert ProvenanceChallengeExpired(federationId, round, next + 256);
-            seed = ProtocolHashes.challengeSeed(rec.commitment, hash);
-        }
-        // The verifier proves K slots; a round with n < K updates (a dropout round, minUpdates <= n)
-        // fills slots n+1..K with the first update's root at weight 0 (§8). The recorded n is in 1..K.
-        uint256 n = columns.updateRoots.length;
-        uint256 k = fed.config.participantsPerRound;
-        inputs = new uint256[](3 + 2 * k);
-        inputs[0] = uint256(fed.rounds[rec.parentRound].modelRoot);
-        inputs[1] = uint256(rec.modelRoot);
-        inputs[2] = uint256(seed) % ProtocolHashes.leafCount(fed.config.modelLength);
-        for (uint256 i = 0; i < k; ++i) {
-            bool real = i < n;
-            inputs[3 + i] = uint256(columns.updateRoots[real ? i : 0]);
-            if (real) inputs[3 + k + i] = columns.weights[i];
-        }
-    }
-
     function _checkActive(uint256 federationId, address account, ParticipantState memory p, uint64 round) private pure {
         FederationLogic.checkActive(federationId, account, p, round);
     }
@@ -756,20 +472,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         if (recovered != account) revert ProvenanceInvalidSignature(federationId, account, recovered);
     }
 
-    function _attestationDigest(
-        uint256 federationId,
-        uint64 round,
-        bytes32 baseModelRoot,
-        bytes32 updateRoot,
-        uint64 sampleCount,
-        ProtocolHashes.DpParams memory dp
-    ) private view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                ProtocolHashes.attestationStructHash(federationId, round, baseModelRoot, updateRoot, sampleCount, dp)
-            );
-    }
-
     /// @dev Whether roster index `index` is in S_t: index < size and its shuffled position < k.
     function _selected(
         uint256 index,
@@ -786,46 +488,6 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         return keccak256(abi.encode(updateRoot, sampleCount));
     }
 
-    /**
-     * @dev {_recover} of a 65-byte (r, s, v) signature read straight from calldata (no copy to
-     * memory); zero for any other length.
-     */
-    function _recover(bytes32 digest, bytes calldata signature) private view returns (address) {
-        if (signature.length != 65) return address(0);
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        // r and s are the first two words; v is the top byte of the word from offset 64, the 65th byte.
-        assembly ("memory-safe") {
-            r := calldataload(signature.offset)
-            s := calldataload(add(signature.offset, 32))
-            v := shr(248, calldataload(add(signature.offset, 64)))
-        }
-        return _recover(digest, r, s, v);
-    }
-
-    /**
-     * @dev The signer of (r, s, v) over `digest`, or zero when there is none: s above half the curve
-     * order (the malleable twin of a valid signature, refused as OpenZeppelin's ECDSA does), v other
-     * than 27 or 28, or no point; the precompile returns nothing for the last two.
-     */
-    function _recover(bytes32 digest, bytes32 r, bytes32 s, uint8 v) private view returns (address signer) {
-        assembly ("memory-safe") {
-            if iszero(gt(s, 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0)) {
-                // The four arguments go above the free memory pointer, not advanced; the result to scratch space.
-                let ptr := mload(0x40)
-                mstore(ptr, digest)
-                mstore(add(ptr, 0x20), v)
-                mstore(add(ptr, 0x40), r)
-                mstore(add(ptr, 0x60), s)
-                mstore(0x00, 0)
-                if staticcall(gas(), 0x01, ptr, 0x80, 0x00, 0x20) {
-                    signer := mload(0x00)
-                }
-            }
-        }
-    }
-
     /// @dev The members of a federation's state that posting a record reads (not the successor's, never set while live).
     function _recordState(FederationLogic.Federation storage fed) private view returns (FederationState memory st) {
         FederationState storage stored = fed.state;
@@ -834,23 +496,5 @@ contract ProvenanceLedger is IProvenanceLedger, AccessControl, EIP712 {
         st.openedAt = stored.openedAt;
         st.selectionSeed = stored.selectionSeed;
         st.rosterSize = stored.rosterSize;
-    }
-
-    function _liveFederation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {
-        fed = _federation(federationId);
-        if (fed.state.isSealed) revert ProvenanceFederationSealed(federationId);
-    }
-
-    function _batchedFederation(uint256 federationId) private view returns (BatchedRounds.Batched storage b) {
-        b = _batched[federationId];
-        if (b.config.verifier == address(0)) {
-            _federation(federationId);
-            revert ProvenanceNotBatched(federationId);
-        }
-    }
-
-    function _federation(uint256 federationId) private view returns (FederationLogic.Federation storage fed) {
-        fed = _federations[federationId];
-        if (fed.config.verifier == address(0)) revert ProvenanceUnknownFederation(federationId);
     }
 }

@@ -200,7 +200,6 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
       delta: deltas[i],
       sampleCount: sampleCounts[i],
       updateRoot: fieldToBytes32(deltaTrees[i].root),
-      epsilonMicros: 250_000n + BigInt(i),
       signature: "",
     }));
     const { decision, next: nextValues } = aggregateRound(fedAvgExact, { model: parent.values, reputations: new Map() }, updates);
@@ -216,7 +215,7 @@ export async function measure(ethers: any, k: number, rosterFactor = 2): Promise
       }
       u.signature = direct ? "0x" : signature;
     }
-    const entries: UpdateEntry[] = recordEntries(updates, decision, new Map(members.map((a, i) => [a, 900_000 - i])));
+    const entries: UpdateEntry[] = recordEntries(updates, decision, new Map(members.map((a, i) => [a, 900_000 - i])), DP);
     const record = proposeRecord(
       1n,
       { round: t, parentRound },
@@ -701,7 +700,38 @@ section measures how far any storage layout can go. Direct mode costs more in
 total (each participant pays its own 21,000-gas transaction and a 22,100-gas storage word for its
 attestation) but spreads the cost over the participants and keeps every transaction small.
 
-${renderFloor(floor, fixed, selection * b.k)}`;
+${renderFloor(floor, fixed, selection * b.k)}
+
+${renderAgainstFloor(rows, floor, perK.total)}`;
+}
+
+/** The goal since issue 16: the ledger within this factor of the floor of its own storage layout. */
+export const FLOOR_FACTOR = 1.25;
+
+/**
+ * The ledger's batched record beside the floor of its own layout (one state word per participant,
+ * a roster of 2K: GasFloorProbe with P = 1), K by K and per participant.
+ */
+export function renderAgainstFloor(rows: GasRow[], floor: FloorRow[], ledgerPerParticipant: number): string {
+  const single = floor.find((r) => r.perWord === 1 && r.rosterFactor === 2)!;
+  const last = SIZES.length - 1;
+  const floorPer = single.rounds[last].total - single.rounds[last - 1].total;
+  const floorPerParticipant = Math.round(floorPer / (SIZES[last] - SIZES[last - 1]));
+  const ratio = (x: number, y: number) => x / y;
+  const verdict = (x: number, y: number) => (ratio(x, y) <= FLOOR_FACTOR ? "yes" : "no");
+  const line = (what: string, ledger: number, fl: number) =>
+    `| ${what} | ${n(ledger)} | ${n(fl)} | ×${ratio(ledger, fl).toFixed(2)} | ${verdict(ledger, fl)} | ${n(Math.max(0, ledger - Math.floor(fl * FLOOR_FACTOR)))} |`;
+  return `## The ledger against the floor
+
+The goal of the ledger's own storage layout (one state word per participant), with every check it
+makes included: at most ${FLOOR_FACTOR}× the floor of that layout (the probe's P = 1 row above, a roster of
+2K), for a batched record at each K and per participant (from K = ${SIZES[last - 1]} to K = ${SIZES[last]}).
+
+| batched record | ledger | floor (P = 1) | ratio | within ${FLOOR_FACTOR}× | over ${FLOOR_FACTOR}× the floor |
+| :- | -: | -: | -: | :-: | -: |
+${SIZES.map((k, i) => line(`K = ${k}`, rows.find((r) => r.k === k)!.batched.total, single.rounds[i].total)).join("\n")}
+${line("per participant", ledgerPerParticipant, floorPerParticipant)}
+`;
 }
 
 /** Gas per participant between the two largest K of a floor row, and the fixed part that line leaves. */

@@ -181,7 +181,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           `  ByzFed keeps ${decision.kept.length} of ${received.length}${notKept.length > 0 ? ` (drops roster index ${notKept.join(", ")})` : ""}; reputations ${decision.reputationsAfter!.map((r) => (r / MICROS).toFixed(2)).join("/")}`,
         );
       }
-      const entries = recordEntries(received, decision, state.reputations);
+      const entries = recordEntries(received, decision, state.reputations, NO_DP); // the federation's dp
       const record = proposeRecord(federationId, state, checkpoint, entries);
       const commitment = record.post.commitment;
       // The second committee member re-executes the round with the auditor's checks before it signs

@@ -272,7 +272,7 @@ export async function runZkDemo(options: DemoOptions): Promise<DemoResult> {
         const next = cheat.next;
 
         // Each signature must verify before the committee vouches for the entries.
-        const { record, built } = await proposeBatchedRecord(federationId, state, checkpoint, lines, decision);
+        const { record, built } = await proposeBatchedRecord(federationId, state, checkpoint, lines, decision, NO_DP); // the federation's dp
         // The second committee member re-executes the round (and checks each EdDSA attestation) before it signs.
         const quorum = await quorumOf(s, t, federationId, reviewer, cheat, {
           own: async () => (await signBatchedRecord([committee[0]], domain, record.message))[0],

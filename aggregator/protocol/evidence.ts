@@ -11,6 +11,15 @@ export interface DpParams {
 
 export const NO_DP: DpParams = { epsilonMicros: 0n, deltaPicos: 0n, clipMicros: 0n, noiseMicros: 0n };
 
+/**
+ * The privacy debit of one update attested under `dp` (docs/protocol.md §13, the one rule): the
+ * epsilon of the round it attests, `dp.epsilonMicros`; 0 under NO_DP. Every record entry must carry
+ * exactly this debit (the ledger refuses others with ProvenanceWrongDebit, the auditor reports them).
+ */
+export function epsilonDebit(dp: DpParams): bigint {
+  return dp.epsilonMicros;
+}
+
 /** IProvenanceLedger.RoundStatus, by name; the numbers are the Solidity enum's. */
 export const RoundStatus = { None: 0, Genesis: 1, Proposed: 2, Attested: 3, Proven: 4, Finalized: 5, Rejected: 6 } as const;
 export type RoundStatusName = keyof typeof RoundStatus;
@@ -229,6 +238,11 @@ export interface FederationEvidence {
   config: FederationConfig;
   /** The ledger's PROTOCOL_VERSION (1 for a ledger older than the constant). */
   protocolVersion: number;
+  /**
+   * What the federation's verifiers declare they were generated from (their VERIFYING_KEY_HASH(),
+   * lowercase; null for a verifier without it): the direct path's and, for a batched federation, the batched one's.
+   */
+  verifierKeyHashes: { direct: string | null; batched?: string | null };
   genesisCommitment: string;
   /** The roster in enrolment order. */
   participants: string[];

@@ -9,7 +9,7 @@ import { aggregateExact } from "../protocol/aggregation.js";
 import { recoverAttester } from "../protocol/attestation.js";
 import { encodeCheckpoint, encodeUpdateFile, type PublishedUpdate, type TensorSpec } from "../protocol/checkpoint.js";
 import { cidToOnchain } from "../protocol/cid.js";
-import { NO_DP, type DpParams } from "../protocol/evidence.js";
+import { NO_DP, epsilonDebit, type DpParams } from "../protocol/evidence.js";
 import type { UpdateEntry } from "../protocol/record.js";
 import { isSelected, selectParticipants } from "../protocol/selection.js";
 import { fieldToBytes32, vectorRoot } from "../protocol/vector-root.js";
@@ -175,18 +175,23 @@ export async function storeCheckpoint(
   return { cid: cid.toString(), cidCodec: onchain.codec, cidDigest: onchain.digest, modelRoot: fieldToBytes32(await vectorRoot(c.values)) };
 }
 
-/** The record's entries of the direct and batched-ECDSA paths: what each sender attested, the rule's weight and reputation, and its debit. */
+/**
+ * The record's entries of the direct and batched-ECDSA paths: what each sender attested, the rule's
+ * weight and reputation, and its debit, `epsilonDebit(dp)` of the federation's DP parameters (an
+ * update's `epsilonMicros` overrides it only to build records the ledger must refuse).
+ */
 export function recordEntries(
   updates: readonly { participant: string; updateRoot: string; sampleCount: bigint; signature: string; epsilonMicros?: bigint }[],
   decision: ExactDecision,
   reputationsBefore: ReadonlyMap<string, number>,
+  dp: DpParams,
 ): UpdateEntry[] {
   return updates.map((u, i) => ({
     participant: u.participant,
     updateRoot: u.updateRoot,
     sampleCount: u.sampleCount,
     weight: decision.weights[i],
-    epsilonMicros: u.epsilonMicros ?? 0n,
+    epsilonMicros: u.epsilonMicros ?? epsilonDebit(dp),
     reputationMicros: decision.reputationsAfter?.[i] ?? reputationsBefore.get(u.participant) ?? INITIAL_REPUTATION_MICROS,
     signature: u.signature,
   }));
@@ -235,7 +240,7 @@ export async function proposeBatchedRecord(
   checkpoint: Pick<StoredCheckpoint, "cidCodec" | "cidDigest" | "modelRoot">,
   lines: readonly BatchedLine[],
   decision: ExactDecision,
-  dp: DpParams = NO_DP,
+  dp: DpParams,
 ): Promise<{ record: BuiltBatchedRecord; built: BatchedEntries }> {
   const built = await batchedEntries(
     lines.map((l, i) => ({
@@ -245,7 +250,7 @@ export async function proposeBatchedRecord(
       delta: l.delta,
       sampleCount: l.sampleCount,
       weight: decision.weights[i],
-      epsilonMicros: l.epsilonMicros ?? 0n,
+      epsilonMicros: l.epsilonMicros ?? epsilonDebit(dp),
       reputationMicros: decision.reputationsAfter?.[i] ?? state.reputations.get(l.participant) ?? INITIAL_REPUTATION_MICROS,
     })),
     dp,

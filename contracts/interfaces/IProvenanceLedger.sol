@@ -4,15 +4,15 @@ pragma solidity ^0.8.28;
 import {ProtocolHashes} from "../libraries/ProtocolHashes.sol";
 
 /**
- * @title IProvenanceLedger
- * @dev The on-chain record of federated-learning federations: their parameters, participants,
+ * @title IProvenanceLedgerTypes
+ * @dev The types, events and errors of {IProvenanceLedger}, the on-chain record of federated-learning federations: their parameters, participants,
  * the verifiable selection of each round's participants, round records accepted by an aggregator
  * quorum, privacy budgets, reputations, Proof-of-Training and the round lifecycle
  * (docs/protocol.md §9-§13). Every refusal is a custom error declared here (EIP-6093 style);
  * every state change emits an event indexed by federation and, where there is one, by round, so
  * that an auditor can page a federation's history round by round from events alone.
  */
-interface IProvenanceLedger {
+interface IProvenanceLedgerTypes {
     /**
      * @dev Lifecycle of a round (docs/protocol.md §11). `None`: the number is unused or the round
      * is open for attestations. `Proposed`: the record is on-chain with its quorum but some
@@ -415,8 +415,17 @@ interface IProvenanceLedger {
         uint64 debitMicros,
         uint64 budgetMicros
     );
-    /// @dev A quorum signature recovers to `signer`, who is not on the committee.
-    error ProvenanceNotCommitteeMember(uint256 federationId, address signer);
+    /**
+     * @dev `participant`'s entry debits `debit`, not the epsilon its update was attested under
+     * (`attested`, the federation's dp.epsilonMicros: docs/protocol.md §13).
+     */
+    error ProvenanceWrongDebit(uint256 federationId, address participant, uint64 debit, uint64 attested);
+    /**
+     * @dev Quorum signature `index` does not recover a committee member over this record: it was made
+     * by someone off the committee, or by a member over another record (the EVM cannot tell the two
+     * apart), or it is malformed. `recovered` is what it recovers over this record (zero if nothing).
+     */
+    error ProvenanceInvalidQuorumSignature(uint256 federationId, uint256 index, address recovered);
     /// @dev `signer` signed twice.
     error ProvenanceDuplicateQuorumSigner(uint256 federationId, address signer);
     /// @dev Only `signatures` valid committee signatures; `quorum` are needed.
@@ -459,27 +468,23 @@ interface IProvenanceLedger {
     error ProvenanceChallengeNotReady(uint256 federationId, uint64 round, uint64 readyAt);
     /// @dev The challenge block's hash is out of reach since block `lastBlock`: the round can only be expired.
     error ProvenanceChallengeExpired(uint256 federationId, uint64 round, uint64 lastBlock);
+    /**
+     * @dev The verifying-key hash a federation pins (`pinned`) is not the one its verifier was generated
+     * from (`verifierKeyHash`, its VERIFYING_KEY_HASH(); zero when the verifier does not answer it).
+     */
+    error ProvenanceVerifyingKeyMismatch(address verifier, bytes32 pinned, bytes32 verifierKeyHash);
     /// @dev The key registry holds `capacity` = 2^R slots, all used by the roster.
     error ProvenanceRegistryFull(uint256 federationId, uint256 capacity);
     /// @dev `participant`'s BabyJubJub key is already in the federation's key registry.
     error ProvenanceKeyAlreadyEnrolled(uint256 federationId, address participant);
+}
 
-    /**
-     * @dev Creates a federation with `config` and its initial roster, and opens round 1.
-     * Requirements: caller has DEFAULT_ADMIN_ROLE; non-empty parameters; committee of 2f+1
-     * distinct non-zero addresses with quorum f+1; a predecessor, if any, finalized with this model.
-     */
-    function createFederation(
-        FederationConfig calldata config,
-        ParticipantInfo[] calldata participants
-    ) external returns (uint256 federationId);
-
-    /// @dev Enrols a participant; it can be selected from the next round opened. Admin only.
-    function enrol(uint256 federationId, ParticipantInfo calldata info) external;
-
-    /// @dev Revokes `participant` from the round after the open one on; history stays. Admin only.
-    function revoke(uint256 federationId, address participant) external;
-
+/**
+ * @title IProvenanceLedgerRounds
+ * @dev The round hot paths, carried by the ledger's own code (ProvenanceLedger): attestations,
+ * records and proofs, where gas is spent per participant.
+ */
+interface IProvenanceLedgerRounds is IProvenanceLedgerTypes {
     /**
      * @dev Direct mode: records `participant`'s EIP-712 attestation of its update for `round`,
      * either the open round (before the record) or a Proposed round naming it. Anyone may relay.
@@ -522,19 +527,6 @@ interface IProvenanceLedger {
     ) external;
 
     /**
-     * @dev Creates a federation like {createFederation} that also takes batched rounds
-     * ({postBatchedRound}), proven with `batched`, and builds its key registry from the initial roster.
-     * Requirements, besides {createFederation}'s: non-zero verifier, hasher and key hash; `samples` >= 1;
-     * `minUpdates` = `participantsPerRound` = K <= 16; 1 <= R <= 32 and K * R <= 192; the roster fits
-     * 2^R slots; the level-C chunks tile the model; `poseidon2` hashes like circomlib's Poseidon(2).
-     */
-    function createBatchedFederation(
-        FederationConfig calldata config,
-        ParticipantInfo[] calldata participants,
-        BatchedProofConfig calldata batched
-    ) external returns (uint256 federationId);
-
-    /**
      * @dev Posts the batched record of the open round with at least `quorum` committee signatures over
      * its BatchedRoundRecord (docs/protocol.md §14): K entries in strictly ascending roster index, each
      * enrolled, not revoked, selected and within budget, weights summing to 65536, h_t as posted; no
@@ -561,6 +553,42 @@ interface IProvenanceLedger {
         uint256[2][2] calldata b,
         uint256[2] calldata c
     ) external;
+}
+
+/**
+ * @title IProvenanceLedgerExtension
+ * @dev Federations, roster, lifecycle and views: the functions the ledger runs by DELEGATECALL in
+ * its extension (ProvenanceLedgerExtension), at the ledger's address and on its storage.
+ */
+interface IProvenanceLedgerExtension is IProvenanceLedgerTypes {
+    /**
+     * @dev Creates a federation with `config` and its initial roster, and opens round 1.
+     * Requirements: caller has DEFAULT_ADMIN_ROLE; non-empty parameters; committee of 2f+1
+     * distinct non-zero addresses with quorum f+1; a predecessor, if any, finalized with this model.
+     */
+    function createFederation(
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants
+    ) external returns (uint256 federationId);
+
+    /// @dev Enrols a participant; it can be selected from the next round opened. Admin only.
+    function enrol(uint256 federationId, ParticipantInfo calldata info) external;
+
+    /// @dev Revokes `participant` from the round after the open one on; history stays. Admin only.
+    function revoke(uint256 federationId, address participant) external;
+
+    /**
+     * @dev Creates a federation like {createFederation} that also takes batched rounds
+     * ({postBatchedRound}), proven with `batched`, and builds its key registry from the initial roster.
+     * Requirements, besides {createFederation}'s: non-zero verifier, hasher and key hash; `samples` >= 1;
+     * `minUpdates` = `participantsPerRound` = K <= 16; 1 <= R <= 32 and K * R <= 192; the roster fits
+     * 2^R slots; the level-C chunks tile the model; `poseidon2` hashes like circomlib's Poseidon(2).
+     */
+    function createBatchedFederation(
+        FederationConfig calldata config,
+        ParticipantInfo[] calldata participants,
+        BatchedProofConfig calldata batched
+    ) external returns (uint256 federationId);
 
     /// @dev Finalizes a Proven round whose parent is finalized, after the finality delay. Anyone.
     function finalizeRound(uint256 federationId, uint64 round) external;
@@ -685,3 +713,11 @@ interface IProvenanceLedger {
         bytes32 reasonHash
     ) external view returns (bytes32);
 }
+
+/**
+ * @title IProvenanceLedger
+ * @dev What a ledger address answers: {IProvenanceLedgerRounds} and {IProvenanceLedgerExtension}, with
+ * the types, events and errors of {IProvenanceLedgerTypes}.
+ */
+// solhint-disable-next-line no-empty-blocks
+interface IProvenanceLedger is IProvenanceLedgerRounds, IProvenanceLedgerExtension {}

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+import {IProvenanceLedgerTypes} from "../interfaces/IProvenanceLedger.sol";
 import {FederationLogic} from "./FederationLogic.sol";
 import {ProtocolHashes} from "./ProtocolHashes.sol";
 
@@ -19,7 +19,7 @@ import {ProtocolHashes} from "./ProtocolHashes.sol";
 library BatchedRounds {
     /// @dev Everything the ledger stores about a federation's batched path.
     struct Batched {
-        IProvenanceLedger.BatchedProofConfig config;
+        IProvenanceLedgerTypes.BatchedProofConfig config;
         // Root with every enrolment and revocation so far.
         bytes32 registryRoot;
         // The root in force for round `rootRound`, kept when the registry changed while that round was open.
@@ -28,7 +28,7 @@ library BatchedRounds {
         // Registry nodes by (level << 32 | index); 0 stands for the empty subtree's hash {zeroHash}(level).
         mapping(uint256 node => uint256) registry;
         mapping(uint256 leaf => bool) keyEnrolled;
-        mapping(uint64 round => IProvenanceLedger.BatchedRound) rounds;
+        mapping(uint64 round => IProvenanceLedgerTypes.BatchedRound) rounds;
     }
 
     /// @dev Entries of a batched record: one field element each in the circuit's Poseidon(K) commitment.
@@ -95,14 +95,14 @@ library BatchedRounds {
         Batched storage b,
         FederationLogic.Federation storage fed,
         uint256 federationId,
-        IProvenanceLedger.BatchedProofConfig calldata cfg,
-        IProvenanceLedger.ParticipantInfo[] calldata participants
-    ) internal {
+        IProvenanceLedgerTypes.BatchedProofConfig calldata cfg,
+        IProvenanceLedgerTypes.ParticipantInfo[] calldata participants
+    ) external {
         _checkConfig(fed.config, cfg);
         b.config = cfg;
         bytes32 root = _build(b, federationId, participants, cfg.poseidon2, cfg.registryDepth);
         b.registryRoot = root;
-        emit IProvenanceLedger.BatchedFederationCreated(federationId, cfg, root);
+        emit IProvenanceLedgerTypes.BatchedFederationCreated(federationId, cfg, root);
     }
 
     /**
@@ -115,13 +115,13 @@ library BatchedRounds {
         uint256 federationId,
         address account,
         uint256[2] calldata key
-    ) internal {
+    ) external {
         uint256 slot = fed.roster.length - 1;
         uint256 depth = b.config.registryDepth;
-        if (slot >> depth != 0) revert IProvenanceLedger.ProvenanceRegistryFull(federationId, 1 << depth);
+        if (slot >> depth != 0) revert IProvenanceLedgerTypes.ProvenanceRegistryFull(federationId, 1 << depth);
         if (key[0] == 0 && key[1] == 0) return;
         uint256 leaf = _hash(b.config.poseidon2, key[0], key[1]);
-        if (b.keyEnrolled[leaf]) revert IProvenanceLedger.ProvenanceKeyAlreadyEnrolled(federationId, account);
+        if (b.keyEnrolled[leaf]) revert IProvenanceLedgerTypes.ProvenanceKeyAlreadyEnrolled(federationId, account);
         b.keyEnrolled[leaf] = true;
         _setLeaf(b, fed, federationId, account, slot, leaf);
     }
@@ -132,7 +132,7 @@ library BatchedRounds {
         FederationLogic.Federation storage fed,
         uint256 federationId,
         address account
-    ) internal {
+    ) external {
         // {FederationLogic.revoke} succeeded, so the account is enrolled (id >= 1).
         uint256 slot = fed.participants[account].id - 1;
         if (b.registry[slot] != 0) _setLeaf(b, fed, federationId, account, slot, 0);
@@ -148,32 +148,32 @@ library BatchedRounds {
         Batched storage b,
         FederationLogic.Federation storage fed,
         uint256 federationId,
-        IProvenanceLedger.RoundPost calldata roundPost,
-        IProvenanceLedger.BatchedEntry[] calldata entries,
+        IProvenanceLedgerTypes.RoundPost calldata roundPost,
+        IProvenanceLedgerTypes.BatchedEntry[] calldata entries,
         bytes32 updatesCommitment,
         bytes[] calldata quorumSignatures,
         bytes32 domainSeparator
-    ) internal returns (bytes32 digest) {
-        IProvenanceLedger.FederationState memory st = fed.state;
+    ) external returns (bytes32 digest) {
+        IProvenanceLedgerTypes.FederationState memory st = fed.state;
         uint64 round = roundPost.round;
         if (round != st.lastRound + 1) {
-            revert IProvenanceLedger.ProvenanceRoundOutOfOrder(federationId, st.lastRound + 1, round);
+            revert IProvenanceLedgerTypes.ProvenanceRoundOutOfOrder(federationId, st.lastRound + 1, round);
         }
         if (roundPost.parentRound != st.head) {
-            revert IProvenanceLedger.ProvenanceWrongParent(federationId, st.head, roundPost.parentRound);
+            revert IProvenanceLedgerTypes.ProvenanceWrongParent(federationId, st.head, roundPost.parentRound);
         }
-        if (fed.rounds[st.head].status == IProvenanceLedger.RoundStatus.Proposed) {
-            revert IProvenanceLedger.ProvenanceRoundNotAttested(federationId, st.head);
+        if (fed.rounds[st.head].status == IProvenanceLedgerTypes.RoundStatus.Proposed) {
+            revert IProvenanceLedgerTypes.ProvenanceRoundNotAttested(federationId, st.head);
         }
         {
             uint64 deadline = st.openedAt + fed.config.roundDeadline;
             if (block.timestamp > deadline)
-                revert IProvenanceLedger.ProvenanceDeadlinePassed(federationId, round, deadline);
+                revert IProvenanceLedgerTypes.ProvenanceDeadlinePassed(federationId, round, deadline);
         }
         // The circuit has exactly K entries and the federation was created with minUpdates = K.
         uint256 k = fed.config.participantsPerRound;
         if (entries.length != k)
-            revert IProvenanceLedger.ProvenanceWrongUpdateCount(federationId, k, k, entries.length);
+            revert IProvenanceLedgerTypes.ProvenanceWrongUpdateCount(federationId, k, k, entries.length);
 
         (address[] memory sorted, uint256 slots) = _recordEntries(b, fed, federationId, round, st, entries);
 
@@ -186,7 +186,7 @@ library BatchedRounds {
             round
         );
         if (commitment != roundPost.commitment) {
-            revert IProvenanceLedger.ProvenanceCommitmentMismatch(
+            revert IProvenanceLedgerTypes.ProvenanceCommitmentMismatch(
                 federationId,
                 round,
                 commitment,
@@ -207,7 +207,7 @@ library BatchedRounds {
         );
 
         bytes32 registryRoot = _store(b, fed, roundPost, st.openedAt, k, commitment, updatesCommitment, slots);
-        emit IProvenanceLedger.BatchedRoundProposed(
+        emit IProvenanceLedgerTypes.BatchedRoundProposed(
             federationId,
             round,
             roundPost,
@@ -231,10 +231,10 @@ library BatchedRounds {
         FederationLogic.Federation storage fed,
         uint256 federationId,
         uint64 round
-    ) internal view returns (uint256[] memory inputs, bytes32 seed) {
-        IProvenanceLedger.BatchedRound memory br = b.rounds[round];
-        if (br.postedBlock == 0) revert IProvenanceLedger.ProvenanceNotBatchedRound(federationId, round);
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
+    ) external view returns (uint256[] memory inputs, bytes32 seed) {
+        IProvenanceLedgerTypes.BatchedRound memory br = b.rounds[round];
+        if (br.postedBlock == 0) revert IProvenanceLedgerTypes.ProvenanceNotBatchedRound(federationId, round);
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[round];
         seed = _challengeSeed(rec, br, federationId, round);
         uint256 s = b.config.samples;
         uint256[] memory indices = ProtocolHashes.challengeIndices(
@@ -264,7 +264,7 @@ library BatchedRounds {
         uint64 posted = b.rounds[round].postedBlock;
         return
             posted != 0 &&
-            fed.rounds[round].status == IProvenanceLedger.RoundStatus.Proposed &&
+            fed.rounds[round].status == IProvenanceLedgerTypes.RoundStatus.Proposed &&
             block.number > posted + 1 + CHALLENGE_WINDOW;
     }
 
@@ -291,13 +291,15 @@ library BatchedRounds {
         FederationLogic.Federation storage fed,
         uint256 federationId,
         uint64 round,
-        IProvenanceLedger.FederationState memory st,
-        IProvenanceLedger.BatchedEntry[] calldata entries
+        IProvenanceLedgerTypes.FederationState memory st,
+        IProvenanceLedgerTypes.BatchedEntry[] calldata entries
     ) private returns (address[] memory sorted, uint256 slots) {
         uint256 n = entries.length;
         sorted = new address[](n);
         uint256 k = fed.config.participantsPerRound;
         uint64 budget = fed.config.epsilonBudgetMicros;
+        // What every entry must debit: the epsilon its participant attested (docs/protocol.md §13).
+        uint64 attested = fed.config.dp.epsilonMicros;
         uint256 depth = b.config.registryDepth;
         uint256 size = st.rosterSize;
         // S_t as a bit mask when the roster snapshot is small enough and the record long enough to repay
@@ -309,24 +311,27 @@ library BatchedRounds {
         uint256 weightSum;
         uint256 previousSlot;
         for (uint256 i = 0; i < n; ++i) {
-            IProvenanceLedger.BatchedEntry calldata e = entries[i];
+            IProvenanceLedgerTypes.BatchedEntry calldata e = entries[i];
             address account = e.participant;
-            IProvenanceLedger.ParticipantState memory p = fed.participants[account];
+            IProvenanceLedgerTypes.ParticipantState memory p = fed.participants[account];
             FederationLogic.checkActive(federationId, account, p, round);
             uint256 slot = p.id - 1;
             // Strict ascent by registry slot is the circuit's order and makes the entries a set.
             if (i > 0 && slot <= previousSlot)
-                revert IProvenanceLedger.ProvenanceParticipantsNotAscending(federationId, i);
+                revert IProvenanceLedgerTypes.ProvenanceParticipantsNotAscending(federationId, i);
             previousSlot = slot;
             // The mask has no bit at or above the roster size.
             if (
                 masked ? (mask >> slot) & 1 == 0 : !FederationLogic.isSelected(slot, size, k, st.selectionSeed, pivots)
             ) {
-                revert IProvenanceLedger.ProvenanceNotSelected(federationId, round, account);
+                revert IProvenanceLedgerTypes.ProvenanceNotSelected(federationId, round, account);
+            }
+            if (e.epsilonMicros != attested) {
+                revert IProvenanceLedgerTypes.ProvenanceWrongDebit(federationId, account, e.epsilonMicros, attested);
             }
             // Invariant: spent <= budget, so budget - spent cannot underflow.
             if (e.epsilonMicros > budget - p.epsilonSpentMicros) {
-                revert IProvenanceLedger.ProvenanceBudgetExceeded(
+                revert IProvenanceLedgerTypes.ProvenanceBudgetExceeded(
                     federationId,
                     account,
                     p.epsilonSpentMicros,
@@ -350,7 +355,7 @@ library BatchedRounds {
             sorted[j] = account;
         }
         if (weightSum != ProtocolHashes.WEIGHT_TOTAL) {
-            revert IProvenanceLedger.ProvenanceWeightsDoNotSum(federationId, weightSum);
+            revert IProvenanceLedgerTypes.ProvenanceWeightsDoNotSum(federationId, weightSum);
         }
     }
 
@@ -361,7 +366,7 @@ library BatchedRounds {
     function _store(
         Batched storage b,
         FederationLogic.Federation storage fed,
-        IProvenanceLedger.RoundPost calldata roundPost,
+        IProvenanceLedgerTypes.RoundPost calldata roundPost,
         uint64 openedAt,
         uint256 k,
         bytes32 commitment,
@@ -370,8 +375,8 @@ library BatchedRounds {
     ) private returns (bytes32 registryRoot) {
         uint64 round = roundPost.round;
         registryRoot = _rootFor(b, round);
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
-        rec.status = IProvenanceLedger.RoundStatus.Proposed;
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[round];
+        rec.status = IProvenanceLedgerTypes.RoundStatus.Proposed;
         rec.parentRound = roundPost.parentRound;
         rec.openedAt = openedAt;
         // updateCount = pendingAttestations = K: the attestations are pending until the proof checks them.
@@ -382,7 +387,7 @@ library BatchedRounds {
         // A batched round's updatesDigest is the Poseidon updatesCommitment its proof opens (§14).
         rec.updatesDigest = updatesCommitment;
         // slots < 2^(K*R) <= 2^192 (checked at creation); block numbers fit 64 bits.
-        b.rounds[round] = IProvenanceLedger.BatchedRound(registryRoot, uint192(slots), uint64(block.number));
+        b.rounds[round] = IProvenanceLedgerTypes.BatchedRound(registryRoot, uint192(slots), uint64(block.number));
         fed.state.lastRound = round;
         fed.state.head = round;
     }
@@ -393,7 +398,9 @@ library BatchedRounds {
      * sit in calldata. A non-canonical encoding (dirty high bits in a field) hashes differently from
      * the canonical one the committee signed, so it fails the quorum check.
      */
-    function _entriesDigest(IProvenanceLedger.BatchedEntry[] calldata entries) private pure returns (bytes32 digest) {
+    function _entriesDigest(
+        IProvenanceLedgerTypes.BatchedEntry[] calldata entries
+    ) private pure returns (bytes32 digest) {
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             let size := mul(entries.length, 0xc0)
@@ -406,18 +413,23 @@ library BatchedRounds {
 
     /// @dev The stored seed of a proven round, else keccak256(abi.encode(h_t, blockhash(postedBlock + 1))).
     function _challengeSeed(
-        IProvenanceLedger.RoundRecord storage rec,
-        IProvenanceLedger.BatchedRound memory br,
+        IProvenanceLedgerTypes.RoundRecord storage rec,
+        IProvenanceLedgerTypes.BatchedRound memory br,
         uint256 federationId,
         uint64 round
     ) private view returns (bytes32) {
         bytes32 stored = rec.challengeSeed;
         if (stored != bytes32(0)) return stored;
         uint64 next = br.postedBlock + 1;
-        if (block.number <= next) revert IProvenanceLedger.ProvenanceChallengeNotReady(federationId, round, next + 1);
+        if (block.number <= next)
+            revert IProvenanceLedgerTypes.ProvenanceChallengeNotReady(federationId, round, next + 1);
         bytes32 hash = blockhash(next);
         if (hash == bytes32(0)) {
-            revert IProvenanceLedger.ProvenanceChallengeExpired(federationId, round, next + uint64(CHALLENGE_WINDOW));
+            revert IProvenanceLedgerTypes.ProvenanceChallengeExpired(
+                federationId,
+                round,
+                next + uint64(CHALLENGE_WINDOW)
+            );
         }
         return ProtocolHashes.challengeSeed(rec.commitment, hash);
     }
@@ -461,19 +473,19 @@ library BatchedRounds {
         }
         bytes32 root = bytes32(node);
         b.registryRoot = root;
-        emit IProvenanceLedger.KeyRegistryUpdated(federationId, account, uint32(slot), leaf, root, open + 1);
+        emit IProvenanceLedgerTypes.KeyRegistryUpdated(federationId, account, uint32(slot), leaf, root, open + 1);
     }
 
     /// @dev Builds the registry of the initial roster level by level, hashing each occupied node once.
     function _build(
         Batched storage b,
         uint256 federationId,
-        IProvenanceLedger.ParticipantInfo[] calldata participants,
+        IProvenanceLedgerTypes.ParticipantInfo[] calldata participants,
         address hasher,
         uint256 depth
     ) private returns (bytes32) {
         uint256 width = participants.length;
-        if (width > 1 << depth) revert IProvenanceLedger.ProvenanceRegistryFull(federationId, 1 << depth);
+        if (width > 1 << depth) revert IProvenanceLedgerTypes.ProvenanceRegistryFull(federationId, 1 << depth);
         bytes memory zeros = _ZERO_HASHES;
         uint256[] memory level = new uint256[](width);
         for (uint256 i = 0; i < width; ++i) {
@@ -481,7 +493,7 @@ library BatchedRounds {
             if (key[0] == 0 && key[1] == 0) continue;
             uint256 leaf = _hash(hasher, key[0], key[1]);
             if (b.keyEnrolled[leaf]) {
-                revert IProvenanceLedger.ProvenanceKeyAlreadyEnrolled(federationId, participants[i].signer);
+                revert IProvenanceLedgerTypes.ProvenanceKeyAlreadyEnrolled(federationId, participants[i].signer);
             }
             b.keyEnrolled[leaf] = true;
             b.registry[i] = leaf;
@@ -504,37 +516,39 @@ library BatchedRounds {
     }
 
     function _checkConfig(
-        IProvenanceLedger.FederationConfig storage config,
-        IProvenanceLedger.BatchedProofConfig calldata cfg
+        IProvenanceLedgerTypes.FederationConfig storage config,
+        IProvenanceLedgerTypes.BatchedProofConfig calldata cfg
     ) private view {
-        if (cfg.verifier == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("batched.verifier");
-        if (cfg.poseidon2 == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("batched.poseidon2");
+        if (cfg.verifier == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("batched.verifier");
+        if (cfg.poseidon2 == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("batched.poseidon2");
         if (cfg.verifyingKeyHash == bytes32(0)) {
-            revert IProvenanceLedger.ProvenanceInvalidConfig("batched.verifyingKeyHash");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.verifyingKeyHash");
         }
-        if (cfg.samples == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("batched.samples");
+        FederationLogic.checkVerifyingKey(cfg.verifier, cfg.verifyingKeyHash);
+        if (cfg.samples == 0) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.samples");
         uint256 k = config.participantsPerRound;
-        if (k > MAX_BATCHED_UPDATES) revert IProvenanceLedger.ProvenanceInvalidConfig("participantsPerRound");
+        if (k > MAX_BATCHED_UPDATES) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("participantsPerRound");
         // One verifier proves exactly K entries: a batched federation has no dropouts.
-        if (config.minUpdates != k) revert IProvenanceLedger.ProvenanceInvalidConfig("minUpdates");
+        if (config.minUpdates != k) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("minUpdates");
         uint256 depth = cfg.registryDepth;
         if (depth == 0 || depth > MAX_REGISTRY_DEPTH || k * depth > MAX_SLOT_BITS) {
-            revert IProvenanceLedger.ProvenanceInvalidConfig("batched.registryDepth");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.registryDepth");
         }
         // A level-C chunk must be 2^C whole leaves: padding leaves are 0 and cannot be opened (§14).
         uint256 leaves = ProtocolHashes.leafCount(config.modelLength);
         if (cfg.chunkLevel > MAX_REGISTRY_DEPTH || leaves % (1 << cfg.chunkLevel) != 0) {
-            revert IProvenanceLedger.ProvenanceInvalidConfig("batched.chunkLevel");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.chunkLevel");
         }
         (bool ok, uint256 z1) = _tryHash(cfg.poseidon2, 0, 0);
-        if (!ok || z1 != _zero(_ZERO_HASHES, 1)) revert IProvenanceLedger.ProvenanceInvalidConfig("batched.poseidon2");
+        if (!ok || z1 != _zero(_ZERO_HASHES, 1))
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.poseidon2");
     }
 
     function _hash(address hasher, uint256 left, uint256 right) private view returns (uint256 out) {
         bool ok;
         (ok, out) = _tryHash(hasher, left, right);
         // The hasher answered Poseidon(0, 0) correctly at creation; it cannot stop answering.
-        if (!ok) revert IProvenanceLedger.ProvenanceInvalidConfig("batched.poseidon2");
+        if (!ok) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("batched.poseidon2");
     }
 
     /// @dev Poseidon(left, right) by the hasher contract, without allocating memory.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+import {IProvenanceLedgerExtension, IProvenanceLedgerTypes} from "../interfaces/IProvenanceLedger.sol";
 import {BatchedRounds} from "./BatchedRounds.sol";
 import {ProtocolHashes} from "./ProtocolHashes.sol";
 
@@ -30,13 +30,13 @@ library FederationLogic {
 
     /// @dev Everything the ledger stores about one federation.
     struct Federation {
-        IProvenanceLedger.FederationConfig config;
-        IProvenanceLedger.FederationState state;
+        IProvenanceLedgerTypes.FederationConfig config;
+        IProvenanceLedgerTypes.FederationState state;
         address[] roster;
-        mapping(address account => IProvenanceLedger.ParticipantState) participants;
+        mapping(address account => IProvenanceLedgerTypes.ParticipantState) participants;
         mapping(address account => ParticipantProfile) profiles;
         mapping(address member => uint256) committeePosition;
-        mapping(uint64 round => IProvenanceLedger.RoundRecord) rounds;
+        mapping(uint64 round => IProvenanceLedgerTypes.RoundRecord) rounds;
         mapping(uint64 round => mapping(address participant => bytes32)) entries;
     }
 
@@ -47,16 +47,16 @@ library FederationLogic {
     function create(
         Federation storage fed,
         uint256 federationId,
-        IProvenanceLedger.FederationConfig calldata config,
-        IProvenanceLedger.ParticipantInfo[] calldata participants,
+        IProvenanceLedgerTypes.FederationConfig calldata config,
+        IProvenanceLedgerTypes.ParticipantInfo[] calldata participants,
         address admin
     ) external {
         _checkConfig(config);
         fed.config = config;
         for (uint256 i = 0; i < config.committee.length; ++i) {
             address member = config.committee[i];
-            if (member == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("committee");
-            if (fed.committeePosition[member] != 0) revert IProvenanceLedger.ProvenanceInvalidConfig("committee");
+            if (member == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("committee");
+            if (fed.committeePosition[member] != 0) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("committee");
             fed.committeePosition[member] = i + 1;
         }
         bytes32 genesis = ProtocolHashes.roundCommitment(
@@ -66,12 +66,12 @@ library FederationLogic {
             ProtocolHashes.participantsRoot(new address[](0)),
             0
         );
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[0];
-        rec.status = IProvenanceLedger.RoundStatus.Genesis;
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[0];
+        rec.status = IProvenanceLedgerTypes.RoundStatus.Genesis;
         rec.openedAt = uint64(block.timestamp);
         rec.commitment = genesis;
         rec.modelRoot = config.genesisModelRoot;
-        emit IProvenanceLedger.FederationCreated(federationId, admin, config, genesis);
+        emit IProvenanceLedgerTypes.FederationCreated(federationId, admin, config, genesis);
         for (uint256 i = 0; i < participants.length; ++i) {
             enrol(fed, federationId, participants[i]);
         }
@@ -82,37 +82,35 @@ library FederationLogic {
     function enrol(
         Federation storage fed,
         uint256 federationId,
-        IProvenanceLedger.ParticipantInfo calldata info
+        IProvenanceLedgerTypes.ParticipantInfo calldata info
     ) public {
         address account = info.signer;
-        if (account == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("participant");
+        if (account == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("participant");
         if (fed.participants[account].id != 0)
-            revert IProvenanceLedger.ProvenanceAlreadyEnrolled(federationId, account);
+            revert IProvenanceLedgerTypes.ProvenanceAlreadyEnrolled(federationId, account);
         bytes calldata did = bytes(info.did);
         if (did.length < 5 || bytes4(did[:4]) != bytes4("did:")) {
-            revert IProvenanceLedger.ProvenanceInvalidParticipant(federationId, account, "did");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidParticipant(federationId, account, "did");
         }
         if (!_validBabyJubJubKey(info.babyJubJubKey)) {
-            revert IProvenanceLedger.ProvenanceInvalidParticipant(federationId, account, "babyJubJubKey");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidParticipant(federationId, account, "babyJubJubKey");
         }
         fed.roster.push(account);
         uint32 index = uint32(fed.roster.length - 1);
-        IProvenanceLedger.ParticipantState storage p = fed.participants[account];
+        IProvenanceLedgerTypes.ParticipantState storage p = fed.participants[account];
         p.id = index + 1;
         ParticipantProfile storage profile = fed.profiles[account];
         profile.did = info.did;
         profile.babyJubJubKey = info.babyJubJubKey;
-        emit IProvenanceLedger.ParticipantEnrolled(federationId, account, index, info.did, info.babyJubJubKey);
-        IProvenanceLedger.Predecessor storage pred = fed.config.predecessor;
+        emit IProvenanceLedgerTypes.ParticipantEnrolled(federationId, account, index, info.did, info.babyJubJubKey);
+        IProvenanceLedgerTypes.Predecessor storage pred = fed.config.predecessor;
         if (pred.ledger != address(0)) {
             // The predecessor answered as a ledger when this federation was created (_checkConfig).
-            (IProvenanceLedger.ParticipantState memory old, , ) = IProvenanceLedger(pred.ledger).participant(
-                pred.federationId,
-                account
-            );
+            (IProvenanceLedgerTypes.ParticipantState memory old, , ) = IProvenanceLedgerExtension(pred.ledger)
+                .participant(pred.federationId, account);
             p.epsilonSpentMicros = old.epsilonSpentMicros;
             p.reputationMicros = old.reputationMicros;
-            emit IProvenanceLedger.ParticipantCarriedOver(
+            emit IProvenanceLedgerTypes.ParticipantCarriedOver(
                 federationId,
                 account,
                 old.epsilonSpentMicros,
@@ -123,13 +121,13 @@ library FederationLogic {
 
     /// @dev Revokes `account` from the round after the open one on; its past records stay.
     function revoke(Federation storage fed, uint256 federationId, address account) external {
-        IProvenanceLedger.ParticipantState storage p = fed.participants[account];
-        if (p.id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
-        if (p.revokedFrom != 0) revert IProvenanceLedger.ProvenanceAlreadyRevoked(federationId, account);
+        IProvenanceLedgerTypes.ParticipantState storage p = fed.participants[account];
+        if (p.id == 0) revert IProvenanceLedgerTypes.ProvenanceNotEnrolled(federationId, account);
+        if (p.revokedFrom != 0) revert IProvenanceLedgerTypes.ProvenanceAlreadyRevoked(federationId, account);
         // The open round (lastRound + 1) keeps its selection; the revocation starts after it.
         uint64 from = fed.state.lastRound + 2;
         p.revokedFrom = from;
-        emit IProvenanceLedger.ParticipantRevoked(federationId, account, from);
+        emit IProvenanceLedgerTypes.ParticipantRevoked(federationId, account, from);
     }
 
     /**
@@ -158,9 +156,10 @@ library FederationLogic {
         uint256 federationId,
         uint64 round
     ) external {
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[round];
         bool lapsed =
-            rec.status == IProvenanceLedger.RoundStatus.Attested && block.number > uint256(rec.attestedBlock) + 257;
+            rec.status == IProvenanceLedgerTypes.RoundStatus.Attested &&
+                block.number > uint256(rec.attestedBlock) + 257;
         if (lapsed || BatchedRounds.challengeLapsed(batched, fed, round)) {
             _reject(fed, federationId, round, "challenge window", false);
         } else {
@@ -175,27 +174,27 @@ library FederationLogic {
         string memory reason,
         bool onlyStale
     ) private {
-        IProvenanceLedger.FederationState storage st = fed.state;
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         if (round == st.lastRound + 1) {
             if (onlyStale) _requireDeadlinePassed(fed, federationId, round, st.openedAt);
-            IProvenanceLedger.RoundRecord storage open = fed.rounds[round];
-            open.status = IProvenanceLedger.RoundStatus.Rejected;
+            IProvenanceLedgerTypes.RoundRecord storage open = fed.rounds[round];
+            open.status = IProvenanceLedgerTypes.RoundStatus.Rejected;
             open.parentRound = st.head;
             open.openedAt = st.openedAt;
             st.lastRound = round;
-            emit IProvenanceLedger.RoundRejected(federationId, round, reason);
+            emit IProvenanceLedgerTypes.RoundRejected(federationId, round, reason);
             openRound(fed, federationId, round + 1, fed.rounds[st.head].commitment);
             return;
         }
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
-        IProvenanceLedger.RoundStatus s = rec.status;
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[round];
+        IProvenanceLedgerTypes.RoundStatus s = rec.status;
         bool pending =
             round != 0 &&
                 round <= st.lastRound &&
-                (s == IProvenanceLedger.RoundStatus.Proposed ||
-                    s == IProvenanceLedger.RoundStatus.Attested ||
-                    (s == IProvenanceLedger.RoundStatus.Proven && !onlyStale));
-        if (!pending) revert IProvenanceLedger.ProvenanceRoundNotPending(federationId, round);
+                (s == IProvenanceLedgerTypes.RoundStatus.Proposed ||
+                    s == IProvenanceLedgerTypes.RoundStatus.Attested ||
+                    (s == IProvenanceLedgerTypes.RoundStatus.Proven && !onlyStale));
+        if (!pending) revert IProvenanceLedgerTypes.ProvenanceRoundNotPending(federationId, round);
         if (onlyStale) _requireDeadlinePassed(fed, federationId, round, rec.openedAt);
         _rejectFrom(fed, federationId, round, rec.parentRound, reason);
     }
@@ -205,25 +204,25 @@ library FederationLogic {
      * finality delay over.
      */
     function finalize(Federation storage fed, uint256 federationId, uint64 round) external {
-        IProvenanceLedger.RoundRecord storage rec = fed.rounds[round];
-        if (rec.status != IProvenanceLedger.RoundStatus.Proven) {
-            revert IProvenanceLedger.ProvenanceRoundNotProven(federationId, round);
+        IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[round];
+        if (rec.status != IProvenanceLedgerTypes.RoundStatus.Proven) {
+            revert IProvenanceLedgerTypes.ProvenanceRoundNotProven(federationId, round);
         }
         if (rec.parentRound != fed.state.lastFinalized) {
-            revert IProvenanceLedger.ProvenanceParentNotFinalized(federationId, round, rec.parentRound);
+            revert IProvenanceLedgerTypes.ProvenanceParentNotFinalized(federationId, round, rec.parentRound);
         }
         uint64 at = rec.provenAt + fed.config.finalityDelay;
-        if (block.timestamp < at) revert IProvenanceLedger.ProvenanceFinalityDelayPending(federationId, round, at);
-        rec.status = IProvenanceLedger.RoundStatus.Finalized;
+        if (block.timestamp < at) revert IProvenanceLedgerTypes.ProvenanceFinalityDelayPending(federationId, round, at);
+        rec.status = IProvenanceLedgerTypes.RoundStatus.Finalized;
         fed.state.lastFinalized = round;
-        emit IProvenanceLedger.RoundFinalized(federationId, round);
+        emit IProvenanceLedgerTypes.RoundFinalized(federationId, round);
     }
 
     /// @dev Whether `account` is enrolled and in S_t of the open round (revocation is not considered).
     function selects(Federation storage fed, address account) external view returns (bool) {
         uint32 id = fed.participants[account].id;
         if (id == 0) return false;
-        IProvenanceLedger.FederationState storage st = fed.state;
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         uint256 k = fed.config.participantsPerRound;
         uint256 size = st.rosterSize;
         uint256[] memory pivots = size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
@@ -239,14 +238,14 @@ library FederationLogic {
         address by,
         bytes[] calldata quorumSignatures
     ) external {
-        IProvenanceLedger.FederationState storage st = fed.state;
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         if (toRound != st.lastFinalized) {
-            revert IProvenanceLedger.ProvenanceInvalidRollbackTarget(federationId, toRound, st.lastFinalized);
+            revert IProvenanceLedgerTypes.ProvenanceInvalidRollbackTarget(federationId, toRound, st.lastFinalized);
         }
         uint64 fromHead = st.head;
-        if (fromHead == toRound) revert IProvenanceLedger.ProvenanceNothingToRollBack(federationId, fromHead);
+        if (fromHead == toRound) revert IProvenanceLedgerTypes.ProvenanceNothingToRollBack(federationId, fromHead);
         _rejectFrom(fed, federationId, toRound + 1, toRound, reason);
-        emit IProvenanceLedger.FederationRolledBack(federationId, fromHead, toRound, by, reason, quorumSignatures);
+        emit IProvenanceLedgerTypes.FederationRolledBack(federationId, fromHead, toRound, by, reason, quorumSignatures);
     }
 
     /**
@@ -259,29 +258,34 @@ library FederationLogic {
         address successorLedger,
         uint256 successorFederationId
     ) external {
-        if (successorLedger == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("successorLedger");
-        IProvenanceLedger.FederationState storage st = fed.state;
+        if (successorLedger == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("successorLedger");
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         if (st.head != st.lastFinalized) {
-            revert IProvenanceLedger.ProvenanceRoundsPending(federationId, st.head, st.lastFinalized);
+            revert IProvenanceLedgerTypes.ProvenanceRoundsPending(federationId, st.head, st.lastFinalized);
         }
         // A low-level call: a non-ledger successor must give our error, not a decoding revert.
         (bool ok, bytes memory ret) = successorLedger.staticcall(
-            abi.encodeCall(IProvenanceLedger.predecessorOf, (successorFederationId))
+            abi.encodeCall(IProvenanceLedgerExtension.predecessorOf, (successorFederationId))
         );
         if (!ok || ret.length != 128) {
-            revert IProvenanceLedger.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
+            revert IProvenanceLedgerTypes.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
         }
-        IProvenanceLedger.Predecessor memory pred = abi.decode(ret, (IProvenanceLedger.Predecessor));
+        IProvenanceLedgerTypes.Predecessor memory pred = abi.decode(ret, (IProvenanceLedgerTypes.Predecessor));
         if (
             pred.ledger != address(this) ||
             pred.federationId != federationId ||
             pred.round != st.lastFinalized ||
             pred.commitment != fed.rounds[st.lastFinalized].commitment
-        ) revert IProvenanceLedger.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
+        ) revert IProvenanceLedgerTypes.ProvenanceInvalidSuccessor(successorLedger, successorFederationId);
         st.isSealed = true;
         st.successorLedger = successorLedger;
         st.successorFederationId = successorFederationId;
-        emit IProvenanceLedger.FederationSealed(federationId, successorLedger, successorFederationId, st.lastFinalized);
+        emit IProvenanceLedgerTypes.FederationSealed(
+            federationId,
+            successorLedger,
+            successorFederationId,
+            st.lastFinalized
+        );
     }
 
     /**
@@ -310,83 +314,25 @@ library FederationLogic {
             )
         );
         (bool ok, bytes memory ret) = verifier.staticcall(abi.encodePacked(selector, a, b, c, inputs));
-        if (!ok || ret.length != 32) revert IProvenanceLedger.ProvenanceVerifierCallFailed(federationId, round);
-        if (!abi.decode(ret, (bool))) revert IProvenanceLedger.ProvenanceProofRejected(federationId, round);
+        if (!ok || ret.length != 32) revert IProvenanceLedgerTypes.ProvenanceVerifierCallFailed(federationId, round);
+        if (!abi.decode(ret, (bool))) revert IProvenanceLedgerTypes.ProvenanceProofRejected(federationId, round);
     }
 
-    // ---------------------------------------------------------------- batched path ({BatchedRounds})
-
-    /// @dev {BatchedRounds.create}: the batched proof path and key registry of a federation just created.
-    function createBatched(
-        Federation storage fed,
-        BatchedRounds.Batched storage b,
-        uint256 federationId,
-        IProvenanceLedger.BatchedProofConfig calldata cfg,
-        IProvenanceLedger.ParticipantInfo[] calldata participants
-    ) external {
-        BatchedRounds.create(b, fed, federationId, cfg, participants);
-    }
-
-    /// @dev {BatchedRounds.enrolKey}: the registry slot of the participant just enrolled.
-    function enrolKey(
-        Federation storage fed,
-        BatchedRounds.Batched storage b,
-        uint256 federationId,
-        address account,
-        uint256[2] calldata key
-    ) external {
-        BatchedRounds.enrolKey(b, fed, federationId, account, key);
-    }
-
-    /// @dev {BatchedRounds.revokeKey}: zeroes the registry slot of the participant just revoked.
-    function revokeKey(
-        Federation storage fed,
-        BatchedRounds.Batched storage b,
-        uint256 federationId,
-        address account
-    ) external {
-        BatchedRounds.revokeKey(b, fed, federationId, account);
-    }
-
-    /// @dev {BatchedRounds.post}: records a batched round; returns the digest its quorum must sign.
-    function postBatched(
-        Federation storage fed,
-        BatchedRounds.Batched storage b,
-        uint256 federationId,
-        IProvenanceLedger.RoundPost calldata roundPost,
-        IProvenanceLedger.BatchedEntry[] calldata entries,
-        bytes32 updatesCommitment,
-        bytes[] calldata quorumSignatures,
-        bytes32 domainSeparator
-    ) external returns (bytes32) {
-        return
-            BatchedRounds.post(
-                b,
-                fed,
-                federationId,
-                roundPost,
-                entries,
-                updatesCommitment,
-                quorumSignatures,
-                domainSeparator
-            );
-    }
-
-    /// @dev {BatchedRounds.publicInputs}: a batched round's public inputs and challenge seed.
-    function batchedPublicInputs(
-        Federation storage fed,
-        BatchedRounds.Batched storage b,
-        uint256 federationId,
-        uint64 round
-    ) external view returns (uint256[] memory inputs, bytes32 seed) {
-        return BatchedRounds.publicInputs(b, fed, federationId, round);
+    /**
+     * @dev Refuses a pinned verifying-key hash other than the one `verifier` was generated from: every
+     * verifier of contracts/verifiers/ declares it as VERIFYING_KEY_HASH() (docs/protocol.md §9).
+     */
+    function checkVerifyingKey(address verifier, bytes32 pinned) internal view {
+        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodeWithSignature("VERIFYING_KEY_HASH()"));
+        bytes32 actual = ok && ret.length == 32 ? abi.decode(ret, (bytes32)) : bytes32(0);
+        if (actual != pinned) revert IProvenanceLedgerTypes.ProvenanceVerifyingKeyMismatch(verifier, pinned, actual);
     }
 
     /// @dev Refuses a participant that is not enrolled, or revoked for `round`.
     function checkActive(
         uint256 federationId,
         address account,
-        IProvenanceLedger.ParticipantState memory p,
+        IProvenanceLedgerTypes.ParticipantState memory p,
         uint64 round
     ) internal pure {
         checkActive(federationId, account, p.id, p.revokedFrom, round);
@@ -400,9 +346,9 @@ library FederationLogic {
         uint64 revokedFrom,
         uint64 round
     ) internal pure {
-        if (id == 0) revert IProvenanceLedger.ProvenanceNotEnrolled(federationId, account);
+        if (id == 0) revert IProvenanceLedgerTypes.ProvenanceNotEnrolled(federationId, account);
         if (revokedFrom != 0 && round >= revokedFrom) {
-            revert IProvenanceLedger.ProvenanceParticipantRevoked(federationId, account, revokedFrom);
+            revert IProvenanceLedgerTypes.ProvenanceParticipantRevoked(federationId, account, revokedFrom);
         }
     }
 
@@ -447,11 +393,11 @@ library FederationLogic {
     /**
      * @dev Writes `p` to `slot` as one word. Assigning the struct writes it member by member (one
      * SSTORE each, the later ones at 100 gas on the now-dirty slot); the layout is Solidity's packing
-     * of {IProvenanceLedger.ParticipantState}, members from the low-order bits up.
+     * of {IProvenanceLedgerTypes.ParticipantState}, members from the low-order bits up.
      */
     function storeState(
-        IProvenanceLedger.ParticipantState storage slot,
-        IProvenanceLedger.ParticipantState memory p
+        IProvenanceLedgerTypes.ParticipantState storage slot,
+        IProvenanceLedgerTypes.ParticipantState memory p
     ) internal {
         uint256 word =
             uint256(p.id) |
@@ -469,7 +415,7 @@ library FederationLogic {
      * revokedFrom stay (the layout of {storeState}).
      */
     function storeState(
-        IProvenanceLedger.ParticipantState storage slot,
+        IProvenanceLedgerTypes.ParticipantState storage slot,
         uint256 word,
         uint64 lastAttestedRound,
         uint64 epsilonSpentMicros,
@@ -489,11 +435,11 @@ library FederationLogic {
     function openRound(Federation storage fed, uint256 federationId, uint64 round, bytes32 parentCommitment) internal {
         bytes32 seed = ProtocolHashes.selectionSeed(federationId, round, parentCommitment, block.prevrandao);
         uint32 size = uint32(fed.roster.length);
-        IProvenanceLedger.FederationState storage st = fed.state;
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         st.openedAt = uint64(block.timestamp);
         st.selectionSeed = seed;
         st.rosterSize = size;
-        emit IProvenanceLedger.RoundOpened(federationId, round, st.head, block.prevrandao, size, seed);
+        emit IProvenanceLedgerTypes.RoundOpened(federationId, round, st.head, block.prevrandao, size, seed);
     }
 
     /**
@@ -511,22 +457,22 @@ library FederationLogic {
         uint64 newHead,
         string memory reason
     ) private {
-        IProvenanceLedger.FederationState storage st = fed.state;
+        IProvenanceLedgerTypes.FederationState storage st = fed.state;
         uint64 open = st.lastRound + 1;
         for (uint64 r = from; r < open; ++r) {
-            IProvenanceLedger.RoundRecord storage rec = fed.rounds[r];
-            if (rec.status != IProvenanceLedger.RoundStatus.Rejected) {
-                rec.status = IProvenanceLedger.RoundStatus.Rejected;
-                emit IProvenanceLedger.RoundRejected(federationId, r, reason);
+            IProvenanceLedgerTypes.RoundRecord storage rec = fed.rounds[r];
+            if (rec.status != IProvenanceLedgerTypes.RoundStatus.Rejected) {
+                rec.status = IProvenanceLedgerTypes.RoundStatus.Rejected;
+                emit IProvenanceLedgerTypes.RoundRejected(federationId, r, reason);
             }
         }
-        IProvenanceLedger.RoundRecord storage openRec = fed.rounds[open];
-        openRec.status = IProvenanceLedger.RoundStatus.Rejected;
+        IProvenanceLedgerTypes.RoundRecord storage openRec = fed.rounds[open];
+        openRec.status = IProvenanceLedgerTypes.RoundStatus.Rejected;
         openRec.parentRound = st.head;
         openRec.openedAt = st.openedAt;
         st.lastRound = open;
         st.head = newHead;
-        emit IProvenanceLedger.RoundRejected(federationId, open, reason);
+        emit IProvenanceLedgerTypes.RoundRejected(federationId, open, reason);
         openRound(fed, federationId, open + 1, fed.rounds[newHead].commitment);
     }
 
@@ -538,42 +484,48 @@ library FederationLogic {
     ) private view {
         uint64 deadline = openedAt + fed.config.roundDeadline;
         if (block.timestamp <= deadline) {
-            revert IProvenanceLedger.ProvenanceDeadlineNotReached(federationId, round, deadline);
+            revert IProvenanceLedgerTypes.ProvenanceDeadlineNotReached(federationId, round, deadline);
         }
     }
 
-    function _checkConfig(IProvenanceLedger.FederationConfig calldata config) private view {
-        if (config.verifier == address(0)) revert IProvenanceLedger.ProvenanceZeroAddress("verifier");
-        if (bytes(config.modelId).length == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("modelId");
-        if (config.modelLength == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("modelLength");
-        if (config.participantsPerRound == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("participantsPerRound");
+    function _checkConfig(IProvenanceLedgerTypes.FederationConfig calldata config) private view {
+        if (config.verifier == address(0)) revert IProvenanceLedgerTypes.ProvenanceZeroAddress("verifier");
+        if (bytes(config.modelId).length == 0) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("modelId");
+        if (config.modelLength == 0) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("modelLength");
+        if (config.participantsPerRound == 0)
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("participantsPerRound");
         if (config.minUpdates == 0 || config.minUpdates > config.participantsPerRound) {
-            revert IProvenanceLedger.ProvenanceInvalidConfig("minUpdates");
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("minUpdates");
         }
-        if (config.roundDeadline == 0) revert IProvenanceLedger.ProvenanceInvalidConfig("roundDeadline");
+        if (config.roundDeadline == 0) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("roundDeadline");
         uint256 n = config.committee.length;
         // 2f + 1 aggregators, of which f + 1 must sign: f faulty ones can neither forge nor stall.
-        if (n == 0 || n % 2 == 0 || n > MAX_COMMITTEE) revert IProvenanceLedger.ProvenanceInvalidConfig("committee");
-        if (config.quorum != n / 2 + 1) revert IProvenanceLedger.ProvenanceInvalidConfig("quorum");
-        if (config.verifyingKeyHash == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("verifyingKeyHash");
-        if (config.genesisModelRoot == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("genesisModelRoot");
-        if (config.genesisCidDigest == bytes32(0)) revert IProvenanceLedger.ProvenanceInvalidConfig("genesisCidDigest");
-        IProvenanceLedger.Predecessor calldata pred = config.predecessor;
+        if (n == 0 || n % 2 == 0 || n > MAX_COMMITTEE)
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("committee");
+        if (config.quorum != n / 2 + 1) revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("quorum");
+        if (config.verifyingKeyHash == bytes32(0))
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("verifyingKeyHash");
+        checkVerifyingKey(config.verifier, config.verifyingKeyHash);
+        if (config.genesisModelRoot == bytes32(0))
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("genesisModelRoot");
+        if (config.genesisCidDigest == bytes32(0))
+            revert IProvenanceLedgerTypes.ProvenanceInvalidConfig("genesisCidDigest");
+        IProvenanceLedgerTypes.Predecessor calldata pred = config.predecessor;
         if (pred.ledger != address(0)) {
             (bool ok, bytes memory ret) = pred.ledger.staticcall(
-                abi.encodeCall(IProvenanceLedger.roundRecord, (pred.federationId, pred.round))
+                abi.encodeCall(IProvenanceLedgerExtension.roundRecord, (pred.federationId, pred.round))
             );
             // RoundRecord is eleven static words; anything else is not a ledger's answer.
             if (!ok || ret.length != 352) {
-                revert IProvenanceLedger.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
+                revert IProvenanceLedgerTypes.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
             }
-            IProvenanceLedger.RoundRecord memory r = abi.decode(ret, (IProvenanceLedger.RoundRecord));
+            IProvenanceLedgerTypes.RoundRecord memory r = abi.decode(ret, (IProvenanceLedgerTypes.RoundRecord));
             if (
-                (r.status != IProvenanceLedger.RoundStatus.Finalized &&
-                    r.status != IProvenanceLedger.RoundStatus.Genesis) ||
+                (r.status != IProvenanceLedgerTypes.RoundStatus.Finalized &&
+                    r.status != IProvenanceLedgerTypes.RoundStatus.Genesis) ||
                 r.commitment != pred.commitment ||
                 r.modelRoot != config.genesisModelRoot
-            ) revert IProvenanceLedger.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
+            ) revert IProvenanceLedgerTypes.ProvenanceInvalidPredecessor(pred.ledger, pred.federationId, pred.round);
         }
     }
 

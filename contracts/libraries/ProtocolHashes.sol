@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IProvenanceLedger} from "../interfaces/IProvenanceLedger.sol";
+import {IProvenanceLedgerTypes} from "../interfaces/IProvenanceLedger.sol";
 
 /**
  * @title ProtocolHashes
@@ -53,7 +53,7 @@ library ProtocolHashes {
 
     /**
      * @dev Bytes per entry of a round record as {IProvenanceLedger.postRound} takes it and
-     * {IProvenanceLedger.RoundProposed} publishes it (docs/protocol.md §11): participant (20),
+     * {IProvenanceLedgerTypes.RoundProposed} publishes it (docs/protocol.md §11): participant (20),
      * updateRoot (32), sampleCount (8), weight (4), epsilonMicros (8), reputationMicros (4), big-endian,
      * then the participant's attestation signature r, s, v (65), all zero for an entry attested by
      * its own {IProvenanceLedger.attest} transaction.
@@ -281,7 +281,9 @@ library ProtocolHashes {
     }
 
     /// @dev keccak256(abi.encode(entries)): a batched record's entries as posted (docs/protocol.md §14).
-    function batchedEntriesDigest(IProvenanceLedger.BatchedEntry[] memory entries) internal pure returns (bytes32) {
+    function batchedEntriesDigest(
+        IProvenanceLedgerTypes.BatchedEntry[] memory entries
+    ) internal pure returns (bytes32) {
         return keccak256(abi.encode(entries));
     }
 

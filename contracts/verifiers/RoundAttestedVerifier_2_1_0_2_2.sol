@@ -23,6 +23,9 @@
 pragma solidity >=0.7.0 <0.9.0;
 
 contract RoundAttestedVerifier_2_1_0_2_2 {
+    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.
+    bytes32 public constant VERIFYING_KEY_HASH = 0xb272ce5b65aa9cf9bfa85c1cf4241d4b95d1d77f27072d7dffad08201c295a0c;
+
     // Scalar field size
     uint256 constant r    = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     // Base field size

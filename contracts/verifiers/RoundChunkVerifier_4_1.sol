@@ -23,6 +23,9 @@
 pragma solidity >=0.7.0 <0.9.0;
 
 contract RoundChunkVerifier_4_1 {
+    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.
+    bytes32 public constant VERIFYING_KEY_HASH = 0x5afe89e26ec7df4ddc1b929e5c3dbcfbd9ba3933639815717267aa053ed220ee;
+
     // Scalar field size
     uint256 constant r    = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     // Base field size

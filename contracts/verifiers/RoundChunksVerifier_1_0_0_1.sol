@@ -23,6 +23,9 @@
 pragma solidity >=0.7.0 <0.9.0;
 
 contract RoundChunksVerifier_1_0_0_1 {
+    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.
+    bytes32 public constant VERIFYING_KEY_HASH = 0x0c9ae25356f65674d44b3bfd0591f8489983025c2e265a770305c4509b487a77;
+
     // Scalar field size
     uint256 constant r    = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     // Base field size

@@ -23,6 +23,9 @@
 pragma solidity >=0.7.0 <0.9.0;
 
 contract RoundChunksVerifier_4_1_0_2 {
+    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.
+    bytes32 public constant VERIFYING_KEY_HASH = 0x8d75b2479455debc6038cc8940eac4bfbf3302b686bbdf1b225751f0dcffe6e2;
+
     // Scalar field size
     uint256 constant r    = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     // Base field size

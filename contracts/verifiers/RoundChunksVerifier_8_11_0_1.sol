@@ -23,6 +23,9 @@
 pragma solidity >=0.7.0 <0.9.0;
 
 contract RoundChunksVerifier_8_11_0_1 {
+    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.
+    bytes32 public constant VERIFYING_KEY_HASH = 0x54850eb216d4d3229f1d696a48138b7945da89ecc5abb63c4885e74f71ba60af;
+
     // Scalar field size
     uint256 constant r    = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     // Base field size

@@ -8,6 +8,6 @@ export { AGGREGATOR_ROLE };
 
 export default buildModule("Dsain", (m) => {
   const { verifier } = m.useModule(RoundChunkVerifierModule);
-  const { ledger, federationLogic } = m.useModule(ProvenanceLedgerModule);
-  return { verifier, ledger, federationLogic };
+  const { ledger, extension, federationLogic, batchedRounds } = m.useModule(ProvenanceLedgerModule);
+  return { verifier, ledger, extension, federationLogic, batchedRounds };
 });

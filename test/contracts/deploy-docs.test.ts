@@ -28,7 +28,13 @@ const DOCS_PORT = 8545;
 /** Chain ids of the permissioned stand-ins, chosen so their deployment ids meet no real journal. */
 const CANCUN_CHAIN_ID = 73571;
 const LONDON_CHAIN_ID = 73572;
-const FUTURES = ["ProvenanceLedger#FederationLogic", "ProvenanceLedger#ProvenanceLedger", "RoundChunkVerifier#RoundChunkVerifier_4_1"];
+const FUTURES = [
+  "ProvenanceLedger#BatchedRounds",
+  "ProvenanceLedger#FederationLogic",
+  "ProvenanceLedger#ProvenanceLedger",
+  "ProvenanceLedger#ProvenanceLedgerExtension",
+  "RoundChunkVerifier#RoundChunkVerifier_4_1",
+];
 const COMMAND_TIMEOUT_MS = 300_000;
 
 /** The commands of the fenced code blocks of a markdown page: `\` continuations joined, comments dropped. */

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { isAddress, keccak256, toUtf8Bytes } from "ethers";
 import { POSEIDON2_HASHER_FILE } from "../../aggregator/adapters/chain/deploy.js";
 import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { ErrorCode, DsainError } from "../../aggregator/errors.js";
@@ -222,6 +222,18 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
           (_c, b) => (b.verifyingKeyHash = ethers.ZeroHash),
           "ProvenanceInvalidConfig",
           ["batched.verifyingKeyHash"],
+        ],
+        [
+          "a verifying-key hash other than its verifier's (issue 16's hostile history)",
+          (_c, b) => (b.verifyingKeyHash = stack.chunkKeyHash),
+          "ProvenanceVerifyingKeyMismatch",
+          [stack.verifierAddress, stack.chunkKeyHash, stack.keys.vkeyHash],
+        ],
+        [
+          "a direct-path verifying-key hash other than its verifier's",
+          (c) => (c.verifyingKeyHash = stack.keys.vkeyHash),
+          "ProvenanceVerifyingKeyMismatch",
+          [stack.chunkVerifierAddress, stack.keys.vkeyHash, stack.chunkKeyHash],
         ],
         ["S = 0", (_c, b) => (b.samples = 0), "ProvenanceInvalidConfig", ["batched.samples"]],
         ["K = 17", (c) => ((c.participantsPerRound = 17), (c.minUpdates = 17)), "ProvenanceInvalidConfig", ["participantsPerRound"]],
@@ -617,7 +629,11 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
 
       it("should refuse a record whose updatesCommitment is not the one the committee signed", async function () {
         const other = fieldToBytes32(BigInt(r5.record.updatesCommitment) ^ 1n);
-        await expectRefused(f, () => post(r5, { commitment: other }), "ProvenanceNotCommitteeMember");
+        await expectRefused(f, () => post(r5, { commitment: other }), "ProvenanceInvalidQuorumSignature", [
+          f.id,
+          0n,
+          (a: string) => isAddress(a),
+        ]);
       });
 
       it("should refuse an entry of a participant outside S_t", async function () {
@@ -642,17 +658,20 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
         ]);
       });
 
+      // Hostile history (issue 16): the debit was whatever the committee wrote, whatever was attested.
+      it("should refuse a debit other than the epsilon its participant attested (0, or the whole budget)", async function () {
+        const debit = f.config.dp.epsilonMicros;
+        expect(debit).to.equal(100_000n);
+        for (const wrong of [0n, f.config.epsilonBudgetMicros]) {
+          const r = await buildBatchedRound(f, { epsilonMicros: wrong });
+          await expectRefused(f, () => post(r), "ProvenanceWrongDebit", [f.id, r.entries[0].participant, wrong, debit]);
+        }
+      });
+
       it("should refuse a debit beyond a participant's privacy budget", async function () {
-        const r = await buildBatchedRound(f, { epsilonMicros: 950_000n });
-        const [p] = await stack.ledger.participant(f.id, r.entries[0].participant);
-        expect(p.epsilonSpentMicros > 50_000n, "the participant took part before").to.equal(true);
-        await expectRefused(f, () => post(r), "ProvenanceBudgetExceeded", [
-          f.id,
-          r.entries[0].participant,
-          p.epsilonSpentMicros,
-          950_000n,
-          f.config.epsilonBudgetMicros,
-        ]);
+        const g = await createBatchedFederation(stack, members.slice(0, 2), { epsilonBudgetMicros: 50_000n });
+        const r = await buildBatchedRound(g);
+        await expectRefused(g, () => post(r), "ProvenanceBudgetExceeded", [g.id, r.entries[0].participant, 0n, 100_000n, 50_000n]);
       });
 
       it("should refuse a record of fewer than K entries, weights not summing to 65536, or an h_t that is not the recomputed one", async function () {

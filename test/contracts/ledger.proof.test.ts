@@ -87,7 +87,7 @@ describe("ProvenanceLedger with the real RoundChunk(4, 1) verifier", function ()
       }
       const { decision, next } = aggregateRound(fedAvgExact, { model: base, reputations: new Map() }, updates);
       const weights = decision.weights;
-      const entries = recordEntries(updates, decision, new Map());
+      const entries = recordEntries(updates, decision, new Map(), NO_DP);
       const record = proposeRecord(
         1n,
         { round: t, parentRound: t - 1n },

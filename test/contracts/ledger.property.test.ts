@@ -10,6 +10,7 @@ import { RoundStatus, pkhDid } from "../../aggregator/protocol/evidence.js";
 import { releaseZkWorkers } from "../../aggregator/adapters/proof/keys.js";
 import { LedgerModel, type Outcome, type PlannedEntry, type Status } from "../helpers/ledger-model.js";
 import {
+  FIXTURE_DP,
   buildRound,
   federationFixture,
   post,
@@ -31,6 +32,8 @@ const { ethers, networkHelpers } = await network.create();
  */
 const RUNS = 25;
 const BUDGET = 500_000n;
+/** The epsilon every update attests (the fixture's dp): a participant's sixth round goes over BUDGET. */
+const DEBIT = 100_000n;
 const STATUS_NAMES = Object.keys(RoundStatus) as Status[];
 
 type Action =
@@ -45,7 +48,7 @@ type Action =
 
 /** A full round: posted inline, proven, and finalized after the delay. */
 const CYCLE: Action[] = [
-  { kind: "post", pick: Array(8).fill(true), direct: Array(8).fill(false), eps: Array(8).fill(0n), outsider: false },
+  { kind: "post", pick: Array(8).fill(true), direct: Array(8).fill(false), eps: Array(8).fill(DEBIT), outsider: false },
   { kind: "prove", back: 0 },
   { kind: "wait", seconds: 100 },
   { kind: "finalize", back: 0 },
@@ -60,7 +63,8 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       kind: fc.constant("post" as const),
       pick: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }).map((a) => a.map((x, i) => x || i < 3)),
       direct: flags,
-      eps: fc.array(fc.constantFrom(0n, 100_000n, 450_000n), { minLength: 8, maxLength: 8 }),
+      // Mostly the attested epsilon (DEBIT, docs/protocol.md §13), sometimes a committee's other figure.
+      eps: fc.array(fc.constantFrom(DEBIT, DEBIT, DEBIT, 0n, 450_000n), { minLength: 8, maxLength: 8 }),
       outsider: fc.constantFrom(false, false, false, true), // now and then, someone outside S_t
     }),
   },
@@ -139,6 +143,7 @@ describe("ProvenanceLedger against its model (fast-check)", function () {
       k: 4,
       minUpdates: 2,
       epsilonBudgetMicros: BUDGET,
+      dp: { ...FIXTURE_DP, epsilonMicros: DEBIT },
       roundDeadline: 3600,
       finalityDelay: 60,
     });
@@ -162,7 +167,7 @@ describe("ProvenanceLedger against its model (fast-check)", function () {
         let now = Number((await ethers.provider.getBlock("latest"))!.timestamp);
         const s0 = await stateOf(f);
         const m = new LedgerModel(
-          { k: 4, verifierK: 4, minUpdates: 2, budget: BUDGET, roundDeadline: 3600, finalityDelay: 60 },
+          { k: 4, verifierK: 4, minUpdates: 2, budget: BUDGET, debit: DEBIT, roundDeadline: 3600, finalityDelay: 60 },
           f.rosterWallets.map((w) => w.address),
           Number(s0.openedAt),
           s0.selectionSeed,

@@ -287,7 +287,9 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
       e.rounds[0].quorumSignatures[1] = forged;
     });
     expect(links(out)).to.deep.equal(["1:quorum", "1:quorum"]);
-    expect(out.lines.join("\n")).to.contain(`${outsider.address} signed the batched record but is not on the committee`);
+    expect(out.lines.join("\n")).to.contain(
+      `quorum signature 2 does not recover a committee member over this batched record (it recovers ${outsider.address}`,
+    );
     expect(out.lines.join("\n")).to.contain("1 committee signatures over the BatchedRoundRecord, 2 needed");
   });
 
@@ -323,7 +325,7 @@ describe("end to end: batched demo (--zk-attestations) then audit", function () 
       lines.push({ slot, participant: roster[slot], publicKey: key.publicKey, ...update, signed });
     }
     const { decision, checkpoint } = await aggregateAndStore(store, evidence.config.modelId, state, lines);
-    const { record, built } = await proposeBatchedRecord(fid, state, checkpoint, lines, decision);
+    const { record, built } = await proposeBatchedRecord(fid, state, checkpoint, lines, decision, evidence.config.dp);
     const basis = await reviewBasis(await ledger.readEvidence(fid, chain.ethers.provider), store);
     const domain = attestationDomain(result.chainId, result.ledger);
     const reviewer = committeeWallet(1);

@@ -197,6 +197,21 @@ describe("end to end: demo then audit", function () {
     expect(out.lines.join("\n")).to.match(/the ledger speaks DSAIN protocol version 1; this auditor checks version 2/);
   });
 
+  it("should read the key hash the verifier was generated from, and fail the federation when the pin is another (issue 16)", async function () {
+    expect(evidence.verifierKeyHashes.direct).to.equal(evidence.config.verifyingKeyHash.toLowerCase());
+    for (const declared of ["0x" + "ab".repeat(32), null]) {
+      const out = await auditWith((e) => {
+        e.verifierKeyHashes = { direct: declared };
+      });
+      expect(out.ok).to.equal(false);
+      expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.deep.equal(["0:federation"]);
+      expect(out.lines.join("\n")).to.contain(
+        `the federation pins verifying key ${evidence.config.verifyingKeyHash}, but its verifier ${evidence.config.verifier} ` +
+          (declared === null ? "declares no verifying-key hash" : `was generated from ${declared}`),
+      );
+    }
+  });
+
   it("should fail, naming round 1 and the commitment, when a commitment is altered", async function () {
     const out = await auditWith((e) => {
       e.rounds[0].commitment = "0x" + "ab".repeat(32);

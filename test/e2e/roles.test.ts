@@ -8,6 +8,7 @@ import { DEMO_INSTANCE, committeeWallet, participantWallet, type DemoResult } fr
 import { ErrorCode } from "../../aggregator/errors.js";
 import { attestationDomain, MICROS, recoverRoundRecordSigner } from "../../aggregator/protocol/index.js";
 import type { FederationEvidence } from "../../aggregator/protocol/evidence.js";
+import { LEDGER_ABI } from "../../aggregator/adapters/chain/abi.js";
 import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
 import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import { ensureCircuitKeys } from "../../aggregator/adapters/proof/keys.js";
@@ -58,7 +59,7 @@ describe("roles: a round driven by the library on the demo's live chain", functi
     const { chain, ledgerClient: ledger, store } = result.session!;
     const fid = result.federationId;
     const provider = chain.ethers.provider;
-    const abi = (await chain.hre.artifacts.readArtifact("ProvenanceLedger")).abi;
+
     const state = await stateFromChain(ledger, fid, evidence, store);
     const roster = evidence.participants;
     const selection = await readSelection(ledger, fid, roster, 4);
@@ -77,14 +78,14 @@ describe("roles: a round driven by the library on the demo's live chain", functi
       const signature = await signUpdate(wallet, domain, ctx, { updateRoot, sampleCount });
       const u = { participant: address, delta, sampleCount, updateRoot, signature };
       await checkReceivedUpdate(u, { domain, ...ctx });
-      const own = new LedgerClient(result.ledger, abi, wallet);
+      const own = new LedgerClient(result.ledger, LEDGER_ABI, wallet);
       const signed = { ...u, round: state.round };
       expect(await attestOnce(own, fid, signed)).to.be.greaterThan(0n);
       expect(await attestOnce(own, fid, signed), "a second attestation of the same update").to.equal(0n);
       received.push({ ...u, signature: "0x" });
     }
     const first = received[0];
-    const firstOwn = new LedgerClient(result.ledger, abi, participantWallet(1, roster.indexOf(first.participant)).connect(provider));
+    const firstOwn = new LedgerClient(result.ledger, LEDGER_ABI, participantWallet(1, roster.indexOf(first.participant)).connect(provider));
     await expectDsainRejection(
       attestOnce(firstOwn, fid, { ...first, round: state.round, updateRoot: "0x" + "01".repeat(32), signature: "0x" }),
       ErrorCode.CHAIN_FAILURE,
@@ -93,7 +94,7 @@ describe("roles: a round driven by the library on the demo's live chain", functi
 
     // Aggregator: publish, FedAvg, checkpoint, record; two committee members sign it.
     const { published, decision, next, checkpoint } = await aggregateAndStore(store, evidence.config.modelId, state, received);
-    const entries = recordEntries(received, decision, state.reputations);
+    const entries = recordEntries(received, decision, state.reputations, evidence.config.dp);
     const record = proposeRecord(fid, state, checkpoint, entries);
     const [aggregator] = await chain.ethers.getSigners();
 

@@ -6,7 +6,7 @@ import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { deployLedger, deployPoseidon2Hasher } from "../../aggregator/adapters/chain/deploy.js";
 import {
   AggregationRule,
-  NO_DP,
+  epsilonDebit,
   NO_PREDECESSOR,
   pkhDid,
   type BatchedEntry,
@@ -14,6 +14,7 @@ import {
   type FederationConfig,
   type ParticipantInfo,
   type SolidityProof,
+  type DpParams,
 } from "../../aggregator/protocol/evidence.js";
 import { signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/adapters/chain/records.js";
 import { attestationDomain, fieldToBytes32, isSelected, vectorRoot } from "../../aggregator/protocol/index.js";
@@ -76,6 +77,8 @@ export async function deployStack(ethers: any) {
     verifier,
     verifierAddress: (await verifier.getAddress()) as string,
     chunkVerifierAddress: (await chunkVerifier.getAddress()) as string,
+    /** The key RoundChunkVerifier_4_1 was generated from: the direct path's pin. */
+    chunkKeyHash: (await chunkVerifier.VERIFYING_KEY_HASH()) as string,
     chainId,
     ledgerAddress,
     domain: attestationDomain(chainId, ledgerAddress),
@@ -83,7 +86,12 @@ export async function deployStack(ethers: any) {
   };
 }
 
+/** A batched federation's DP parameters in the tests: each update debits 100,000 µε (docs/protocol.md §13). */
+export const BATCHED_DP: DpParams = { epsilonMicros: 100_000n, deltaPicos: 10_000n, clipMicros: 1_000_000n, noiseMicros: 1_100_000n };
+
 export interface FederationOptions {
+  /** The DP parameters every attestation is made under; each entry's debit is epsilonDebit(dp) (default BATCHED_DP). */
+  dp?: DpParams;
   k?: number;
   registryDepth?: number;
   samples?: number;
@@ -112,12 +120,12 @@ export async function batchedConfigs(
     roundDeadline: o.roundDeadline ?? 3600,
     finalityDelay: o.finalityDelay ?? 0,
     aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
-    dp: NO_DP,
+    dp: o.dp ?? BATCHED_DP,
     epsilonBudgetMicros: o.epsilonBudgetMicros ?? 1_000_000n,
     committee: stack.committee.map((w) => w.address),
     quorum: 2,
     verifier: stack.chunkVerifierAddress,
-    verifyingKeyHash: keccak256(toUtf8Bytes("the RoundChunk path's key")),
+    verifyingKeyHash: stack.chunkKeyHash,
     genesisModelRoot: fieldToBytes32(await vectorRoot(genesis)),
     genesisCidCodec: 0x55,
     genesisCidDigest: keccak256(toUtf8Bytes("batched genesis checkpoint")),
@@ -255,7 +263,7 @@ export async function buildBatchedRound(f: Federation, o: RoundOptions = {}): Pr
       publicKey: key.publicKey,
       delta: deltas[i],
       sampleCount: counts[i],
-      epsilonMicros: o.epsilonMicros ?? 100_000n,
+      epsilonMicros: o.epsilonMicros ?? epsilonDebit(f.config.dp),
     };
   });
   const { decision, next } = aggregateRound(fedAvgExact, { model: prev, reputations: new Map() }, lines);

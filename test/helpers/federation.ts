@@ -7,7 +7,7 @@ import { deployLedger } from "../../aggregator/adapters/chain/deploy.js";
 import { type UpdateEntry } from "../../aggregator/adapters/chain/ledger.js";
 import {
   AggregationRule,
-  NO_DP,
+  epsilonDebit,
   NO_PREDECESSOR,
   pkhDid,
   type FederationConfig,
@@ -15,6 +15,7 @@ import {
   type RoundColumns,
   type RoundPost,
   type SolidityProof,
+  type DpParams,
 } from "../../aggregator/protocol/evidence.js";
 import { signRecord } from "../../aggregator/adapters/chain/records.js";
 import {
@@ -73,7 +74,12 @@ export interface FixtureOptions {
   modelLength?: number;
   /** The federation's verifier: a contract name to deploy, or an address (default: the instance's snarkjs verifier). */
   verifier?: string;
+  /** The DP parameters every attestation is made under; each entry's debit is epsilonDebit(dp) (default FIXTURE_DP). */
+  dp?: DpParams;
 }
+
+/** The fixture's DP parameters: each update debits 100,000 µε (docs/protocol.md §13). */
+export const FIXTURE_DP: DpParams = { epsilonMicros: 100_000n, deltaPicos: 10_000n, clipMicros: 1_000_000n, noiseMicros: 1_100_000n };
 
 /** A committed model vector and its Poseidon tree. */
 export interface ModelVector {
@@ -124,9 +130,10 @@ export async function federationFixture(ethers: any, o: FixtureOptions = {}) {
     verifier: verifierAddress,
     epsilonBudgetMicros: o.epsilonBudgetMicros ?? 10_000_000n,
     aggregation: { rule: AggregationRule.FedAvg, tauMicros: 0n, reputationDecayMicros: 0n },
-    dp: NO_DP,
+    dp: o.dp ?? FIXTURE_DP,
     committee: committee.map((w) => w.address),
-    verifyingKeyHash: keys.vkeyHash,
+    // The pin a federation must give: the key its verifier was generated from (VERIFYING_KEY_HASH()).
+    verifyingKeyHash: verifier === null ? keys.vkeyHash : ((await verifier.VERIFYING_KEY_HASH()) as string),
     genesisModelRoot: fieldToBytes32(genesisTree.root),
     genesisCidDigest: keccak256(toUtf8Bytes("genesis checkpoint")),
     predecessor: NO_PREDECESSOR,
@@ -241,7 +248,7 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
     delta: deltas[i],
     sampleCount: sampleCounts[i],
     updateRoot: fieldToBytes32(deltaTrees[i].root),
-    epsilonMicros: o.epsilonMicros?.(w.address) ?? 100_000n,
+    epsilonMicros: o.epsilonMicros?.(w.address) ?? epsilonDebit(f.config.dp),
     signature: "",
   }));
   const { decision, next: nextValues } = aggregateRound(fedAvgExact, { model: prev.values, reputations: new Map() }, updates);
@@ -262,7 +269,7 @@ export async function buildRound(f: Fixture, o: RoundOptions = {}): Promise<Buil
     updates[i].signature = direct ? "0x" : signature;
   }
   const reputations = new Map(participants.map((w) => [w.address, o.reputationMicros?.(w.address) ?? 1_000_000]));
-  const entries: UpdateEntry[] = recordEntries(updates, decision, reputations);
+  const entries: UpdateEntry[] = recordEntries(updates, decision, reputations, f.config.dp);
   const record = proposeRecord(
     federationId,
     { round, parentRound },

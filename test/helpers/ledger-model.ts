@@ -29,6 +29,8 @@ export interface ModelConfig {
   verifierK: number;
   minUpdates: number;
   budget: bigint;
+  /** The epsilon every update attests (the federation's dp.epsilonMicros): each entry must debit exactly this. */
+  debit: bigint;
   roundDeadline: number;
   finalityDelay: number;
 }
@@ -122,6 +124,7 @@ export class LedgerModel {
       if (p.revokedFrom !== 0 && t >= p.revokedFrom) return fail("ProvenanceParticipantRevoked");
       if (!this.selected(e.participant)) return fail("ProvenanceNotSelected");
       if (e.inline && p.lastAttested === t) return fail("ProvenanceDuplicateAttestation");
+      if (e.epsilon !== this.config.debit) return fail("ProvenanceWrongDebit");
       if (e.epsilon > this.config.budget - p.spent) return fail("ProvenanceBudgetExceeded");
       spent.set(e.participant, p.spent + e.epsilon);
     }

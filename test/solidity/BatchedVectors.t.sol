@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {IProvenanceLedger} from "../../contracts/interfaces/IProvenanceLedger.sol";
+import {IProvenanceLedgerTypes} from "../../contracts/interfaces/IProvenanceLedger.sol";
 import {BatchedRounds} from "../../contracts/libraries/BatchedRounds.sol";
 import {ProtocolHashes} from "../../contracts/libraries/ProtocolHashes.sol";
 import {vm} from "./Vm.sol";
@@ -72,9 +72,9 @@ contract BatchedVectorsTest {
 
     function testBatchedRecordMatchesVector() public view {
         string memory json = vm.readFile(POT);
-        IProvenanceLedger.BatchedEntry[] memory entries = new IProvenanceLedger.BatchedEntry[](2);
+        IProvenanceLedgerTypes.BatchedEntry[] memory entries = new IProvenanceLedgerTypes.BatchedEntry[](2);
         for (uint256 i = 0; i < 2; ++i) {
-            entries[i] = IProvenanceLedger.BatchedEntry({
+            entries[i] = IProvenanceLedgerTypes.BatchedEntry({
                 participant: vm.parseJsonAddress(json, _at(".ledger.record.entries", i, "participant")),
                 updateRoot: vm.parseJsonBytes32(json, _at(".ledger.record.entries", i, "updateRoot")),
                 sampleCount: uint64(vm.parseJsonUint(json, _at(".ledger.record.entries", i, "sampleCount"))),

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { ErrorCode } from "../../aggregator/errors.js";
 import { aggregateExact, attestationDomain, integerWeights, MICROS } from "../../aggregator/protocol/index.js";
-import { AggregationRule } from "../../aggregator/protocol/evidence.js";
+import { AggregationRule, NO_DP } from "../../aggregator/protocol/evidence.js";
 import { byzFedExactRound } from "../../aggregator/maths/robust/byzfed-exact.js";
 import {
   byzFedExact,
@@ -137,12 +137,12 @@ describe("roles: the round library's chain-free steps", function () {
       const updates = await Promise.all([0, 1, 2].map(received));
       const { decision, next } = aggregateRound(byzFedExact(BYZFED), { model: base, reputations }, updates);
       expect(next).to.deep.equal(aggregateExact(base, deltas, decision.weights));
-      const entries = recordEntries(updates, decision, reputations);
+      const entries = recordEntries(updates, decision, reputations, NO_DP);
       expect(entries.map((e) => e.reputationMicros)).to.deep.equal(decision.reputationsAfter);
       expect(entries.map((e) => e.weight)).to.deep.equal(decision.weights);
       // FedAvg leaves each reputation as the ledger holds it (1.0 when none is on record).
       const fedAvg = aggregateRound(fedAvgExact, { model: base, reputations }, updates);
-      expect(recordEntries(updates, fedAvg.decision, reputations).map((e) => e.reputationMicros)).to.deep.equal([
+      expect(recordEntries(updates, fedAvg.decision, reputations, NO_DP).map((e) => e.reputationMicros)).to.deep.equal([
         INITIAL_REPUTATION_MICROS,
         800_000,
         INITIAL_REPUTATION_MICROS,

@@ -4,20 +4,30 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../paths.js";
+import { LEDGER_ABI } from "./abi.js";
 
 /**
- * FederationLogic first, then ProvenanceLedger linked to it; `admin` gets DEFAULT_ADMIN_ROLE and,
- * when given, each of `aggregators` gets AGGREGATOR_ROLE (sent by the caller's default signer).
+ * The ledger's two libraries, its extension linked to them, then ProvenanceLedger linked to them
+ * with the extension (the order of ignition/modules/ProvenanceLedger.ts); `admin` gets
+ * DEFAULT_ADMIN_ROLE and, when given, each of `aggregators` gets AGGREGATOR_ROLE (sent by the
+ * caller's default signer). Returns the ledger bound to its whole ABI (ledger and extension).
  */
 export async function deployLedger(ethers: any, admin: string, aggregators: readonly string[] = []): Promise<any> {
-  const logic = await ethers.deployContract("FederationLogic");
-  const ledger = await ethers.deployContract("ProvenanceLedger", [admin], {
-    libraries: { FederationLogic: await logic.getAddress() },
-  });
-  await ledger.waitForDeployment();
+  const libraries = await deployLedgerLibraries(ethers);
+  const extension = await ethers.deployContract("ProvenanceLedgerExtension", [], { libraries });
+  const core = await ethers.deployContract("ProvenanceLedger", [admin, await extension.getAddress()], { libraries });
+  await core.waitForDeployment();
+  const ledger = await ethers.getContractAt(LEDGER_ABI, await core.getAddress());
   const role = await ledger.AGGREGATOR_ROLE();
   for (const a of aggregators) await (await ledger.grantRole(role, a)).wait();
   return ledger;
+}
+
+/** FederationLogic and BatchedRounds, deployed: the `libraries` option the ledger and its extension link with. */
+export async function deployLedgerLibraries(ethers: any): Promise<{ FederationLogic: string; BatchedRounds: string }> {
+  const logic = await ethers.deployContract("FederationLogic");
+  const batched = await ethers.deployContract("BatchedRounds");
+  return { FederationLogic: await logic.getAddress(), BatchedRounds: await batched.getAddress() };
 }
 
 /** The generated artifact of circomlibjs' Poseidon(2) contract (scripts/gen-poseidon-hasher.ts writes it). */

@@ -1,5 +1,14 @@
 // Chain adapter: typed calls into ProvenanceLedger and the event history an auditor rebuilds from.
-import { Contract, type ContractRunner, type EventLog, type InterfaceAbi, type Log, type Provider, type TransactionReceipt } from "ethers";
+import {
+  Contract,
+  id,
+  type ContractRunner,
+  type EventLog,
+  type InterfaceAbi,
+  type Log,
+  type Provider,
+  type TransactionReceipt,
+} from "ethers";
 import { DsainError, ErrorCode, ensureError } from "../../errors.js";
 import { chainError, decodeRevert, formatRevert, isTransientChainError } from "./chain-errors.js";
 import { LEDGER_ABI } from "./abi.js";
@@ -23,6 +32,8 @@ import { decodeRecordEntries, encodeRecordEntries, type UpdateEntry } from "../.
 
 export { decodeRecordEntries, encodeRecordEntries, type UpdateEntry } from "../../protocol/record.js";
 
+/** The selector of a verifier's VERIFYING_KEY_HASH(). */
+const VERIFYING_KEY_HASH_SELECTOR = id("VERIFYING_KEY_HASH()").slice(0, 10);
 /** A `BatchedProofConfig` as ethers returns it (a view's result or an event's argument), with numbers. */
 function batchedProofConfig(b: any): BatchedProofConfig {
   return {
@@ -243,6 +254,21 @@ export class LedgerClient {
       if (isTransientChainError(e)) throw chainError("PROTOCOL_VERSION()", e, this.contract.interface);
       return 1;
     }
+  }
+
+  /**
+   * The verifying-key hash `verifier` declares it was generated from (VERIFYING_KEY_HASH(), in every
+   * verifier of contracts/verifiers/), or null when it has no code or no such function.
+   */
+  async verifierKeyHash(verifier: string, provider: Provider): Promise<string | null> {
+    let answer: string;
+    try {
+      answer = await provider.call({ to: verifier, data: VERIFYING_KEY_HASH_SELECTOR });
+    } catch (e) {
+      if (isTransientChainError(e)) throw chainError(`VERIFYING_KEY_HASH() of ${verifier}`, e, this.contract.interface);
+      return null;
+    }
+    return /^0x[0-9a-fA-F]{64}$/.test(answer) ? answer.toLowerCase() : null;
   }
 
   /** Rebuilds a federation's history from the ledger's events (no storage reads but the chain id and the protocol version). */
@@ -527,6 +553,10 @@ export class LedgerClient {
       federationId,
       config,
       protocolVersion: await this.protocolVersion(),
+      verifierKeyHashes: {
+        direct: await this.verifierKeyHash(config.verifier, provider),
+        ...(batched === undefined ? {} : { batched: await this.verifierKeyHash(batched.config.verifier, provider) }),
+      },
       genesisCommitment: createdArgs.genesisCommitment,
       participants,
       rounds: [...rounds.values()].sort((x, y) => x.round - y.round),

@@ -8,7 +8,16 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { DsainError, ErrorCode, ensureError } from "../../errors.js";
-import { compileInstance, loadSnarkjs, releaseZkWorkers, requiredPower, snarkjsDir, snarkjsVersion, type VerificationKey } from "./keys.js";
+import {
+  compileInstance,
+  loadSnarkjs,
+  releaseZkWorkers,
+  requiredPower,
+  snarkjsDir,
+  snarkjsVersion,
+  withVerifyingKeyHash,
+  type VerificationKey,
+} from "./keys.js";
 
 export const CEREMONY_FORMAT = 1;
 export const CEREMONY_MANIFEST = "ceremony.json";
@@ -432,7 +441,11 @@ export async function ceremonyExport(o: { dir: string; out?: string; allowWithou
       `// Phase-2 ceremony: ${contributors.length} contribution(s) (${contributors.join(", ")})` +
       (beacon?.beacon ? `, beacon ${beacon.beacon.hash} (2^${beacon.beacon.iterationsExp} iterations)` : ", NO beacon") +
       `; powers of tau sha256 ${m.ptau.sha256}; zkey sha256 ${last.sha256}; verifying-key hash ${vkeyHash}.\n`;
-    const source = header + raw.replace("contract Groth16Verifier {", `contract ${m.verifier} {`);
+    const source = withVerifyingKeyHash(
+      header + raw.replace("contract Groth16Verifier {", `contract ${m.verifier} {`),
+      m.verifier,
+      vkeyHash,
+    );
     const verifierPath = o.out ?? path.join(o.dir, `${m.verifier}.sol`);
     const vkeyPath = path.join(o.dir, "vkey.json");
     await fs.writeFile(vkeyPath, vkeyJson);

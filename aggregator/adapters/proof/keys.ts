@@ -590,6 +590,26 @@ export function decorateVerifier(raw: string, instance: CircuitInstance, version
   return header + raw.replace("contract Groth16Verifier {", `contract ${instance.verifier} {`);
 }
 
+/**
+ * `source` (a verifier exported by snarkjs and named `contractName`) with the hash of the verifying
+ * key it was generated from as a constant, `VERIFYING_KEY_HASH()`: the ledger refuses a federation
+ * whose pinned `verifyingKeyHash` differs from its verifier's (docs/protocol.md §9).
+ */
+export function withVerifyingKeyHash(source: string, contractName: string, vkeyHash: string): string {
+  const opening = `contract ${contractName} {`;
+  if (!/^0x[0-9a-f]{64}$/.test(vkeyHash)) {
+    throw new DsainError(ErrorCode.ZK_SETUP_FAILED, `verifying-key hash ${vkeyHash} is not 32 bytes of lowercase hex`);
+  }
+  if (source.split(opening).length !== 2) {
+    throw new DsainError(ErrorCode.ZK_SETUP_FAILED, `the verifier source does not declare \`${opening}\` exactly once`);
+  }
+  return source.replace(
+    opening,
+    `${opening}\n    /// @dev sha256 of the verifying key (snarkjs' vkey.json) this verifier checks proofs against.\n` +
+      `    bytes32 public constant VERIFYING_KEY_HASH = ${vkeyHash};\n`,
+  );
+}
+
 /** A compiled circuit instance in the cache: r1cs, witness generator and its size. */
 export interface CompiledCircuit {
   instance: CircuitInstance;
@@ -770,7 +790,12 @@ async function buildCircuitKeys(instanceName: string, log: (m: string) => void, 
     const manifest = JSON.parse(await fs.readFile(manifestPath, "utf8")) as KeysManifest;
     const vkeyPath = path.join(keysDir, "vkey.json");
     const vkey = JSON.parse(await fs.readFile(vkeyPath, "utf8")) as VerificationKey;
-    const verifierSource = await fs.readFile(path.join(keysDir, `${instance.verifier}.sol`), "utf8");
+    // The cache holds snarkjs' export as decorated when the keys were made; the key hash getter is added here.
+    const verifierSource = withVerifyingKeyHash(
+      await fs.readFile(path.join(keysDir, `${instance.verifier}.sol`), "utf8"),
+      instance.verifier,
+      manifest.vkeyHash,
+    );
     const banner = "*".repeat(20);
     log(
       `${banner} ${instance.name}: DEVELOPMENT KEY — NOT FOR PRODUCTION (vkey ${manifest.vkeyHash.slice(0, 18)}…, see ${path.relative(PROJECT_ROOT, keysDir)}/README.txt) ${banner}`,

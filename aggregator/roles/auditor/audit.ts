@@ -33,10 +33,16 @@ import {
 } from "../../protocol/index.js";
 import { cidFromOnchain } from "../../protocol/cid.js";
 import { exactRuleOf, INITIAL_REPUTATION_MICROS, type ExactRule } from "../../maths/robust/exact-rule.js";
-import { type FederationEvidence, type LedgerEvent, type RoundEvidence, type RoundStatusName } from "../../protocol/evidence.js";
+import {
+  epsilonDebit,
+  type FederationEvidence,
+  type LedgerEvent,
+  type RoundEvidence,
+  type RoundStatusName,
+} from "../../protocol/evidence.js";
 import { DsainError, ensureError, ErrorCode } from "../../errors.js";
 import { batchedChunkIndices, checkBatchedRound, replayKeyRegistry } from "./batched.js";
-import type { Finding, ProofVerifier } from "./findings.js";
+import { notAMemberOverThisRecord, type Finding, type ProofVerifier } from "./findings.js";
 
 export type { Finding, ProofVerifier };
 
@@ -162,6 +168,30 @@ export async function prepareAudit(
       link: "federation",
       message: `the ledger speaks DSAIN protocol version ${evidence.protocolVersion}; this auditor checks version ${PROTOCOL_VERSION} (its vector roots would not match)`,
     });
+  }
+
+  // The pins must be the keys the verifiers check proofs against (the ledger refuses others from v2 on).
+  const pins: [string, string, string, string | null | undefined][] = [
+    ["", cfg.verifier, cfg.verifyingKeyHash, evidence.verifierKeyHashes.direct],
+    ...(evidence.batched === undefined
+      ? []
+      : [
+          ["batched ", evidence.batched.config.verifier, evidence.batched.config.verifyingKeyHash, evidence.verifierKeyHashes.batched] as [
+            string,
+            string,
+            string,
+            string | null | undefined,
+          ],
+        ]),
+  ];
+  for (const [path, verifier, pinned, declared] of pins) {
+    if (declared === undefined || declared === null || declared.toLowerCase() !== pinned.toLowerCase()) {
+      findings.push({
+        round: 0,
+        link: "federation",
+        message: `the federation pins ${path}verifying key ${pinned}, but its ${path}verifier ${verifier} ${declared ? `was generated from ${declared}` : "declares no verifying-key hash"}`,
+      });
+    }
   }
 
   if (opts.verifyingKeyHash.toLowerCase() !== cfg.verifyingKeyHash.toLowerCase()) {
@@ -346,9 +376,18 @@ export async function checkRound(
     }
   }
 
-  // Privacy budgets: debits are cumulative over every record, rejected ones included.
+  // Privacy budgets: each debit is what its participant attested (§13), cumulative over every
+  // record, rejected ones included.
+  const debit = epsilonDebit(cfg.dp);
   for (const u of r.updates) {
     const a = getAddress(u.participant);
+    if (u.epsilonMicros !== debit) {
+      f.push({
+        round: t,
+        link: "budget",
+        message: `${a} is debited ${u.epsilonMicros} µε for an update attested under ε = ${debit} µε (docs/protocol.md §13)`,
+      });
+    }
     const total = (spent.get(a) ?? 0n) + u.epsilonMicros;
     spent.set(a, total);
     if (total > cfg.epsilonBudgetMicros) {
@@ -595,15 +634,15 @@ function checkQuorum(
     updatesDigest: uDigest,
     accountingDigest: aDigest,
   };
-  for (const sig of r.quorumSignatures) {
+  for (const [i, sig] of r.quorumSignatures.entries()) {
     let signer = "";
     try {
       signer = recoverRoundRecordSigner(domain, message, sig);
     } catch (e) {
-      out.push({ round: t, link: "quorum", message: `a quorum signature is malformed (${ensureError(e).message.split("\n")[0]})` });
+      out.push({ round: t, link: "quorum", message: `quorum signature ${i + 1} is malformed (${ensureError(e).message.split("\n")[0]})` });
       continue;
     }
-    if (!committee.has(signer)) out.push({ round: t, link: "quorum", message: `${signer} signed the record but is not on the committee` });
+    if (!committee.has(signer)) out.push({ round: t, link: "quorum", message: notAMemberOverThisRecord(i, signer, "record") });
     else if (signers.has(signer)) out.push({ round: t, link: "quorum", message: `${signer} signed the record twice` });
     signers.add(signer);
   }

@@ -19,7 +19,7 @@ import { getPoseidon } from "../../protocol/poseidon.js";
 import { keyRegistry, roundScope, updatesCommitment, type PublicKey } from "../../protocol/eddsa.js";
 import { challengeChunkCount, challengeIndices } from "../../protocol/challenge.js";
 import { challengeSeed } from "../../protocol/commitment.js";
-import type { Finding, ProofVerifier } from "./findings.js";
+import { notAMemberOverThisRecord, type Finding, type ProofVerifier } from "./findings.js";
 import { BATCHED_PUBLIC_INPUT_NAMES, batchedMeta, packParticipantSlots } from "../../protocol/batched.js";
 
 const ZERO32 = "0x" + "00".repeat(32);
@@ -298,16 +298,15 @@ export async function checkBatchedRound(c: BatchedRoundContext): Promise<Batched
     entriesDigest: entriesDigest || rb.entriesDigest,
   };
   const signers = new Set<string>();
-  for (const sig of r.quorumSignatures) {
+  for (const [i, sig] of r.quorumSignatures.entries()) {
     let signer = "";
     try {
       signer = recoverBatchedRoundRecordSigner(domain, message, sig);
     } catch (e) {
-      f.push({ round: t, link: "quorum", message: `a quorum signature is malformed (${ensureError(e).message.split("\n")[0]})` });
+      f.push({ round: t, link: "quorum", message: `quorum signature ${i + 1} is malformed (${ensureError(e).message.split("\n")[0]})` });
       continue;
     }
-    if (!c.committee.has(signer))
-      f.push({ round: t, link: "quorum", message: `${signer} signed the batched record but is not on the committee` });
+    if (!c.committee.has(signer)) f.push({ round: t, link: "quorum", message: notAMemberOverThisRecord(i, signer, "batched record") });
     else if (signers.has(signer)) f.push({ round: t, link: "quorum", message: `${signer} signed the batched record twice` });
     signers.add(signer);
   }

@@ -27,3 +27,11 @@ export interface Finding {
     | "updatesCommitment";
   message: string;
 }
+
+/**
+ * A quorum signature that recovers no committee member over the record at hand: an outsider signed
+ * it, or a member signed another record (the chain cannot tell them apart, nor can an auditor).
+ */
+export function notAMemberOverThisRecord(index: number, recovered: string, record: string): string {
+  return `quorum signature ${index + 1} does not recover a committee member over this ${record} (it recovers ${recovered}: signed by someone off the committee, or by a member over another record)`;
+}

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { RoundStatus, pkhDid, type FederationConfig, type ParticipantInfo } from "../../../aggregator/protocol/evidence.js";
 import { selectionSeed } from "../../../aggregator/protocol/index.js";
-import { releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
+import { ensureCircuitKeys, releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
 import { ethers, BASE8, setup, expectRefused } from "../../helpers/ledger-suite.js";
 
 describe("ProvenanceLedger", function () {
@@ -73,6 +73,34 @@ describe("ProvenanceLedger", function () {
         await expect(f.ledger.federation(2n)).to.be.revertedWithCustomError(f.ledger, "ProvenanceUnknownFederation").withArgs(2n);
       });
     }
+
+    // Hostile history (issue 16): the pin was any non-zero hash, whatever the verifier checks proofs against.
+    it("should refuse a verifying-key hash other than the one its verifier was generated from", async function () {
+      const f = await setup();
+      const verifierKey = await f.verifier.VERIFYING_KEY_HASH();
+      expect(verifierKey).to.equal(f.config.verifyingKeyHash);
+      const other = (await ensureCircuitKeys("RoundChunks_4-1-0-2_test")).vkeyHash;
+      expect(other).to.not.equal(verifierKey);
+      await expectRefused(
+        f,
+        () => f.ledger.createFederation({ ...f.config, verifyingKeyHash: other }, f.infos),
+        "ProvenanceVerifyingKeyMismatch",
+        [f.config.verifier, other, verifierKey],
+      );
+      await expect(f.ledger.federation(2n)).to.be.revertedWithCustomError(f.ledger, "ProvenanceUnknownFederation").withArgs(2n);
+    });
+
+    it("should refuse a verifier that has no key hash to match the pin: no code, or a contract without VERIFYING_KEY_HASH()", async function () {
+      const f = await setup();
+      const dead = "0x000000000000000000000000000000000000dEaD";
+      for (const verifier of [dead, await f.ledger.getAddress()]) {
+        await expectRefused(f, () => f.ledger.createFederation({ ...f.config, verifier }, f.infos), "ProvenanceVerifyingKeyMismatch", [
+          verifier,
+          f.config.verifyingKeyHash,
+          ethers.ZeroHash,
+        ]);
+      }
+    });
 
     const badParticipants: [string, (i: ParticipantInfo) => ParticipantInfo, string, (i: ParticipantInfo) => unknown[]][] = [
       ["a zero participant address", (i) => ({ ...i, signer: ethers.ZeroAddress }), "ProvenanceZeroAddress", () => ["participant"]],

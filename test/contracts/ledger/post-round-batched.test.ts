@@ -14,7 +14,7 @@ import {
   encodeRecordEntries,
 } from "../../../aggregator/protocol/index.js";
 import { releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
-import { attestFrom, buildRound, fakeRoot, post, selectedWallets, stateOf, wallet } from "../../helpers/federation.js";
+import { FIXTURE_DP, attestFrom, buildRound, fakeRoot, post, selectedWallets, stateOf, wallet } from "../../helpers/federation.js";
 import { networkHelpers, setup, expectRefused, unselected, completeRound } from "../../helpers/ledger-suite.js";
 
 describe("ProvenanceLedger", function () {
@@ -230,7 +230,7 @@ describe("ProvenanceLedger", function () {
         const f = await setup();
         const r = await buildRound(f);
         r.quorumSignatures[0] = mangle(r.quorumSignatures[0]);
-        await expectRefused(f, () => post(f, r), "ProvenanceNotCommitteeMember", [1n, ZeroAddress]);
+        await expectRefused(f, () => post(f, r), "ProvenanceInvalidQuorumSignature", [1n, 0n, ZeroAddress]);
       });
     }
 
@@ -285,12 +285,37 @@ describe("ProvenanceLedger", function () {
     });
 
     it("should refuse a debit that would exceed a participant's privacy budget", async function () {
-      const f = await setup({ epsilonBudgetMicros: 1_000_000n });
-      const chosen = await selectedWallets(f);
-      const heavy = chosen[2].address;
-      const r = await buildRound(f, { epsilonMicros: (a) => (a === heavy ? 1_000_001n : 1n) });
-      await expectRefused(f, () => post(f, r), "ProvenanceBudgetExceeded", [1n, heavy, 0n, 1_000_001n, 1_000_000n]);
+      const f = await setup({ epsilonBudgetMicros: 1_000_000n, dp: { ...FIXTURE_DP, epsilonMicros: 600_000n } });
+      await (await post(f, await buildRound(f))).wait();
+      const r = await buildRound(f);
+      // Entries are checked in ascending order: the first that took part in round 1 goes over.
+      const spent = await Promise.all(r.entries.map(async (e) => (await f.ledger.participant(1n, e.participant))[0].epsilonSpentMicros));
+      const over = spent.findIndex((x) => x > 0n);
+      expect(over, "round 2 draws a participant of round 1 (K = 4 of 6)").to.be.at.least(0);
+      await expectRefused(f, () => post(f, r), "ProvenanceBudgetExceeded", [
+        1n,
+        r.entries[over].participant,
+        600_000n,
+        600_000n,
+        1_000_000n,
+      ]);
     });
+
+    // Hostile history (issue 16): the debit was whatever the committee wrote. A committee debiting 0
+    // let a participant exceed its budget; one debiting the whole budget shut it out for good.
+    for (const [what, wrong] of [
+      ["nothing", 0n],
+      ["the whole budget", 10_000_000n],
+    ] as const) {
+      it(`should refuse a debit of ${what} for an update attested at 0.1 epsilon`, async function () {
+        const f = await setup();
+        expect(f.config.dp.epsilonMicros).to.equal(100_000n);
+        expect(f.config.epsilonBudgetMicros).to.equal(10_000_000n);
+        const target = (await selectedWallets(f))[1].address;
+        const r = await buildRound(f, { epsilonMicros: (a) => (a === target ? wrong : 100_000n) });
+        await expectRefused(f, () => post(f, r), "ProvenanceWrongDebit", [1n, target, wrong, 100_000n]);
+      });
+    }
 
     it("should refuse a quorum short by one", async function () {
       const f = await setup({ committeeSize: 5 }); // f = 2, quorum 3
@@ -302,7 +327,7 @@ describe("ProvenanceLedger", function () {
       const f = await setup();
       const rogue = wallet("rogue aggregator");
       const r = await buildRound(f, { committeeSigners: [f.committee[0], rogue] });
-      await expectRefused(f, () => post(f, r), "ProvenanceNotCommitteeMember", [1n, rogue.address]);
+      await expectRefused(f, () => post(f, r), "ProvenanceInvalidQuorumSignature", [1n, 1n, rogue.address]);
     });
 
     it("should refuse the same committee member signing twice", async function () {
@@ -311,11 +336,18 @@ describe("ProvenanceLedger", function () {
       await expectRefused(f, () => post(f, r), "ProvenanceDuplicateQuorumSigner", [1n, f.committee[1].address]);
     });
 
-    it("should refuse quorum signatures over another record", async function () {
+    // Hostile history (issue 16): a member's signature over another record was refused as coming from
+    // a non-member at a random address; the refusal now says the signature is not over this record.
+    it("should refuse quorum signatures over another record, naming the first and what it recovers over this one", async function () {
       const f = await setup();
       const r = await buildRound(f);
       r.entries[0] = { ...r.entries[0], reputationMicros: 999 }; // the committee signed other accounting
-      await expectRefused(f, () => post(f, r), "ProvenanceNotCommitteeMember");
+      const members = new Set(f.committee.map((w) => w.address));
+      await expectRefused(f, () => post(f, r), "ProvenanceInvalidQuorumSignature", [
+        1n,
+        0n,
+        (a: string) => !members.has(a) && a !== ZeroAddress,
+      ]);
     });
   });
 });

@@ -1,6 +1,7 @@
 // ProvenanceLedger: rollback. Every refusal reverts with its exact custom error and leaves state and
 // events untouched (test/helpers/ledger-suite.ts).
 import { expect } from "chai";
+import { isAddress } from "ethers";
 import { RoundStatus } from "../../../aggregator/protocol/evidence.js";
 import { reasonHash, signRollback } from "../../../aggregator/protocol/index.js";
 import { releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
@@ -75,7 +76,11 @@ describe("ProvenanceLedger", function () {
       const f = await twoPending();
       const m = { federationId: 1n, toRound: 1n, head: 2n, reasonHash: reasonHash("r") };
       const sigs = [signRollbackSync(f, 0, m), signRollbackSync(f, 1, m)];
-      await expectRefused(f, () => f.ledger.rollbackByQuorum(1n, 1n, "r", sigs), "ProvenanceNotCommitteeMember");
+      await expectRefused(f, () => f.ledger.rollbackByQuorum(1n, 1n, "r", sigs), "ProvenanceInvalidQuorumSignature", [
+        1n,
+        0n,
+        (a: string) => isAddress(a),
+      ]);
     });
   });
 });
