@@ -123,12 +123,19 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
             if (fed.rounds[st.head].status == RoundStatus.Proposed) {
                 revert ProvenanceRoundNotAttested(federationId, st.head);
             }
-            uint256 k = fed.config.participantsPerRound;
+            uint256 bound = st.selectionBound;
             uint256 size = st.rosterSize;
             uint256[] memory pivots =
-                size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
-            if (!_selected(p.id - 1, size, k, st.selectionSeed, pivots)) {
+                size > bound ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+            if (!_selected(p.id - 1, size, bound, st.selectionSeed, pivots)) {
                 revert ProvenanceNotSelected(federationId, round, account);
+            }
+            // Its record must name this attestation, so it must fit the budget: a participant that could be
+            // neither named nor left out would block every record of the round.
+            uint64 debit = fed.config.dp.epsilonMicros;
+            uint64 budget = fed.config.epsilonBudgetMicros;
+            if (debit > budget - p.epsilonSpentMicros) {
+                revert ProvenanceBudgetExceeded(federationId, account, p.epsilonSpentMicros, debit, budget);
             }
             (parent, openedAt) = (st.head, st.openedAt);
         } else if (round == st.lastRound && rec.status == RoundStatus.Proposed) {
@@ -151,7 +158,11 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
         );
 
         fed.participants[account].lastAttestedRound = round;
-        if (open) fed.entries[round][account] = entry;
+        if (open) {
+            fed.entries[round][account] = entry;
+            // At most K selected participants attest a round, so the count fits its uint16.
+            ++st.openAttestations;
+        }
         emit UpdateAttested(federationId, round, account, updateRoot, sampleCount, signature);
         if (!open && --rec.pendingAttestations == 0) {
             rec.status = RoundStatus.Attested;
@@ -314,10 +325,10 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
         bytes memory updatesColumns = ProtocolHashes.columnsBuffer(n);
         bytes memory accountingColumns = ProtocolHashes.columnsBuffer(n);
         uint16 pending;
+        uint256 included; // direct entries whose attestation was on-chain already
         uint64 budget = fed.config.epsilonBudgetMicros;
-        // What every entry must debit: the epsilon its participant attested (docs/protocol.md §13).
-        uint64 attested = fed.config.dp.epsilonMicros;
-        Selection memory selection = _selectionOf(st, fed.config.participantsPerRound, n);
+        uint64 attested = fed.config.dp.epsilonMicros; // what every entry debits (§13)
+        Selection memory selection = _selectionOf(st, st.selectionBound, n);
         // Encoded once; each inline attestation fills in its update fields.
         bytes memory preimage = ProtocolHashes.attestationPreimage(
             federationId,
@@ -360,12 +371,11 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
                 lastAttested = round;
             } else if (_recordDirect(fed, federationId, round, account, lastAttested, updateRoot, sampleCount)) {
                 ++pending;
+            } else {
+                ++included;
             }
-            if (epsilon != attested) revert ProvenanceWrongDebit(federationId, account, epsilon, attested);
             uint64 spent = uint64(state >> 160);
-            // Invariant: spent <= budget, so budget - spent cannot underflow.
-            if (epsilon > budget - spent)
-                revert ProvenanceBudgetExceeded(federationId, account, spent, epsilon, budget);
+            _checkDebit(federationId, account, epsilon, attested, spent, budget);
             FederationLogic.storeState(slot, state, lastAttested, spent + epsilon, reputation);
 
             ProtocolHashes.setRow(updatesColumns, n, i, uint160(account), uint256(updateRoot), weight);
@@ -373,6 +383,10 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
             weightSum += weight;
         }
         if (weightSum != ProtocolHashes.WEIGHT_TOTAL) revert ProvenanceWeightsDoNotSum(federationId, weightSum);
+        // Every attestation made on-chain for this round before its record is in the record.
+        if (included != st.openAttestations) {
+            revert ProvenanceAttestationOmitted(federationId, round, st.openAttestations, included);
+        }
         cols = Columns(
             ProtocolHashes.participantsRoot(updatesColumns, n),
             keccak256(updatesColumns),
@@ -432,6 +446,20 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
         // Direct mode, record first: the participant confirms with attest() later.
         fed.entries[round][account] = entry;
         return true;
+    }
+
+    /// @dev Refuses a debit other than the attested epsilon (§13), or one past the budget.
+    function _checkDebit(
+        uint256 federationId,
+        address account,
+        uint64 debit,
+        uint64 attested,
+        uint64 spent,
+        uint64 budget
+    ) private pure {
+        if (debit != attested) revert ProvenanceWrongDebit(federationId, account, debit, attested);
+        // Invariant: spent <= budget, so budget - spent cannot underflow.
+        if (debit > budget - spent) revert ProvenanceBudgetExceeded(federationId, account, spent, debit, budget);
     }
 
     function _checkActive(uint256 federationId, address account, ParticipantState memory p, uint64 round) private pure {
@@ -496,5 +524,7 @@ contract ProvenanceLedger is ProvenanceLedgerBase, IProvenanceLedgerRounds {
         st.openedAt = stored.openedAt;
         st.selectionSeed = stored.selectionSeed;
         st.rosterSize = stored.rosterSize;
+        st.selectionBound = stored.selectionBound;
+        st.openAttestations = stored.openAttestations;
     }
 }

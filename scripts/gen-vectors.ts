@@ -31,6 +31,7 @@ import {
   roundRecordDigest,
   selectParticipants,
   selectionSeed,
+  selectionBound,
   shuffledIndex,
   shufflePivots,
   sortParticipants,
@@ -248,10 +249,43 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       selectedIndices: shuffled.flatMap((p, i) => (p < 4 ? [i] : [])),
     };
   });
+  // With revocations: the bound T and S_t as the first K non-revoked in shuffle order. The revoked
+  // sets take some of the first positions (T grows past each), one past T (no effect), and all but
+  // fewer than K (S_t is every non-revoked member); a roster of at most K ignores T (it is the roster).
+  const byPosition = (shuffled: number[]) =>
+    shuffled
+      .map((p, i) => [p, i])
+      .sort((a, b) => a[0] - b[0])
+      .map(([, i]) => i);
+  const revokedCases = selectionCases.flatMap((c) => {
+    const order = byPosition(c.shuffled);
+    const sets = [
+      [order[0]],
+      [order[1], order[Math.min(c.count - 1, 3)]],
+      [order[Math.min(c.count - 1, 6)]],
+      // Fewer than K left (a small roster), or the first 20 positions (the large one).
+      c.count <= 10 ? order.slice(0, c.count - 2) : order.slice(0, 20),
+    ];
+    return sets.map((revoked) => {
+      const bound = selectionBound(c.count, c.k, c.seed, revoked);
+      const out = new Set(revoked);
+      return {
+        seed: c.seed,
+        count: c.count,
+        k: c.k,
+        revoked,
+        bound,
+        selectedIndices: c.shuffled.flatMap((p, i) => (p < bound && !out.has(i) ? [i] : [])),
+      };
+    });
+  });
   const selection = {
-    meta: meta("selectionSeed, shufflePivots, shuffledIndex (swap-or-not, 16 rounds), S_t of a roster snapshot"),
+    meta: meta(
+      "selectionSeed, shufflePivots, shuffledIndex (swap-or-not, 16 rounds), S_t of a roster snapshot, the selection bound T with revoked participants",
+    ),
     seedInput: { federationId: "3", round: "5", parentCommitment: commitment, prevrandao: "987654321", seed: selSeed },
     cases: selectionCases,
+    revokedCases,
     roster: { addresses: roster, rosterSize: 10, k: 4, seed: selSeed, selected: selectParticipants(roster, 10, 4, selSeed) },
   };
 

@@ -48,23 +48,57 @@ export function shuffledIndex(index: number, count: number, seed: string, pivots
   return Number(i);
 }
 
-/** Whether roster index `index` is in S_t: index < rosterSize and its shuffled position < k. */
-export function isSelected(index: number, rosterSize: number, k: number, seed: string, pivots?: readonly bigint[]): boolean {
+/**
+ * Whether roster index `index` has a shuffled position below `bound` (and is below rosterSize): with
+ * bound = selectionBound(…), S_t is the indices for which this holds and that are not revoked.
+ */
+export function isSelected(index: number, rosterSize: number, bound: number, seed: string, pivots?: readonly bigint[]): boolean {
   if (index < 0 || index >= rosterSize) return false;
-  if (rosterSize <= k) return true;
-  return shuffledIndex(index, rosterSize, seed, pivots) < k;
+  if (rosterSize <= bound) return true;
+  return shuffledIndex(index, rosterSize, seed, pivots) < bound;
 }
 
 /**
- * S_t of a round: the selected members of the roster snapshot (its first `rosterSize` entries,
- * in enrolment order), returned as the protocol orders S_t, ascending by address (§4).
+ * The selection bound T of a round (docs/protocol.md §10): k plus the revoked indices whose shuffled
+ * positions fall below it, taken in ascending position, at most `count`; S_t is then the first k
+ * non-revoked participants in shuffle order. `revoked` are the roster indices revoked for the round.
+ * Solidity twin: ProtocolHashes.selectionBound, computed when the round opens (FederationState.selectionBound).
  */
-export function selectParticipants(roster: readonly string[], rosterSize: number, k: number, seed: string): string[] {
+export function selectionBound(
+  count: number,
+  k: number,
+  seed: string,
+  revoked: Iterable<number>,
+  pivots: readonly bigint[] = count > k ? shufflePivots(seed, count) : [],
+): number {
+  if (count <= k) return count;
+  const positions = [...new Set(revoked)].map((i) => shuffledIndex(i, count, seed, pivots)).sort((a, b) => a - b);
+  let bound = k;
+  for (const p of positions) {
+    if (p >= bound) break;
+    bound++;
+  }
+  return Math.min(bound, count);
+}
+
+/**
+ * S_t of a round: the first k members of the roster snapshot (its first `rosterSize` entries, in
+ * enrolment order) in shuffle order that are not revoked for the round (`revoked`: roster indices),
+ * returned as the protocol orders S_t, ascending by address (§4).
+ */
+export function selectParticipants(
+  roster: readonly string[],
+  rosterSize: number,
+  k: number,
+  seed: string,
+  revoked: ReadonlySet<number> = new Set(),
+): string[] {
   if (rosterSize > roster.length) {
     throw new DsainError(ErrorCode.INPUT_INVALID, `roster snapshot of ${rosterSize} exceeds the ${roster.length} enrolled participants`);
   }
   if (rosterSize === 0) return [];
   const pivots = rosterSize > k ? shufflePivots(seed, rosterSize) : [];
-  const chosen = roster.slice(0, rosterSize).filter((_, i) => isSelected(i, rosterSize, k, seed, pivots));
+  const bound = selectionBound(rosterSize, k, seed, revoked, pivots);
+  const chosen = roster.slice(0, rosterSize).filter((_, i) => !revoked.has(i) && isSelected(i, rosterSize, bound, seed, pivots));
   return sortParticipants(chosen.map((a) => getAddress(a)));
 }

@@ -11,7 +11,8 @@ import { encodeCheckpoint, encodeUpdateFile, type PublishedUpdate, type TensorSp
 import { cidToOnchain } from "../protocol/cid.js";
 import { NO_DP, epsilonDebit, type DpParams } from "../protocol/evidence.js";
 import type { UpdateEntry } from "../protocol/record.js";
-import { isSelected, selectParticipants } from "../protocol/selection.js";
+import { isSelected, shufflePivots } from "../protocol/selection.js";
+import { sortParticipants } from "../protocol/commitment.js";
 import { fieldToBytes32, vectorRoot } from "../protocol/vector-root.js";
 import { INITIAL_REPUTATION_MICROS, type ExactDecision, type ExactRule } from "../maths/robust/exact-rule.js";
 import type { LedgerClient } from "../adapters/chain/ledger.js";
@@ -32,17 +33,38 @@ export interface Selection {
   addresses: string[];
 }
 
-/** Reads the open round's selection from the ledger; `roster` is the roster in enrolment order. */
+/**
+ * Reads the open round's selection from the ledger; `roster` is the roster in enrolment order. S_t is
+ * the first `k` participants in shuffle order not revoked for the round (§10): those whose position is
+ * below the ledger's bound T (FederationState.selectionBound), less the revoked ones among them.
+ */
 export async function readSelection(ledger: LedgerClient, federationId: bigint, roster: readonly string[], k: number): Promise<Selection> {
   const state = await ledger.federationState(federationId);
   const rosterSize = Number(state.rosterSize);
-  const slots = Array.from({ length: rosterSize }, (_, i) => i).filter((i) => isSelected(i, rosterSize, k, state.selectionSeed));
+  const round = state.lastRound + 1n;
+  const bound = Number(state.selectionBound);
+  const pivots = rosterSize > bound ? shufflePivots(state.selectionSeed, rosterSize) : [];
+  const drawn = Array.from({ length: rosterSize }, (_, i) => i).filter((i) =>
+    isSelected(i, rosterSize, bound, state.selectionSeed, pivots),
+  );
+  const revoked = new Set<number>();
+  for (const i of drawn) {
+    const { revokedFrom } = await ledger.participantState(federationId, roster[i]);
+    if (revokedFrom !== 0n && round >= revokedFrom) revoked.add(i);
+  }
+  const slots = drawn.filter((i) => !revoked.has(i));
+  if (slots.length > k) {
+    throw new DsainError(
+      ErrorCode.CHAIN_FAILURE,
+      `the ledger's selection bound ${bound} draws ${slots.length} participants, more than K = ${k}`,
+    );
+  }
   return {
-    round: state.lastRound + 1n,
+    round,
     selectionSeed: state.selectionSeed,
     rosterSize,
     slots,
-    addresses: selectParticipants(roster, rosterSize, k, state.selectionSeed),
+    addresses: sortParticipants(slots.map((i) => getAddress(roster[i]))),
   };
 }
 

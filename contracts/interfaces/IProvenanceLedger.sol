@@ -90,6 +90,13 @@ interface IProvenanceLedgerTypes {
         uint32 rosterSize;
         bool isSealed;
         address successorLedger;
+        /**
+         * The open round's selection bound T (docs/protocol.md §10): S_t is the roster indices below
+         * rosterSize whose shuffled position is below T and that are not revoked; K when none is revoked.
+         */
+        uint32 selectionBound;
+        /// Attestations made on-chain ({attest}) for the open round so far: its record must name them all.
+        uint16 openAttestations;
         uint256 successorFederationId;
     }
 
@@ -415,6 +422,11 @@ interface IProvenanceLedgerTypes {
         uint64 debitMicros,
         uint64 budgetMicros
     );
+    /**
+     * @dev The record of `round` names `included` of the `attested` participants who attested on-chain
+     * for it ({attest}) before it was posted: a record must name every one (a batched record, none may exist).
+     */
+    error ProvenanceAttestationOmitted(uint256 federationId, uint64 round, uint256 attested, uint256 included);
     /**
      * @dev `participant`'s entry debits `debit`, not the epsilon its update was attested under
      * (`attested`, the federation's dp.epsilonMicros: docs/protocol.md §13).

@@ -170,6 +170,10 @@ library BatchedRounds {
             if (block.timestamp > deadline)
                 revert IProvenanceLedgerTypes.ProvenanceDeadlinePassed(federationId, round, deadline);
         }
+        // Attestations made on-chain for this round bind it to the direct path: a batched record names none.
+        if (st.openAttestations != 0) {
+            revert IProvenanceLedgerTypes.ProvenanceAttestationOmitted(federationId, round, st.openAttestations, 0);
+        }
         // The circuit has exactly K entries and the federation was created with minUpdates = K.
         uint256 k = fed.config.participantsPerRound;
         if (entries.length != k)
@@ -296,7 +300,7 @@ library BatchedRounds {
     ) private returns (address[] memory sorted, uint256 slots) {
         uint256 n = entries.length;
         sorted = new address[](n);
-        uint256 k = fed.config.participantsPerRound;
+        uint256 bound = st.selectionBound;
         uint64 budget = fed.config.epsilonBudgetMicros;
         // What every entry must debit: the epsilon its participant attested (docs/protocol.md §13).
         uint64 attested = fed.config.dp.epsilonMicros;
@@ -304,10 +308,10 @@ library BatchedRounds {
         uint256 size = st.rosterSize;
         // S_t as a bit mask when the roster snapshot is small enough and the record long enough to repay
         // it; else each index is shuffled on its own.
-        bool masked = FederationLogic.usesSelectionMask(size, k, n);
-        uint256 mask = masked ? FederationLogic.selectionMaskOf(st.selectionSeed, size, k) : 0;
+        bool masked = FederationLogic.usesSelectionMask(size, bound, n);
+        uint256 mask = masked ? FederationLogic.selectionMaskOf(st.selectionSeed, size, bound) : 0;
         uint256[] memory pivots =
-            size > k && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+            size > bound && !masked ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
         uint256 weightSum;
         uint256 previousSlot;
         for (uint256 i = 0; i < n; ++i) {
@@ -322,7 +326,9 @@ library BatchedRounds {
             previousSlot = slot;
             // The mask has no bit at or above the roster size.
             if (
-                masked ? (mask >> slot) & 1 == 0 : !FederationLogic.isSelected(slot, size, k, st.selectionSeed, pivots)
+                masked
+                    ? (mask >> slot) & 1 == 0
+                    : !FederationLogic.isSelected(slot, size, bound, st.selectionSeed, pivots)
             ) {
                 revert IProvenanceLedgerTypes.ProvenanceNotSelected(federationId, round, account);
             }

@@ -38,6 +38,8 @@ library FederationLogic {
         mapping(address member => uint256) committeePosition;
         mapping(uint64 round => IProvenanceLedgerTypes.RoundRecord) rounds;
         mapping(uint64 round => mapping(address participant => bytes32)) entries;
+        /// @dev Roster indices revoked so far, in order of revocation: each round's selection skips them (§10).
+        uint256[] revoked;
     }
 
     /**
@@ -127,6 +129,7 @@ library FederationLogic {
         // The open round (lastRound + 1) keeps its selection; the revocation starts after it.
         uint64 from = fed.state.lastRound + 2;
         p.revokedFrom = from;
+        fed.revoked.push(p.id - 1);
         emit IProvenanceLedgerTypes.ParticipantRevoked(federationId, account, from);
     }
 
@@ -218,15 +221,18 @@ library FederationLogic {
         emit IProvenanceLedgerTypes.RoundFinalized(federationId, round);
     }
 
-    /// @dev Whether `account` is enrolled and in S_t of the open round (revocation is not considered).
+    /// @dev Whether `account` is enrolled, not revoked for the open round and in its S_t.
     function selects(Federation storage fed, address account) external view returns (bool) {
-        uint32 id = fed.participants[account].id;
-        if (id == 0) return false;
+        IProvenanceLedgerTypes.ParticipantState storage p = fed.participants[account];
+        uint32 id = p.id;
         IProvenanceLedgerTypes.FederationState storage st = fed.state;
-        uint256 k = fed.config.participantsPerRound;
+        uint64 revokedFrom = p.revokedFrom;
+        if (id == 0 || (revokedFrom != 0 && st.lastRound + 1 >= revokedFrom)) return false;
+        uint256 bound = st.selectionBound;
         uint256 size = st.rosterSize;
-        uint256[] memory pivots = size > k ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
-        return isSelected(id - 1, size, k, st.selectionSeed, pivots);
+        uint256[] memory pivots =
+            size > bound ? ProtocolHashes.shufflePivots(st.selectionSeed, size) : new uint256[](0);
+        return isSelected(id - 1, size, bound, st.selectionSeed, pivots);
     }
 
     /// @dev Rolls back to the last finalized round `toRound`; `by` authorised it.
@@ -431,14 +437,26 @@ library FederationLogic {
         }
     }
 
-    /// @dev Opens round `round` on the current head: fixes its selection seed and roster snapshot.
+    /**
+     * @dev Opens round `round` on the current head: fixes its selection seed, roster snapshot and
+     * selection bound (every revocation made so far applies to it: revoke() starts after the open
+     * round), and starts its count of on-chain attestations.
+     */
     function openRound(Federation storage fed, uint256 federationId, uint64 round, bytes32 parentCommitment) internal {
         bytes32 seed = ProtocolHashes.selectionSeed(federationId, round, parentCommitment, block.prevrandao);
         uint32 size = uint32(fed.roster.length);
+        uint256 k = fed.config.participantsPerRound;
+        uint256 bound = k;
+        // Every revoked index is below the roster size (the roster only grows).
+        if (size > k && fed.revoked.length != 0) {
+            bound = ProtocolHashes.selectionBound(size, k, seed, ProtocolHashes.shufflePivots(seed, size), fed.revoked);
+        }
         IProvenanceLedgerTypes.FederationState storage st = fed.state;
         st.openedAt = uint64(block.timestamp);
         st.selectionSeed = seed;
         st.rosterSize = size;
+        st.selectionBound = uint32(bound);
+        st.openAttestations = 0;
         emit IProvenanceLedgerTypes.RoundOpened(federationId, round, st.head, block.prevrandao, size, seed);
     }
 

@@ -472,6 +472,35 @@ library ProtocolHashes {
     }
 
     /**
+     * @dev The selection bound T of a round (docs/protocol.md §10): S_t is every roster index whose
+     * shuffled position is below T and that is not revoked for the round, the first k non-revoked
+     * participants in shuffle order. T is k plus the revoked indices whose positions fall below it,
+     * taken in ascending position, at most `count`. `revoked` are the roster indices revoked for the
+     * round (each below `count`, no repeats); `pivots` = {shufflePivots}(seed, count) when count > k.
+     */
+    function selectionBound(
+        uint256 count,
+        uint256 k,
+        bytes32 seed,
+        uint256[] memory pivots,
+        uint256[] memory revoked
+    ) internal pure returns (uint256 bound) {
+        if (count <= k) return count;
+        uint256 r = revoked.length;
+        uint256[] memory positions = new uint256[](r);
+        // Insertion sort: a federation revokes few participants.
+        for (uint256 i = 0; i < r; ++i) {
+            uint256 p = shuffledIndex(revoked[i], count, seed, pivots);
+            uint256 j = i;
+            for (; j > 0 && positions[j - 1] > p; --j) positions[j] = positions[j - 1];
+            positions[j] = p;
+        }
+        bound = k;
+        for (uint256 i = 0; i < r && positions[i] < bound; ++i) ++bound;
+        if (bound > count) bound = count;
+    }
+
+    /**
      * @dev S_t of a roster of `count` <= {SELECTION_TABLE_ROSTER} as a bit mask: bit i is set iff
      * {shuffledIndex}(i, count, seed, pivots) < k. Instead of shuffling each index, it shuffles the
      * set of positions {0, .., k - 1} back through the rounds, last round first, all indices at once.

@@ -49,6 +49,7 @@ import {
   type Stack,
 } from "../helpers/batched.js";
 import { readVector } from "../helpers/vectors.js";
+import { signUpdate } from "../../aggregator/roles/participant.js";
 import { packParticipantSlots } from "../../aggregator/protocol/batched.js";
 
 const connection = await network.create();
@@ -613,8 +614,8 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
 
       before(async function () {
         revokedSlot = r2.slots[REVOKED_OF_ROUND_2];
-        // Selection still draws revoked members (issue 16 closes that hole); these refusals need a
-        // round 5 whose draw is valid, which this chain's deterministic history gives.
+        // Selection never draws a participant revoked for the round (§10), so round 5's draw is valid
+        // whatever the seed; the ledger's own bound agrees (selectedSlots checks it).
         expect(await selectedSlots(f), "round 5 draws the participant revoked in round 4").to.not.include(revokedSlot);
         r5 = await buildBatchedRound(f);
       });
@@ -666,6 +667,19 @@ describe("ProvenanceLedger: batched rounds with in-circuit attestations (" + BAT
           const r = await buildBatchedRound(f, { epsilonMicros: wrong });
           await expectRefused(f, () => post(r), "ProvenanceWrongDebit", [f.id, r.entries[0].participant, wrong, debit]);
         }
+      });
+
+      // Hostile history (issue 16): a selected participant's own attest() for the round, left out of the
+      // committee's record. On a batched federation the round then belongs to the direct path.
+      it("should refuse a batched record of a round a selected participant attested on-chain", async function () {
+        const g = await createBatchedFederation(stack, members.slice(0, 2)); // K = 2 of 2: both selected
+        const who = g.roster[0].wallet;
+        const update = { updateRoot: fieldToBytes32(123n), sampleCount: 9n };
+        const ctx = { federationId: g.id, round: 1n, baseModelRoot: g.config.genesisModelRoot, dp: g.config.dp };
+        const signature = await signUpdate(who, stack.domain, ctx, update);
+        await (await stack.ledger.attest(g.id, who.address, 1n, update.updateRoot, update.sampleCount, signature)).wait();
+        const r = await buildBatchedRound(g);
+        await expectRefused(g, () => post(r), "ProvenanceAttestationOmitted", [g.id, 1n, 1n, 0n]);
       });
 
       it("should refuse a debit beyond a participant's privacy budget", async function () {

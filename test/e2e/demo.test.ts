@@ -212,6 +212,27 @@ describe("end to end: demo then audit", function () {
     }
   });
 
+  it("should report an attestation sent on-chain for a round and left out of its record (issue 16)", async function () {
+    const out = await auditWith((e) => {
+      const i = e.events.findIndex((x) => x.kind === "proposed" && x.round === 2);
+      const named = new Set(e.rounds[1].updates.map((u) => u.participant.toLowerCase()));
+      const outsider = e.participants.find((a) => !named.has(a.toLowerCase()))!;
+      const at = e.events[i];
+      e.events.splice(i, 0, {
+        ...at,
+        kind: "attestation",
+        round: 2,
+        participant: outsider,
+        updateRoot: "0x" + "12".repeat(32),
+        sampleCount: 1n,
+        signature: "0x" + "00".repeat(65),
+      } as (typeof e.events)[number]);
+    });
+    expect(out.ok).to.equal(false);
+    expect(out.report.findings.map((f) => `${f.round}:${f.link}`)).to.include("2:participants");
+    expect(out.lines.join("\n")).to.match(/attested on-chain for round 2, but its record leaves the attestation out/);
+  });
+
   it("should fail, naming round 1 and the commitment, when a commitment is altered", async function () {
     const out = await auditWith((e) => {
       e.rounds[0].commitment = "0x" + "ab".repeat(32);

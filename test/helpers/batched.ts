@@ -17,7 +17,7 @@ import {
   type DpParams,
 } from "../../aggregator/protocol/evidence.js";
 import { signBatchedRecord, type BuiltBatchedRecord } from "../../aggregator/adapters/chain/records.js";
-import { attestationDomain, fieldToBytes32, isSelected, vectorRoot } from "../../aggregator/protocol/index.js";
+import { attestationDomain, fieldToBytes32, isSelected, selectionBound, vectorRoot } from "../../aggregator/protocol/index.js";
 import {
   babyJubKeyFromSeed,
   roundScope,
@@ -30,6 +30,8 @@ import { ensureCircuitKeys, type CircuitKeys } from "../../aggregator/adapters/p
 import { type RoundAttestedInput } from "../../aggregator/adapters/proof/sampled.js";
 import { buildBatchedProofInput, proveBatchedRoundInput, rosterRegistry } from "../../aggregator/adapters/proof/batched-round.js";
 import { seededVector } from "./random.js";
+import { revokedIndices } from "./federation.js";
+import { expect } from "chai";
 import { fedAvgExact } from "../../aggregator/maths/robust/exact-rule.js";
 import { aggregateRound, proposeBatchedRecord } from "../../aggregator/roles/aggregator.js";
 
@@ -203,11 +205,15 @@ export function registryOf(f: Federation, size = f.roster.length, revoked: Reado
   );
 }
 
-/** Roster slots in S_t of the open round, from the contract's seed and snapshot. */
+/** Roster slots in S_t of the open round, from the contract's seed, snapshot and revocations (§10). */
 export async function selectedSlots(f: Federation): Promise<number[]> {
   const [, s] = await f.stack.ledger.federation(f.id);
   const size = Number(s.rosterSize);
-  return Array.from({ length: size }, (_, i) => i).filter((i) => isSelected(i, size, f.config.participantsPerRound, s.selectionSeed));
+  const roster = f.roster.map((m) => m.wallet.address);
+  const revoked = await revokedIndices(f.stack.ledger, f.id, roster, size, s.lastRound + 1n);
+  const bound = selectionBound(size, f.config.participantsPerRound, s.selectionSeed, revoked);
+  expect(bound, "the ledger's selection bound").to.equal(Number(s.selectionBound));
+  return Array.from({ length: size }, (_, i) => i).filter((i) => !revoked.has(i) && isSelected(i, size, bound, s.selectionSeed));
 }
 
 export interface RoundOptions {

@@ -169,14 +169,33 @@ export async function stateOf(f: Fixture, federationId = 1n) {
     openedAt: s.openedAt as bigint,
     selectionSeed: s.selectionSeed as string,
     rosterSize: Number(s.rosterSize),
+    selectionBound: Number(s.selectionBound),
+    openAttestations: Number(s.openAttestations),
   };
 }
 
-/** S_t of the open round, recomputed in TypeScript from the contract's seed and snapshot. */
+/** Roster indices below `size` revoked for `round` (docs/protocol.md §10: S_t skips them). */
+export async function revokedIndices(
+  ledger: any,
+  federationId: bigint,
+  roster: readonly string[],
+  size: number,
+  round: bigint,
+): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (let i = 0; i < size; i++) {
+    const [p] = await ledger.participant(federationId, roster[i]);
+    if (p.revokedFrom !== 0n && round >= p.revokedFrom) out.add(i);
+  }
+  return out;
+}
+
+/** S_t of the open round, recomputed in TypeScript from the contract's seed, snapshot and revocations. */
 export async function selectedWallets(f: Fixture, federationId = 1n): Promise<Wallet[]> {
   const s = await stateOf(f, federationId);
   const roster: string[] = await f.ledger.roster(federationId);
-  return selectParticipants(roster, s.rosterSize, f.config.participantsPerRound, s.selectionSeed).map((a) => f.byAddress.get(a)!);
+  const revoked = await revokedIndices(f.ledger, federationId, roster, s.rosterSize, s.lastRound + 1n);
+  return selectParticipants(roster, s.rosterSize, f.config.participantsPerRound, s.selectionSeed, revoked).map((a) => f.byAddress.get(a)!);
 }
 
 export interface RoundOptions {

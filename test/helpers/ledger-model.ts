@@ -1,7 +1,7 @@
 // A small executable model of the ledger's round rules (docs/protocol.md §9-§12), independent of
 // the contract: given an action it predicts success or the exact custom error, and applies the
 // effect. Selection seeds are observations (they depend on prevrandao), everything else is computed.
-import { isSelected } from "../../aggregator/protocol/index.js";
+import { isSelected, selectionBound } from "../../aggregator/protocol/index.js";
 
 export type Status = "None" | "Genesis" | "Proposed" | "Attested" | "Proven" | "Finalized" | "Rejected";
 
@@ -55,6 +55,8 @@ export class LedgerModel {
   openedAt: number;
   rosterSize: number;
   seed: string;
+  /** Attestations made on-chain for the open round: its record must name every one (issue 16). */
+  openAttestations = 0;
   readonly roster: string[];
   readonly participants = new Map<string, ModelParticipant>();
   readonly rounds = new Map<number, ModelRound>();
@@ -81,15 +83,21 @@ export class LedgerModel {
     return this.rounds.get(round)?.status ?? "None";
   }
 
+  /** In S_t of the open round: among the first K non-revoked participants in shuffle order (§10). */
   selected(address: string): boolean {
     const p = this.participants.get(address);
-    return p !== undefined && isSelected(p.index, this.rosterSize, this.config.k, this.seed);
+    if (p === undefined) return false;
+    const t = this.openRound;
+    const revoked = [...this.participants.values()].filter((q) => q.revokedFrom !== 0 && q.revokedFrom <= t).map((q) => q.index);
+    const bound = selectionBound(this.rosterSize, this.config.k, this.seed, revoked);
+    return !revoked.includes(p.index) && isSelected(p.index, this.rosterSize, bound, this.seed);
   }
 
   /** The open round moves on: the caller then observes the new seed with {@link observeOpening}. */
   private open(now: number): void {
     this.openedAt = now;
     this.rosterSize = this.roster.length;
+    this.openAttestations = 0;
   }
 
   observeOpening(seed: string): void {
@@ -128,6 +136,9 @@ export class LedgerModel {
       if (e.epsilon > this.config.budget - p.spent) return fail("ProvenanceBudgetExceeded");
       spent.set(e.participant, p.spent + e.epsilon);
     }
+    // Every on-chain attestation of the round is a direct entry of its record.
+    const included = entries.filter((e) => !e.inline && this.participants.get(e.participant)!.lastAttested === t).length;
+    if (included !== this.openAttestations) return fail("ProvenanceAttestationOmitted");
     const pending = new Set<string>();
     for (const e of entries) {
       const p = this.participants.get(e.participant)!;
@@ -161,6 +172,7 @@ export class LedgerModel {
     if (round === this.openRound) {
       if (this.status(this.head) === "Proposed") return fail("ProvenanceRoundNotAttested");
       if (!this.selected(address)) return fail("ProvenanceNotSelected");
+      if (this.config.debit > this.config.budget - p.spent) return fail("ProvenanceBudgetExceeded");
       openedAt = this.openedAt;
     } else if (round === this.lastRound && rec?.status === "Proposed") {
       if (!rec.participants.includes(address)) return fail("ProvenanceAttestationMismatch");
@@ -170,6 +182,7 @@ export class LedgerModel {
     }
     if (now > openedAt + this.config.roundDeadline) return fail("ProvenanceDeadlinePassed");
     p.lastAttested = round;
+    if (round === this.openRound) this.openAttestations++;
     if (rec?.status === "Proposed" && round !== this.openRound) {
       rec.pending.delete(address);
       if (rec.pending.size === 0) rec.status = "Attested";

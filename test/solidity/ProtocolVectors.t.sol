@@ -262,6 +262,33 @@ contract ProtocolVectorsTest {
         }
     }
 
+    function testSelectionBoundMatchesVector() public view {
+        string memory json = vm.readFile(SELECTION);
+        for (uint256 c = 0; c < 12; ++c) {
+            string memory at = string.concat(".revokedCases[", vm.toString(c), "]");
+            bytes32 seed = vm.parseJsonBytes32(json, string.concat(at, ".seed"));
+            uint256 count = vm.parseJsonUint(json, string.concat(at, ".count"));
+            uint256 k = vm.parseJsonUint(json, string.concat(at, ".k"));
+            uint256[] memory revoked = vm.parseJsonUintArray(json, string.concat(at, ".revoked"));
+            uint256[] memory pivots = ProtocolHashes.shufflePivots(seed, count);
+            uint256 bound = ProtocolHashes.selectionBound(count, k, seed, pivots, revoked);
+            require(
+                bound == vm.parseJsonUint(json, string.concat(at, ".bound")),
+                "selection bound differs from vector"
+            );
+            uint256[] memory selected = vm.parseJsonUintArray(json, string.concat(at, ".selectedIndices"));
+            uint256 n;
+            for (uint256 i = 0; i < count; ++i) {
+                bool out;
+                for (uint256 j = 0; j < revoked.length; ++j) out = out || revoked[j] == i;
+                if (out || (count > bound && ProtocolHashes.shuffledIndex(i, count, seed, pivots) >= bound)) continue;
+                require(n < selected.length && selected[n] == i, "S_t with revocations differs from vector");
+                ++n;
+            }
+            require(n == selected.length, "S_t with revocations is short of the vector");
+        }
+    }
+
     function testShuffleTableMatchesHashingAtItsLimit() public pure {
         // Rosters of 255 and 256 take the table (the last positions of a block), 257 does not.
         bytes32 seed = keccak256("dsain selection table limit");

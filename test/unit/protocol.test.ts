@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Wallet, getBytes, hexlify } from "ethers";
+import { Wallet, getAddress, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { DsainError, ErrorCode } from "../../aggregator/errors.js";
 import {
   ROLLBACK_TYPE,
@@ -34,6 +34,7 @@ import {
   roundCommitment,
   roundRecordDigest,
   selectParticipants,
+  selectionBound,
   selectionSeed,
   shuffledIndex,
   shufflePivots,
@@ -279,6 +280,36 @@ describe("protocol", function () {
         const selected = shuffled.flatMap((p: number, i: number) => (isSelected(i, c.count, c.k, c.seed, pivots) ? [i] : []));
         expect(selected).to.deep.equal(c.selectedIndices);
         expect(selected.length).to.equal(Math.min(c.k, c.count));
+      }
+    });
+
+    it("should reproduce the selection bound and S_t with revoked participants", function () {
+      expect(v.revokedCases.length).to.equal(12);
+      for (const c of v.revokedCases) {
+        const revoked = new Set<number>(c.revoked);
+        const pivots = shufflePivots(c.seed, c.count);
+        expect(selectionBound(c.count, c.k, c.seed, c.revoked, pivots)).to.equal(c.bound);
+        const selected = Array.from({ length: c.count }, (_, i) => i).filter(
+          (i) => !revoked.has(i) && isSelected(i, c.count, c.bound, c.seed, pivots),
+        );
+        expect(selected).to.deep.equal(c.selectedIndices);
+      }
+    });
+
+    it("should select the first K non-revoked participants in shuffle order, never a revoked one (issue 16)", function () {
+      const roster = Array.from({ length: 40 }, (_, i) => getAddress("0x" + (i + 1).toString(16).padStart(40, "0")));
+      for (let trial = 0; trial < 30; trial++) {
+        const seed = keccak256(toUtf8Bytes(`dsain revoked selection ${trial}`));
+        const size = 5 + (trial % 36);
+        const k = 1 + (trial % 7);
+        const revoked = new Set(Array.from({ length: trial % 9 }, (_, j) => (trial * 7 + j * 13) % size));
+        const pivots = shufflePivots(seed, size);
+        const position = Array.from({ length: size }, (_, i) => shuffledIndex(i, size, seed, pivots));
+        const byPosition = Array.from({ length: size }, (_, i) => i).sort((a, b) => position[a] - position[b]);
+        const expected = byPosition.filter((i) => !revoked.has(i)).slice(0, k);
+        const chosen = selectParticipants(roster, size, k, seed, revoked);
+        expect(chosen).to.deep.equal([...expected.map((i) => roster[i])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+        for (const i of revoked) expect(chosen).to.not.include(roster[i]);
       }
     });
 

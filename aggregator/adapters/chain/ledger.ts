@@ -236,10 +236,28 @@ export class LedgerClient {
     return this.contract.roundRecord(federationId, round);
   }
 
-  async federationState(
-    federationId: bigint,
-  ): Promise<{ lastRound: bigint; head: bigint; lastFinalized: bigint; openedAt: bigint; selectionSeed: string; rosterSize: bigint }> {
+  async federationState(federationId: bigint): Promise<{
+    lastRound: bigint;
+    head: bigint;
+    lastFinalized: bigint;
+    openedAt: bigint;
+    selectionSeed: string;
+    rosterSize: bigint;
+    /** The open round's selection bound T (docs/protocol.md §10). */
+    selectionBound: bigint;
+    /** On-chain attestations for the open round so far: its record must name them all. */
+    openAttestations: bigint;
+  }> {
     const [, state] = await this.contract.federation(federationId);
+    return state;
+  }
+
+  /** A participant's state word (zero for one never enrolled). */
+  async participantState(
+    federationId: bigint,
+    participant: string,
+  ): Promise<{ id: bigint; revokedFrom: bigint; lastAttestedRound: bigint; epsilonSpentMicros: bigint; reputationMicros: bigint }> {
+    const [state] = await this.contract.participant(federationId, participant);
     return state;
   }
 

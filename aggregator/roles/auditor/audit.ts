@@ -23,6 +23,7 @@ import {
   reasonHash,
   roundCommitment,
   selectionSeed,
+  selectionBound,
   shufflePivots,
   updatesDigest,
   vectorRoot,
@@ -311,11 +312,14 @@ export async function checkRound(
     f.push({ round: t, link: "selection", message: "no RoundOpened event fixes this round's selection" });
   } else {
     const pivots = opening.rosterSize > cfg.participantsPerRound ? shufflePivots(opening.selectionSeed, opening.rosterSize) : [];
+    // S_t skips the participants revoked for round t, all revoked before it opened (§10).
+    const revoked = [...replay.revokedFrom].filter(([, from]) => from <= t).map(([a]) => replay.rosterIndex.get(a)!);
+    const bound = selectionBound(opening.rosterSize, cfg.participantsPerRound, opening.selectionSeed, revoked, pivots);
     for (const a of addrs) {
       const index = replay.rosterIndex.get(a);
       if (index === undefined) {
         f.push({ round: t, link: "participants", message: `${a} attested but was never enrolled` });
-      } else if (!isSelected(index, opening.rosterSize, cfg.participantsPerRound, opening.selectionSeed, pivots)) {
+      } else if (!isSelected(index, opening.rosterSize, bound, opening.selectionSeed, pivots)) {
         f.push({ round: t, link: "selection", message: `${a} (roster index ${index}) is not in S_${t}` });
       }
       const revokedFrom = replay.revokedFrom.get(a);
@@ -672,6 +676,8 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
   const statuses = new Map<number, RoundStatusName>([[0, "Genesis"]]);
   const commitments = new Map<number, string>([[0, evidence.genesisCommitment]]);
   let open: Opening | undefined;
+  /** Participants who attested on-chain for the open round so far (its record must name them). */
+  let attestedOpen: string[] = [];
   let lastRound = 0;
   let lastFinalized = 0;
   let sealed = false;
@@ -727,12 +733,14 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
         const seed = selectionSeed(evidence.federationId, e.round, parentCommitment, e.prevrandao);
         if (seed !== e.selectionSeed) bad(e.round, "selection", `selection seed ${e.selectionSeed} recorded, recomputed ${seed}`);
         open = { ...e, transactionHash: e.transactionHash };
+        attestedOpen = [];
         openings.set(e.round, open);
         openedAt.set(e.round, e.timestamp);
         break;
       }
       case "attestation":
         inTime(e.round, e, `the attestation of ${getAddress(e.participant)}`);
+        if (open?.round === e.round) attestedOpen.push(getAddress(e.participant));
         if (open?.round !== e.round && statuses.get(e.round) !== "Proposed") {
           bad(e.round, "sequence", `${e.participant} attested for round ${e.round}, which is neither open nor awaiting attestations`);
         }
@@ -749,6 +757,15 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
           bad(e.round, "sequence", `round ${e.round} builds on round ${r.parentRound}, the head was ${head()}`);
         }
         if (r !== undefined) commitments.set(e.round, r.commitment);
+        // Every attestation sent on-chain for the round before its record is in the record (issue 16).
+        if (open?.round === e.round) {
+          const named = new Set((r?.updates ?? []).map((u) => getAddress(u.participant)));
+          for (const a of attestedOpen) {
+            if (r?.batched !== undefined || !named.has(a)) {
+              bad(e.round, "participants", `${a} attested on-chain for round ${e.round}, but its record leaves the attestation out`);
+            }
+          }
+        }
         statuses.set(e.round, "Proposed");
         lastRound = e.round;
         break;

@@ -5,7 +5,7 @@ import { keccak256 } from "ethers";
 import { RoundStatus } from "../../../aggregator/protocol/evidence.js";
 import { decodeRecordEntries } from "../../../aggregator/protocol/index.js";
 import { releaseZkWorkers } from "../../../aggregator/adapters/proof/keys.js";
-import { attestFrom, buildRound, post, selectedWallets, wallet } from "../../helpers/federation.js";
+import { attestFrom, buildRound, post, selectedWallets, stateOf, wallet } from "../../helpers/federation.js";
 import { ethers, networkHelpers, setup, expectRefused, unselected, status, selectedWalletsOf } from "../../helpers/ledger-suite.js";
 
 describe("ProvenanceLedger", function () {
@@ -14,6 +14,29 @@ describe("ProvenanceLedger", function () {
   });
 
   describe("attest and postRound (direct)", function () {
+    // Hostile history (issue 16): with minUpdates below K the committee posted a record without an
+    // attestation sent on-chain for the round, and the round was proven with it in plain view.
+    it("should refuse a record that leaves out an attestation made on-chain for its round, and take one naming it", async function () {
+      const f = await setup(); // K = 4, minUpdates = 3
+      const chosen = await selectedWallets(f);
+      const silenced = chosen[0];
+      const full = await buildRound(f, { direct: new Set([silenced.address]) });
+      await (await attestFrom(f, full, silenced.address)).wait();
+      expect((await stateOf(f)).openAttestations).to.equal(1);
+      const without = await buildRound(f, { participants: chosen.slice(1) });
+      await expectRefused(f, () => post(f, without), "ProvenanceAttestationOmitted", [1n, 1n, 1n, 0n]);
+      await (await post(f, full)).wait();
+      expect((await f.ledger.roundRecord(1n, 1n)).status).to.equal(BigInt(RoundStatus.Attested));
+      expect((await stateOf(f)).openAttestations, "round 2 starts its own count").to.equal(0);
+    });
+
+    it("should refuse an attestation its participant's budget cannot pay: no record could name it or leave it out", async function () {
+      const f = await setup({ epsilonBudgetMicros: 50_000n });
+      const [w] = await selectedWallets(f);
+      const r = await buildRound(f, { direct: "all" });
+      await expectRefused(f, () => attestFrom(f, r, w.address), "ProvenanceBudgetExceeded", [1n, w.address, 0n, 100_000n, 50_000n]);
+    });
+
     it("should take each participant's own transaction, then a record without signatures", async function () {
       const f = await setup();
       const r = await buildRound(f, { direct: "all" });
