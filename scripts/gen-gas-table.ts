@@ -480,6 +480,44 @@ export async function participantProfile(ethers: any, hash: string, k: number): 
   return { ...profile, rest: profile.total - profile.recovery - profile.storage - profile.logs - profile.keccak };
 }
 
+/** Where a whole record's gas goes, traced (debug_traceTransaction) at the top level of the ledger. */
+export interface RecordProfile {
+  k: number;
+  total: number;
+  /** 21,000 and the calldata bytes. */
+  intrinsic: number;
+  /** SSTOREs that create a word (zero to non-zero: 20,000 and more), their count and gas. */
+  newWords: number;
+  newWordsGas: number;
+  /** Every other SSTORE and every SLOAD. */
+  otherStorage: number;
+  logs: number;
+  recoveries: number;
+  keccak: number;
+  rest: number;
+}
+
+/** Traces the batched record `hash` of K entries and sorts its execution gas by what it pays for. */
+export async function recordProfile(ethers: any, hash: string, k: number, s: GasSplit): Promise<RecordProfile> {
+  const trace = await ethers.provider.send("debug_traceTransaction", [hash, { disableMemory: true, disableStorage: true }]);
+  const logs: StructLog[] = trace.structLogs;
+  const out = { newWords: 0, newWordsGas: 0, otherStorage: 0, logs: 0, recoveries: 0, keccak: 0 };
+  logs.forEach((step, i) => {
+    if (step.depth !== 1) return;
+    const cost = step.op === "STATICCALL" || step.op === "DELEGATECALL" ? step.gas - logs[i + 1].gas : step.gasCost;
+    if (step.op === "SSTORE" && cost >= 20_000) {
+      out.newWords++;
+      out.newWordsGas += cost;
+    } else if (step.op === "SSTORE" || step.op === "SLOAD") out.otherStorage += cost;
+    else if (step.op.startsWith("LOG")) out.logs += cost;
+    else if (step.op === "STATICCALL" && step.stack && BigInt(step.stack[step.stack.length - 2]) === 1n) out.recoveries += cost;
+    else if (step.op === "KECCAK256") out.keccak += cost;
+  });
+  const intrinsic = s.intrinsic + s.calldata;
+  const rest = s.total - intrinsic - out.newWordsGas - out.otherStorage - out.logs - out.recoveries - out.keccak;
+  return { k, total: s.total, intrinsic, ...out, rest };
+}
+
 /**
  * The straight line through two measurements of one kind of round: gas per participant (in all and by
  * part), the fixed part, and the selection check's share per participant (`noShuffle`: `b`'s K posted
@@ -581,6 +619,7 @@ export function renderDoc(
   hardfork: string,
   profile: ParticipantProfile,
   floor: FloorRow[],
+  record: RecordProfile,
 ): string {
   const [a, b] = [rows[rows.length - 2], rows[rows.length - 1]];
   const { perK, fixed, selection } = fitPerParticipant({ k: a.k, split: a.batched }, { k: b.k, split: b.batched }, noShuffle.batched);
@@ -702,7 +741,7 @@ attestation) but spreads the cost over the participants and keeps every transact
 
 ${renderFloor(floor, fixed, selection * b.k)}
 
-${renderAgainstFloor(rows, floor, perK.total)}`;
+${renderAgainstFloor(rows, floor, perK.total, record)}`;
 }
 
 /** The goal since issue 16: the ledger within this factor of the floor of its own storage layout. */
@@ -712,13 +751,16 @@ export const FLOOR_FACTOR = 1.25;
  * The ledger's batched record beside the floor of its own layout (one state word per participant,
  * a roster of 2K: GasFloorProbe with P = 1), K by K and per participant.
  */
-export function renderAgainstFloor(rows: GasRow[], floor: FloorRow[], ledgerPerParticipant: number): string {
+export function renderAgainstFloor(rows: GasRow[], floor: FloorRow[], ledgerPerParticipant: number, record: RecordProfile): string {
   const single = floor.find((r) => r.perWord === 1 && r.rosterFactor === 2)!;
   const last = SIZES.length - 1;
   const floorPer = single.rounds[last].total - single.rounds[last - 1].total;
   const floorPerParticipant = Math.round(floorPer / (SIZES[last] - SIZES[last - 1]));
   const ratio = (x: number, y: number) => x / y;
   const verdict = (x: number, y: number) => (ratio(x, y) <= FLOOR_FACTOR ? "yes" : "no");
+  // What a K-participant record may spend besides its participants, within the goal at the smallest K.
+  const fixedBudget = Math.floor(single.rounds[0].total * FLOOR_FACTOR) - ledgerPerParticipant * record.k;
+  const probeFixed = Math.round(floorFit(single).fixed);
   const line = (what: string, ledger: number, fl: number) =>
     `| ${what} | ${n(ledger)} | ${n(fl)} | ×${ratio(ledger, fl).toFixed(2)} | ${verdict(ledger, fl)} | ${n(Math.max(0, ledger - Math.floor(fl * FLOOR_FACTOR)))} |`;
   return `## The ledger against the floor
@@ -731,6 +773,25 @@ makes included: at most ${FLOOR_FACTOR}× the floor of that layout (the probe's 
 | :- | -: | -: | -: | :-: | -: |
 ${SIZES.map((k, i) => line(`K = ${k}`, rows.find((r) => r.k === k)!.batched.total, single.rounds[i].total)).join("\n")}
 ${line("per participant", ledgerPerParticipant, floorPerParticipant)}
+
+Where the K = ${record.k} record's ${n(record.total)} gas goes (traced; ${FLOOR_FACTOR}× the floor is ${n(Math.floor(single.rounds[0].total * FLOOR_FACTOR))}):
+
+| 21,000 + calldata | new storage words | other storage | logs | signature recoveries | keccak256 | the rest |
+| -: | -: | -: | -: | -: | -: | -: |
+| ${n(record.intrinsic)} | ${n(record.newWordsGas)} (${record.newWords} words) | ${n(record.otherStorage)} | ${n(record.logs)} | ${n(record.recoveries)} | ${n(record.keccak)} | ${n(record.rest)} |
+
+The record's new words are what the ledger keeps of a round (its RoundRecord: status, parent and
+times; h_t; the model root; the updates digest); the floor probe keeps one word a round. At
+${n(ledgerPerParticipant)} gas per participant, ${record.k} participants take ${n(ledgerPerParticipant * record.k)}, so
+within ${FLOOR_FACTOR}× the floor the rest of a K = ${record.k} record, its fixed part, may cost ${n(fixedBudget)} gas
+(the probe's own fixed part is ${n(probeFixed)}); the ledger's is ${n(record.total - ledgerPerParticipant * record.k)}, of which the round's
+${record.newWords} new words take ${n(record.newWordsGas)}. ${
+    21_000 + record.newWordsGas > fixedBudget
+      ? `With the transaction's 21,000 base they alone exceed that budget, by ${n(21_000 + record.newWordsGas - fixedBudget)} gas: no code brings a round this small within the goal while the ledger keeps
+a round in ${record.newWords} new words; it takes a round kept in fewer (for example one hash of its record, the
+preimage given back with the proof) and a fixed part close to the probe's.`
+      : `With the transaction's 21,000 base they leave ${n(fixedBudget - 21_000 - record.newWordsGas)} gas of that budget for everything else a round does.`
+  }
 `;
 }
 
@@ -864,7 +925,8 @@ async function main(): Promise<void> {
       console.log(renderFloorRow(row));
       floor.push(row);
     }
-    await writeFile(GAS_DOC, renderDoc(rows, noShuffle, batched, batchedNoShuffle, hardfork, profile, floor));
+    const record = await recordProfile(chain.ethers, rows[0].batchedHash, rows[0].k, rows[0].batched);
+    await writeFile(GAS_DOC, renderDoc(rows, noShuffle, batched, batchedNoShuffle, hardfork, profile, floor, record));
     console.log(`wrote ${path.relative(process.cwd(), GAS_DOC)}`);
   } finally {
     await chain.close();

@@ -101,6 +101,24 @@ async function refuseEquivocation(log: EndorsementLog, round: bigint, commitment
   }
 }
 
+/**
+ * The on-chain attestations (`attest`) of round `round`, which has no record yet, that a proposed
+ * record leaves out: `direct` are the participants it names as direct entries (docs/protocol.md §11;
+ * the ledger refuses such a record, ProvenanceAttestationOmitted).
+ */
+export function omittedAttestations(evidence: FederationEvidence, round: number, direct: readonly string[]): Finding[] {
+  const named = new Set(direct.map((a) => getAddress(a)));
+  return evidence.events
+    .filter((e) => e.kind === "attestation" && e.round === round)
+    .map((e) => getAddress((e as { participant: string }).participant))
+    .filter((a) => !named.has(a))
+    .map((a) => ({
+      round,
+      link: "participants",
+      message: `${a} attested on-chain for round ${round}, but the record leaves the attestation out`,
+    }));
+}
+
 /** A member's view of the federation: the audit context of its history so far and the state after its last round. */
 export interface ReviewBasis {
   ctx: AuditContext;
@@ -152,7 +170,10 @@ export async function endorse(
   await refuseEquivocation(log, round, record.post.commitment);
   const proposal = proposedRound(basis.ctx.evidence, record, entries);
   const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
-  if (judged.findings.length > 0) return { signed: false, findings: judged.findings, state: basis.state };
+  // Entries without a signature are direct: their attestation is (or will be) on-chain.
+  const direct = entries.filter((e) => /^0x(00)*$/.test(e.signature)).map((e) => e.participant);
+  const findings = [...judged.findings, ...omittedAttestations(basis.ctx.evidence, Number(round), direct)];
+  if (findings.length > 0) return { signed: false, findings, state: basis.state };
   await log.record(round, record.post.commitment);
   return { signed: true, signature: await signRoundRecord(member, domain, record.message), state: judged.state };
 }
@@ -214,7 +235,12 @@ export async function endorseBatched(
   await refuseEquivocation(log, round, record.post.commitment);
   const proposal = proposedBatchedRound(basis, record, entries);
   const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
-  const findings = [...judged.findings, ...(await checkEdDSAAttestations(basis, proposal, attestations))];
+  const findings = [
+    ...judged.findings,
+    ...(await checkEdDSAAttestations(basis, proposal, attestations)),
+    // A batched record names no on-chain attestation: a round with one goes by the direct path.
+    ...omittedAttestations(basis.ctx.evidence, proposal.round, []),
+  ];
   if (findings.length > 0) return { signed: false, findings, state: basis.state };
   await log.record(round, record.post.commitment);
   return { signed: true, signature: await signBatchedRoundRecord(member, domain, record.message), state: judged.state };

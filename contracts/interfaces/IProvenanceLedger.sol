@@ -174,8 +174,8 @@ interface IProvenanceLedgerTypes {
     /**
      * @dev One participant's entry in a batched round record, in ascending roster-index order. The
      * participant's EdDSA-Poseidon signature over (updateRoot, sampleCount and the federation's DP
-     * parameters) is checked inside the round's proof, not here; the committee supplies weight,
-     * epsilon debit and reputation.
+     * parameters) is checked inside the round's proof, not here; the committee supplies weight and
+     * reputation, and the epsilon debit must be the attested one (dp.epsilonMicros, docs/protocol.md §13).
      */
     struct BatchedEntry {
         address participant;

@@ -18,8 +18,9 @@ describe("audit: recomputation from the published updates (ByzFed, cheating aggr
   let result: DemoResult;
   let evidence: FederationEvidence;
   /**
-   * Roster index 0 is Byzantine; seed 4 selects it in every round (selection follows the chain's
-   * history, so the seed is chosen for that: seeds 1 to 3 leave it out of some round).
+   * Roster index 0 is Byzantine; seed 5 selects it in every round (selection follows the chain's
+   * history, so the seed is chosen for that: seeds 1 to 3 leave it out of some round since the
+   * ledger is deployed as two contracts and two libraries, issue 16).
    */
   let byzantine: string;
 
@@ -27,7 +28,7 @@ describe("audit: recomputation from the published updates (ByzFed, cheating aggr
     dir = await mkdtemp(path.join(os.tmpdir(), "dsain-recompute-"));
     result = await runDemo({
       ...DEMO_DEFAULTS,
-      seed: 4,
+      seed: 5,
       rounds: 3,
       epochs: 1,
       workDir: dir,

@@ -174,6 +174,8 @@ describe("end to end: demo then audit", function () {
     const links = out.report.findings.map((f) => `${f.round}:${f.link}`);
     expect(links).to.include("2:budget");
     expect(links).to.include("2:commitment"); // the accounting digest no longer matches either
+    // The debit is not what the participant attested (the demo has no DP: epsilon 0), issue 16.
+    expect(out.lines.join("\n")).to.contain("is debited 1 µε for an update attested under ε = 0 µε");
   });
 
   it("should fail, naming the lifecycle, when a round is finalized before its parent", async function () {

@@ -12,6 +12,7 @@ import { getPoseidon } from "../../aggregator/protocol/poseidon.js";
 import { chunkCount, treeDepth, vectorTree } from "../../aggregator/protocol/vector-root.js";
 import {
   decorateVerifier,
+  withVerifyingKeyHash,
   ensureCircuitKeys,
   loadSnarkjs,
   releaseZkWorkers,
@@ -346,15 +347,16 @@ describe("zk: RoundChunk circuit (" + INSTANCE + ")", function () {
       // Fresh: export again from the cached zkey with snarkjs' template, not the cached .sol.
       const snarkjs = await loadSnarkjs();
       const templates = { groth16: await fs.readFile(path.join(snarkjsDir(), "templates", "verifier_groth16.sol.ejs"), "utf8") };
-      const fresh = decorateVerifier(
-        await snarkjs.zKey.exportSolidityVerifier(keys.zkeyPath, templates),
-        keys.instance,
-        await snarkjsVersion(),
+      const fresh = withVerifyingKeyHash(
+        decorateVerifier(await snarkjs.zKey.exportSolidityVerifier(keys.zkeyPath, templates), keys.instance, await snarkjsVersion()),
+        keys.instance.verifier,
+        keys.vkeyHash,
       );
       expect(fresh).to.equal(keys.verifierSource);
       expect(committed, "contracts/verifiers is stale: run npm run generate:verifiers").to.equal(fresh);
       expect(committed).to.include(`contract ${keys.instance.verifier} {`);
       expect(committed).to.include(`uint[${3 + 2 * K}] calldata _pubSignals`);
+      expect(committed).to.include(`bytes32 public constant VERIFYING_KEY_HASH = ${keys.vkeyHash};`);
       // And the vkey hash is the sha256 of vkey.json's bytes.
       const vkeyBytes = await fs.readFile(keys.vkeyPath);
       expect("0x" + createHash("sha256").update(vkeyBytes).digest("hex")).to.equal(keys.vkeyHash);
