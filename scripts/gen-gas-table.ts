@@ -435,6 +435,13 @@ interface StructLog {
   stack?: string[];
 }
 
+/** A call to the ecrecover precompile (address 1): a signature recovery. */
+const isRecovery = (s: StructLog) => s.op === "STATICCALL" && s.stack !== undefined && BigInt(s.stack[s.stack.length - 2]) === 1n;
+
+/** A step's gas: a call's is what it took, read from the next step at the same depth. */
+const stepCost = (logs: StructLog[], i: number) =>
+  logs[i].op === "STATICCALL" || logs[i].op === "DELEGATECALL" ? logs[i].gas - logs[i + 1].gas : logs[i].gasCost;
+
 /**
  * Traces a batched record (debug_traceTransaction, struct logs) and averages the gas of its
  * per-participant loop between consecutive ecrecover calls (STATICCALL to address 1; the first K
@@ -446,7 +453,7 @@ export async function participantProfile(ethers: any, hash: string, k: number): 
   const logs: StructLog[] = trace.structLogs;
   const recoveries: number[] = [];
   logs.forEach((s, i) => {
-    if (s.op === "STATICCALL" && s.depth === 1 && s.stack && BigInt(s.stack[s.stack.length - 2]) === 1n) recoveries.push(i);
+    if (s.depth === 1 && isRecovery(s)) recoveries.push(i);
   });
   if (recoveries.length !== k + 2)
     throw new Error(`tracing the K = ${k} record: ${recoveries.length} signature recoveries, expected ${k} + 2`);
@@ -455,7 +462,7 @@ export async function participantProfile(ethers: any, hash: string, k: number): 
     const [from, to] = [recoveries[j], recoveries[j + 1]];
     for (let i = from; i < to; i++) {
       const s = logs[i];
-      const cost = s.op === "STATICCALL" ? s.gas - logs[i + 1].gas : s.gasCost;
+      const cost = stepCost(logs, i);
       if (s.depth !== 1) throw new Error(`tracing the K = ${k} record: a call into a contract inside the loop (${s.op})`);
       if (s.op === "STATICCALL") sum.recovery += cost;
       else if (s.op === "SLOAD" || s.op === "SSTORE") sum.storage += cost;
@@ -504,13 +511,13 @@ export async function recordProfile(ethers: any, hash: string, k: number, s: Gas
   const out = { newWords: 0, newWordsGas: 0, otherStorage: 0, logs: 0, recoveries: 0, keccak: 0 };
   logs.forEach((step, i) => {
     if (step.depth !== 1) return;
-    const cost = step.op === "STATICCALL" || step.op === "DELEGATECALL" ? step.gas - logs[i + 1].gas : step.gasCost;
+    const cost = stepCost(logs, i);
     if (step.op === "SSTORE" && cost >= 20_000) {
       out.newWords++;
       out.newWordsGas += cost;
     } else if (step.op === "SSTORE" || step.op === "SLOAD") out.otherStorage += cost;
     else if (step.op.startsWith("LOG")) out.logs += cost;
-    else if (step.op === "STATICCALL" && step.stack && BigInt(step.stack[step.stack.length - 2]) === 1n) out.recoveries += cost;
+    else if (isRecovery(step)) out.recoveries += cost;
     else if (step.op === "KECCAK256") out.keccak += cost;
   });
   const intrinsic = s.intrinsic + s.calldata;

@@ -267,16 +267,15 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       c.count <= 10 ? order.slice(0, c.count - 2) : order.slice(0, 20),
     ];
     return sets.map((revoked) => {
-      const bound = selectionBound(c.count, c.k, c.seed, revoked);
+      // From the definition (§10), not the implementation: S_t is the first K non-revoked in shuffle
+      // order, T the position after the K-th of them (the snapshot when it has fewer, or <= K members).
       const out = new Set(revoked);
-      return {
-        seed: c.seed,
-        count: c.count,
-        k: c.k,
-        revoked,
-        bound,
-        selectedIndices: c.shuffled.flatMap((p, i) => (p < bound && !out.has(i) ? [i] : [])),
-      };
+      const chosen = order.filter((i) => !out.has(i)).slice(0, c.k);
+      const bound = c.count <= c.k || chosen.length < c.k ? c.count : c.shuffled[chosen[c.k - 1]] + 1;
+      if (selectionBound(c.count, c.k, c.seed, revoked) !== bound) {
+        throw new Error(`selectionBound disagrees with the definition of T (${c.count} members, revoked ${revoked})`);
+      }
+      return { seed: c.seed, count: c.count, k: c.k, revoked, bound, selectedIndices: [...chosen].sort((a, b) => a - b) };
     });
   });
   const selection = {

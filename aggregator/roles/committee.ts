@@ -13,7 +13,7 @@ import type { UpdateEntry } from "../protocol/record.js";
 import type { BuiltBatchedRecord, BuiltRecord } from "../adapters/chain/records.js";
 import { attestationMessage, roundScope, verifyMessage, type EdDSASignature } from "../protocol/eddsa.js";
 import { checkRound, prepareAudit, type AuditContext, type AuditOptions, type AuditState } from "./auditor/audit.js";
-import type { Finding } from "./auditor/findings.js";
+import { omittedAttestations, type Finding } from "./auditor/findings.js";
 import { packParticipantSlots } from "../protocol/batched.js";
 
 /**
@@ -102,21 +102,12 @@ async function refuseEquivocation(log: EndorsementLog, round: bigint, commitment
 }
 
 /**
- * The on-chain attestations (`attest`) of round `round`, which has no record yet, that a proposed
- * record leaves out: `direct` are the participants it names as direct entries (docs/protocol.md §11;
- * the ledger refuses such a record, ProvenanceAttestationOmitted).
+ * What a proposed record of round `round` (no record on-chain yet) leaves out of the attestations
+ * sent on-chain for it: `direct` are the participants it names as direct entries (none when batched).
  */
-export function omittedAttestations(evidence: FederationEvidence, round: number, direct: readonly string[]): Finding[] {
-  const named = new Set(direct.map((a) => getAddress(a)));
-  return evidence.events
-    .filter((e) => e.kind === "attestation" && e.round === round)
-    .map((e) => getAddress((e as { participant: string }).participant))
-    .filter((a) => !named.has(a))
-    .map((a) => ({
-      round,
-      link: "participants",
-      message: `${a} attested on-chain for round ${round}, but the record leaves the attestation out`,
-    }));
+export function omittedAttestationsOf(evidence: FederationEvidence, round: number, direct: readonly string[]): Finding[] {
+  const attesters = evidence.events.flatMap((e) => (e.kind === "attestation" && e.round === round ? [e.participant] : []));
+  return omittedAttestations(round, attesters, direct);
 }
 
 /** A member's view of the federation: the audit context of its history so far and the state after its last round. */
@@ -172,7 +163,7 @@ export async function endorse(
   const judged = await checkRound(basis.ctx, basis.state, proposal, "proposal");
   // Entries without a signature are direct: their attestation is (or will be) on-chain.
   const direct = entries.filter((e) => /^0x(00)*$/.test(e.signature)).map((e) => e.participant);
-  const findings = [...judged.findings, ...omittedAttestations(basis.ctx.evidence, Number(round), direct)];
+  const findings = [...judged.findings, ...omittedAttestationsOf(basis.ctx.evidence, Number(round), direct)];
   if (findings.length > 0) return { signed: false, findings, state: basis.state };
   await log.record(round, record.post.commitment);
   return { signed: true, signature: await signRoundRecord(member, domain, record.message), state: judged.state };
@@ -239,7 +230,7 @@ export async function endorseBatched(
     ...judged.findings,
     ...(await checkEdDSAAttestations(basis, proposal, attestations)),
     // A batched record names no on-chain attestation: a round with one goes by the direct path.
-    ...omittedAttestations(basis.ctx.evidence, proposal.round, []),
+    ...omittedAttestationsOf(basis.ctx.evidence, proposal.round, []),
   ];
   if (findings.length > 0) return { signed: false, findings, state: basis.state };
   await log.record(round, record.post.commitment);

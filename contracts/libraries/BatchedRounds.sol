@@ -12,9 +12,9 @@ import {ProtocolHashes} from "./ProtocolHashes.sol";
  * BabyJubJub keys (a Poseidon(2) tree maintained on-chain at enrolment and revocation), batched round
  * records whose participants' EdDSA-Poseidon attestations are checked inside a RoundAttested proof
  * rather than one by one here, and the public inputs of that proof, with a challenge seeded by the
- * hash of the block after the record's. Its functions are internal: {FederationLogic}'s external
- * wrappers carry them, so they run by DELEGATECALL on the ledger's storage (their events and errors
- * are the ledger's, declared in {IProvenanceLedger}) and the ledger links one library only.
+ * hash of the block after the record's. A linked library: its external functions run by DELEGATECALL
+ * on the ledger's storage (their events and errors are the ledger's, declared in
+ * {IProvenanceLedgerTypes}); the ledger calls `post` and `publicInputs`, its extension the others.
  */
 library BatchedRounds {
     /// @dev Everything the ledger stores about a federation's batched path.

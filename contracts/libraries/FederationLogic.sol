@@ -7,12 +7,12 @@ import {ProtocolHashes} from "./ProtocolHashes.sol";
 
 /**
  * @title FederationLogic
- * @dev The ledger's cold paths, linked as an external library so that ProvenanceLedger stays under
- * the EIP-170 code-size limit with room to grow: federation creation and its parameter checks,
- * enrolment and revocation, rejection and rollback, sealing. Its external functions run by
- * DELEGATECALL on the ledger's storage, so their events and errors are the ledger's (declared in
- * {IProvenanceLedger}). The round hot paths (attest, post, prove) stay in the ledger; the batched
- * path's ({BatchedRounds}, docs/protocol.md §14) live here too, through the wrappers at the end.
+ * @dev The ledger's cold paths, linked as an external library so that the ledger and its extension
+ * stay 4 KB under the EIP-170 code-size limit: federation creation and its parameter checks,
+ * enrolment and revocation, rejection and rollback, sealing, the verifier call. Its external
+ * functions run by DELEGATECALL on the ledger's storage, so their events and errors are the ledger's
+ * (declared in {IProvenanceLedgerTypes}). The round hot paths (attest, post, prove) stay in the
+ * ledger; the batched path is {BatchedRounds}, a library of its own.
  */
 library FederationLogic {
     /// @dev BabyJubJub twisted Edwards curve over the BN254 scalar field: a x^2 + y^2 = 1 + d x^2 y^2.
@@ -297,7 +297,7 @@ library FederationLogic {
     /**
      * @dev Calls the snarkjs verifier with `inputs`; reverts unless it returns true. snarkjs verifiers
      * take a fixed-size array whose length is part of the selector. In the library to keep the
-     * ledger's code within EIP-170.
+     * ledger's code small.
      */
     function verifyProof(
         address verifier,

@@ -18,7 +18,7 @@ import { CoordinateMedian } from "../../aggregator/maths/robust/median.js";
 import { aggregateRound, checkReceivedUpdate, recordEntries } from "../../aggregator/roles/aggregator.js";
 import { commitUpdate, signUpdate } from "../../aggregator/roles/participant.js";
 import { advanceState, genesisState } from "../../aggregator/roles/round-state.js";
-import { omittedAttestations } from "../../aggregator/roles/committee.js";
+import { omittedAttestationsOf } from "../../aggregator/roles/committee.js";
 import type { FederationEvidence } from "../../aggregator/protocol/evidence.js";
 import { expectDsainError, expectDsainRejection } from "../helpers/errors.js";
 import { seededVector } from "../helpers/random.js";
@@ -182,14 +182,14 @@ describe("committee review: attestations sent on-chain for the round (issue 16)"
   const evidence = { events: [attestation(3, a), attestation(3, b.toLowerCase()), attestation(2, c)] } as unknown as FederationEvidence;
 
   it("should name each attester of the round a record leaves out, none it names and none of another round", function () {
-    expect(omittedAttestations(evidence, 3, [a]).map((f) => `${f.round}:${f.link}:${f.message}`)).to.deep.equal([
-      `3:participants:${b} attested on-chain for round 3, but the record leaves the attestation out`,
+    expect(omittedAttestationsOf(evidence, 3, [a]).map((f) => `${f.round}:${f.link}:${f.message}`)).to.deep.equal([
+      `3:participants:${b} attested on-chain for round 3, but its record leaves the attestation out`,
     ]);
-    expect(omittedAttestations(evidence, 3, [a.toLowerCase(), b])).to.deep.equal([]);
+    expect(omittedAttestationsOf(evidence, 3, [a.toLowerCase(), b])).to.deep.equal([]);
   });
 
   it("should name every attester of the round for a batched record, which names none", function () {
-    expect(omittedAttestations(evidence, 3, []).map((f) => f.message.split(" ")[0])).to.deep.equal([a, b]);
-    expect(omittedAttestations(evidence, 4, [])).to.deep.equal([]);
+    expect(omittedAttestationsOf(evidence, 3, []).map((f) => f.message.split(" ")[0])).to.deep.equal([a, b]);
+    expect(omittedAttestationsOf(evidence, 4, [])).to.deep.equal([]);
   });
 });

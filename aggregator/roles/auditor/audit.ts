@@ -43,7 +43,7 @@ import {
 } from "../../protocol/evidence.js";
 import { DsainError, ensureError, ErrorCode } from "../../errors.js";
 import { batchedChunkIndices, checkBatchedRound, replayKeyRegistry } from "./batched.js";
-import { notAMemberOverThisRecord, type Finding, type ProofVerifier } from "./findings.js";
+import { notAMemberOverThisRecord, omittedAttestations, type Finding, type ProofVerifier } from "./findings.js";
 
 export type { Finding, ProofVerifier };
 
@@ -172,21 +172,13 @@ export async function prepareAudit(
   }
 
   // The pins must be the keys the verifiers check proofs against (the ledger refuses others from v2 on).
-  const pins: [string, string, string, string | null | undefined][] = [
-    ["", cfg.verifier, cfg.verifyingKeyHash, evidence.verifierKeyHashes.direct],
-    ...(evidence.batched === undefined
-      ? []
-      : [
-          ["batched ", evidence.batched.config.verifier, evidence.batched.config.verifyingKeyHash, evidence.verifierKeyHashes.batched] as [
-            string,
-            string,
-            string,
-            string | null | undefined,
-          ],
-        ]),
-  ];
-  for (const [path, verifier, pinned, declared] of pins) {
-    if (declared === undefined || declared === null || declared.toLowerCase() !== pinned.toLowerCase()) {
+  const pins = [{ path: "", verifier: cfg.verifier, pinned: cfg.verifyingKeyHash, declared: evidence.verifierKeyHashes.direct }];
+  if (evidence.batched !== undefined) {
+    const { verifier, verifyingKeyHash } = evidence.batched.config;
+    pins.push({ path: "batched ", verifier, pinned: verifyingKeyHash, declared: evidence.verifierKeyHashes.batched ?? null });
+  }
+  for (const { path, verifier, pinned, declared } of pins) {
+    if (declared === null || declared.toLowerCase() !== pinned.toLowerCase()) {
       findings.push({
         round: 0,
         link: "federation",
@@ -757,14 +749,12 @@ function replayLifecycle(evidence: FederationEvidence, findings: Finding[]) {
           bad(e.round, "sequence", `round ${e.round} builds on round ${r.parentRound}, the head was ${head()}`);
         }
         if (r !== undefined) commitments.set(e.round, r.commitment);
-        // Every attestation sent on-chain for the round before its record is in the record (issue 16).
+        // Every attestation sent on-chain for the round before its record is in the record (§11); the
+        // record's inline attestations come as events just before it, and name it too. A batched
+        // record names none.
         if (open?.round === e.round) {
-          const named = new Set((r?.updates ?? []).map((u) => getAddress(u.participant)));
-          for (const a of attestedOpen) {
-            if (r?.batched !== undefined || !named.has(a)) {
-              bad(e.round, "participants", `${a} attested on-chain for round ${e.round}, but its record leaves the attestation out`);
-            }
-          }
+          const named = r === undefined || r.batched !== undefined ? [] : r.updates.map((u) => u.participant);
+          for (const x of omittedAttestations(e.round, attestedOpen, named)) bad(x.round, x.link, x.message);
         }
         statuses.set(e.round, "Proposed");
         lastRound = e.round;

@@ -1,4 +1,5 @@
 // What an audit reports and how it verifies proofs: shared by the round checks of every path.
+import { getAddress } from "ethers";
 import type { SolidityProof } from "../../protocol/evidence.js";
 
 /** Verifies a Groth16 proof in Solidity form against public signals, off-chain. */
@@ -26,6 +27,23 @@ export interface Finding {
     | "registry"
     | "updatesCommitment";
   message: string;
+}
+
+/**
+ * The attestations sent on-chain (`attest`) for round `round` before its record that the record leaves
+ * out (docs/protocol.md §11; the ledger refuses such a record, ProvenanceAttestationOmitted): `attesters`
+ * made them, `named` are the participants the record names (none for a batched record).
+ */
+export function omittedAttestations(round: number, attesters: readonly string[], named: readonly string[]): Finding[] {
+  const inRecord = new Set(named.map((a) => getAddress(a)));
+  return attesters
+    .map((a) => getAddress(a))
+    .filter((a) => !inRecord.has(a))
+    .map((a) => ({
+      round,
+      link: "participants",
+      message: `${a} attested on-chain for round ${round}, but its record leaves the attestation out`,
+    }));
 }
 
 /**
