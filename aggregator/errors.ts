@@ -15,6 +15,10 @@ export const ErrorCode = {
   CID_UNSUPPORTED: "DSAIN_CID_UNSUPPORTED",
   IPFS_NOT_FOUND: "DSAIN_IPFS_NOT_FOUND",
   IPFS_FAILURE: "DSAIN_IPFS_FAILURE",
+  /** No connected peer delivered the content or message in time, or a peer could not be dialled (retryable). */
+  PEER_UNAVAILABLE: "DSAIN_PEER_UNAVAILABLE",
+  /** Content larger than the caller allows: an update or checkpoint above its size cap, a message above the wire limit. */
+  CONTENT_TOO_LARGE: "DSAIN_CONTENT_TOO_LARGE",
   ZK_SETUP_FAILED: "DSAIN_ZK_SETUP_FAILED",
   ZK_PTAU_MISMATCH: "DSAIN_ZK_PTAU_MISMATCH",
   ZK_WITNESS_FAILED: "DSAIN_ZK_WITNESS_FAILED",
@@ -54,7 +58,11 @@ export const USAGE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 /** The codes whose failures may pass if the same step is tried again later. */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.CHAIN_UNAVAILABLE, ErrorCode.CHAIN_NOT_READY]);
+const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.CHAIN_UNAVAILABLE,
+  ErrorCode.CHAIN_NOT_READY,
+  ErrorCode.PEER_UNAVAILABLE,
+]);
 
 /** A contract's custom error, decoded with its ABI: `ProvenanceRoundExists(1, 2)` is `{ name, args: [1n, 2n] }`. */
 export interface DecodedRevert {
@@ -64,7 +72,7 @@ export interface DecodedRevert {
 
 export interface DsainErrorOptions {
   cause?: unknown;
-  /** Overrides the code's default (CHAIN_UNAVAILABLE and CHAIN_NOT_READY are retryable, the others not). */
+  /** Overrides the code's default (CHAIN_UNAVAILABLE, CHAIN_NOT_READY and PEER_UNAVAILABLE are retryable, the others not). */
   retryable?: boolean;
   revert?: DecodedRevert;
 }

@@ -55,3 +55,49 @@ export async function stopChain(chain: LocalChain | undefined): Promise<void> {
   child.kill("SIGTERM");
   await exited;
 }
+
+export interface ReadyProcess<T> {
+  process: ChildProcess;
+  /** The first stdout line, parsed as JSON: the process's own report that it is ready. */
+  ready: T;
+  /** Everything the process wrote on stderr so far (for failure messages). */
+  stderr(): string;
+}
+
+/** Spawns `node --import tsx <script> args…` and waits for its first stdout line (JSON). */
+export async function startNodeScript<T>(script: string, args: string[], cwd: string, timeoutMs = 60_000): Promise<ReadyProcess<T>> {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const ready = await new Promise<T>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${script} printed no ready line within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      const nl = out.indexOf("\n");
+      if (nl < 0) return;
+      clearTimeout(timer);
+      child.stdout!.off("data", onData);
+      try {
+        resolve(JSON.parse(out.slice(0, nl)) as T);
+      } catch {
+        reject(new Error(`${script} printed a ready line that is not JSON: ${out.slice(0, nl)}`));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited (${code ?? signal}) before it was ready; stderr: ${err}`));
+    });
+  });
+  return { process: child, ready, stderr: () => err };
+}
+
+/** Sends `signal` to this one PID (never by name) and waits for it to exit; resolves with its exit code or signal. */
+export async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<number | string | null> {
+  if (child === undefined) return null;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode;
+  const exited = new Promise<number | string | null>((r) => child.once("exit", (code, sig) => r(code ?? sig)));
+  child.kill(signal);
+  return exited;
+}

@@ -29,9 +29,9 @@ function revertedCall(data: string, nested: boolean): Error {
 
 describe("errors", function () {
   describe("DsainError", function () {
-    it("should be retryable by default only for an unreachable chain or a block not mined yet", function () {
+    it("should be retryable by default only for an unreachable chain, a block not mined yet or an unavailable peer", function () {
       for (const code of Object.values(ErrorCode)) {
-        const expected = code === ErrorCode.CHAIN_UNAVAILABLE || code === ErrorCode.CHAIN_NOT_READY;
+        const expected = code === ErrorCode.CHAIN_UNAVAILABLE || code === ErrorCode.CHAIN_NOT_READY || code === ErrorCode.PEER_UNAVAILABLE;
         expect(new DsainError(code, "x").retryable, code).to.equal(expected);
         expect(isRetryable(new DsainError(code, "x")), code).to.equal(expected);
       }

@@ -1,21 +1,56 @@
-// An embedded, offline Helia node that stores, pins and reads checkpoint and update files (docs/protocol.md
-// §7) under one directory.
+// An embedded Helia node that stores, pins and reads checkpoint and update files (docs/protocol.md
+// §7) under one directory. Offline by default; with `network` it joins the peers it is given (and
+// only those: no bootstrap, DHT, mDNS or delegated routing), fetches missing files from them over
+// bitswap, and carries topic messages between daemons (gossipsub, ./pubsub.ts).
 import path from "node:path";
 import { CID } from "multiformats/cid";
 import { sha256 } from "multiformats/hashes/sha2";
+import type { PeerId } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import type { NextToLast } from "blockstore-fs/sharding";
 import type { FsDatastore } from "datastore-fs";
 import { DsainError, ensureError, ErrorCode } from "../../errors.js";
 import { checkpointCid, checkpointImportOptions, toCid } from "../../protocol/cid.js";
 import { CODEC_DAG_PB, MULTIHASH_SHA2_256 } from "../../protocol/constants.js";
+import { MAX_MESSAGE_BYTES, topicChannel, type TopicChannel } from "./pubsub.js";
 
 export interface OpenCheckpointStoreOptions {
   /** Holds `blocks/` (blockstore-fs) and `datastore/` (datastore-fs: pins, peer key); created if missing. */
   directory: string;
-  /** Listen for libp2p connections on 127.0.0.1 (random port). Default false: no socket at all. */
-  listen?: boolean;
-  /** Upper bound on one `get`, so that a read can never hang. Default 30 s. */
+  /**
+   * Listen for libp2p connections: `true` is 127.0.0.1 on a random port, a string is one TCP
+   * multiaddr (`/ip4/127.0.0.1/tcp/4101`). Default: no socket at all, unless `network` is given,
+   * which listens on 127.0.0.1 on a random port.
+   */
+  listen?: boolean | string;
+  /** Upper bound on one `get` or `fetch`, so that a read can never hang. Default 30 s. */
   getTimeoutMs?: number;
+  /** Join a network of explicitly listed peers: bitswap for content, gossipsub for topic messages. */
+  network?: NetworkOptions;
+}
+
+export interface NetworkOptions {
+  /** Multiaddrs with the peer id (`/ip4/127.0.0.1/tcp/4101/p2p/12D3Koo…`), dialled at start and redialled while down. */
+  peers?: string[];
+  /** How often a peer that is not connected is dialled again. Default 1 s. */
+  redialMs?: number;
+  /** Called when a peer sends something the node refuses (an oversized message); the node keeps running. */
+  onRefused?: (reason: string) => void;
+}
+
+export interface FetchOptions extends CallOptions {
+  /** Refuse a file larger than this (its declared size, then the bytes actually received). */
+  maxBytes: number;
+  /** Overrides the store's `getTimeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+export interface PeerStatus {
+  address: string;
+  peerId: string;
+  connected: boolean;
+  /** Why the last dial failed, while the peer is not connected. */
+  lastError?: string;
 }
 
 /** Cancels one call; `get` also stops at `getTimeoutMs` on its own. */
@@ -39,6 +74,19 @@ export interface CheckpointStore {
   has(cid: CID | string): Promise<boolean>;
   /** Whether `cid` is pinned here (every put pins its root; pins survive a restart). */
   isPinned(cid: CID | string): Promise<boolean>;
+  /**
+   * The whole file, from local blocks or else from connected peers over bitswap (offline stores:
+   * local only); checks the declared and the received size against `maxBytes` (CONTENT_TOO_LARGE),
+   * re-derives the CID of the bytes (IPFS_INTEGRITY) and pins the file. PEER_UNAVAILABLE
+   * (retryable) when no peer delivered it in time.
+   */
+  fetch(cid: CID | string, options: FetchOptions): Promise<Uint8Array>;
+  /** Connects to one peer now (PEER_UNAVAILABLE, retryable, if it cannot be reached). Network stores only. */
+  dial(address: string, options?: CallOptions): Promise<void>;
+  /** The configured peers and whether each is connected now. */
+  peers(): PeerStatus[];
+  /** Topic messages (gossipsub); undefined for an offline store. */
+  readonly topics: TopicChannel | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,6 +101,70 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     offset += c.length;
   }
   return out;
+}
+
+const MISSING_CONTENT_ERRORS = new Set([
+  "TimeoutError",
+  "AbortError",
+  "BlockNotFoundWhileOfflineError",
+  "NotFoundError",
+  "LoadBlockFailedError",
+]);
+
+interface NetworkModules {
+  multiaddr: (address: string) => Multiaddr;
+  peerIdFromString: (id: string) => PeerId;
+  gossipsub: typeof import("@libp2p/gossipsub").gossipsub;
+  withBitswap: typeof import("@helia/bitswap").withBitswap;
+}
+
+async function loadNetworkModules(): Promise<NetworkModules> {
+  const [{ multiaddr }, { peerIdFromString }, { gossipsub }, { withBitswap }] = await Promise.all([
+    import("@multiformats/multiaddr"),
+    import("@libp2p/peer-id"),
+    import("@libp2p/gossipsub"),
+    import("@helia/bitswap"),
+  ]);
+  return { multiaddr, peerIdFromString, gossipsub, withBitswap };
+}
+
+interface PeerAddress {
+  address: string;
+  target: Multiaddr;
+  peer: PeerId;
+}
+
+function parsePeerAddress(net: NetworkModules, address: string): PeerAddress {
+  let target: Multiaddr;
+  try {
+    target = net.multiaddr(address);
+  } catch {
+    throw new DsainError(
+      ErrorCode.CONFIG_INVALID,
+      `peer address "${address}" is not a multiaddr (expected /ip4/<host>/tcp/<port>/p2p/<peer id>)`,
+    );
+  }
+  const id = target.getComponents().find((c) => c.name === "p2p")?.value;
+  if (id === undefined) {
+    throw new DsainError(
+      ErrorCode.CONFIG_INVALID,
+      `peer address "${address}" has no /p2p/<peer id>: without it the node cannot check whom it reached`,
+    );
+  }
+  let peer: PeerId;
+  try {
+    peer = net.peerIdFromString(id);
+  } catch {
+    throw new DsainError(ErrorCode.CONFIG_INVALID, `peer address "${address}" names "${id}", which is not a libp2p peer id`);
+  }
+  return { address, target, peer };
+}
+
+function parseListenAddress(address: string): string {
+  if (!/^\/ip[46]\/[^/]+\/tcp\/\d{1,5}$/.test(address)) {
+    throw new DsainError(ErrorCode.CONFIG_INVALID, `listen address "${address}" is not a TCP multiaddr like /ip4/127.0.0.1/tcp/4101`);
+  }
+  return address;
 }
 
 export async function openCheckpointStore(options: OpenCheckpointStoreOptions): Promise<CheckpointStore> {
@@ -82,6 +194,15 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
     import("@chainsafe/libp2p-yamux"),
     import("@libp2p/identify"),
   ]);
+  const network = options.network;
+  const net = network === undefined ? undefined : await loadNetworkModules();
+  const peerAddresses = net === undefined ? [] : (network?.peers ?? []).map((address) => parsePeerAddress(net, address));
+  const listen =
+    options.listen === true || (options.listen === undefined && network !== undefined)
+      ? ["/ip4/127.0.0.1/tcp/0"]
+      : typeof options.listen === "string"
+        ? [parseListenAddress(options.listen)]
+        : [];
 
   const blocks = { root: path.join(directory, "blocks"), sharding: new NextToLast() };
   // blockstore-fs's default layout, named here so that blockFilePath can find a block's file.
@@ -115,14 +236,22 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
     // createHeliaLight has no block brokers, routers or gateways, and this libp2p has no
     // bootstrap, discovery or DHT: nothing can dial out. The peer key is loaded from (or
     // created in) the datastore by @helia/libp2p, which is what keeps the peer id stable.
-    helia = withLibp2pLight(createHeliaLight({ blockstore, datastore }), {
-      addresses: { listen: options.listen === true ? ["/ip4/127.0.0.1/tcp/0"] : [] },
+    const light = withLibp2pLight(createHeliaLight({ blockstore, datastore }), {
+      addresses: { listen },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery: [],
-      services: { identify: identify() },
+      services: {
+        identify: identify(),
+        // Present only on a network store: an offline node answers no topic at all.
+        ...(net === undefined
+          ? {}
+          : { pubsub: net.gossipsub({ allowPublishToZeroTopicPeers: true, maxInboundDataLength: MAX_MESSAGE_BYTES + 64 * 1024 }) }),
+      },
     });
+    // Bitswap is the only block broker: it asks connected peers, and there is no router to find others.
+    helia = net === undefined ? light : net.withBitswap(light);
     await helia.start();
   } catch (error) {
     await helia?.stop().catch(() => undefined);
@@ -134,6 +263,39 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
   const node = helia;
   const fs = unixfs(node);
   let stopped = false;
+  const pubsub = (node.libp2p.services as { pubsub?: import("@libp2p/gossipsub").GossipSub }).pubsub;
+  const topics =
+    pubsub === undefined
+      ? undefined
+      : topicChannel(pubsub, (from, topic, bytes) =>
+          network?.onRefused?.(`peer ${from} sent a ${bytes}-byte message on ${topic}, above the ${MAX_MESSAGE_BYTES}-byte limit`),
+        );
+
+  // Configured peers are dialled at once and then again, every redialMs, while not connected:
+  // a restarted peer comes back on its own (libp2p's keep-alive reconnect gives up after 5 tries).
+  const dialState = new Map(peerAddresses.map((p) => [p.address, { ...p, lastError: undefined as string | undefined, dialling: false }]));
+  async function dialPeer(address: string, target: Multiaddr, signal?: AbortSignal): Promise<void> {
+    try {
+      await node.libp2p.dial(target, { signal: AbortSignal.any([AbortSignal.timeout(10_000), ...(signal ? [signal] : [])]) });
+    } catch (error) {
+      throw new DsainError(ErrorCode.PEER_UNAVAILABLE, `could not connect to peer ${address}: ${ensureError(error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  const redial = (): void => {
+    for (const peer of dialState.values()) {
+      if (stopped || peer.dialling || node.libp2p.getConnections(peer.peer).length > 0) continue;
+      peer.dialling = true;
+      dialPeer(peer.address, peer.target)
+        .then(() => (peer.lastError = undefined))
+        .catch((error: unknown) => (peer.lastError = ensureError(error).message))
+        .finally(() => (peer.dialling = false));
+    }
+  };
+  redial();
+  const redialTimer = dialState.size === 0 ? undefined : setInterval(redial, network?.redialMs ?? 1000);
+  redialTimer?.unref();
 
   const ensureRunning = (): void => {
     if (stopped) throw new DsainError(ErrorCode.IPFS_FAILURE, `the IPFS node in ${directory} is stopped; open the store again`);
@@ -278,9 +440,83 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
       return node.pins.isPinned(toCid(cidLike));
     },
 
+    async fetch(cidLike, fetchOptions) {
+      ensureRunning();
+      const cid = toCid(cidLike);
+      const { maxBytes } = fetchOptions;
+      const timeoutMs = fetchOptions.timeoutMs ?? getTimeoutMs;
+      const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(fetchOptions.signal ? [fetchOptions.signal] : [])]);
+      const tooLarge = (bytes: bigint | number, what: string): DsainError =>
+        new DsainError(ErrorCode.CONTENT_TOO_LARGE, `${cid} ${what} ${bytes} bytes, above the ${maxBytes}-byte limit for this file`);
+      const unavailable = (error: unknown): DsainError =>
+        net === undefined
+          ? new DsainError(ErrorCode.IPFS_NOT_FOUND, `${cid} is not (completely) in the local IPFS store ${directory}, which is offline`, {
+              cause: error,
+            })
+          : new DsainError(
+              ErrorCode.PEER_UNAVAILABLE,
+              `no connected peer (${node.libp2p.getConnections().length} connected) sent all of ${cid} within ${timeoutMs} ms`,
+              { cause: error },
+            );
+      const chunks: Uint8Array[] = [];
+      try {
+        // The root block alone declares the file's size: refuse before asking for the rest.
+        const stat = await fs.stat(cid, { signal, offline: net === undefined });
+        if (stat.size > BigInt(maxBytes)) throw tooLarge(stat.size, "declares");
+        let received = 0;
+        for await (const chunk of fs.cat(cid, { signal, offline: net === undefined })) {
+          received += chunk.length;
+          // A root that understates its size is caught here, before memory is spent on the excess.
+          if (received > maxBytes) throw tooLarge(received, "sent at least");
+          chunks.push(chunk);
+        }
+      } catch (error) {
+        if (error instanceof DsainError) throw error;
+        if (fetchOptions.signal?.aborted === true) throw error;
+        // Timed out, or every block broker gave up (Helia's LoadBlockFailedError), or offline and missing.
+        if (signal.aborted || MISSING_CONTENT_ERRORS.has(ensureError(error).name)) throw unavailable(error);
+        throw new DsainError(ErrorCode.CHECKPOINT_MALFORMED, `${cid} is not a UnixFS file: ${ensureError(error).message}`, {
+          cause: error,
+        });
+      }
+      const bytes = concat(chunks);
+      // Bitswap checks each block it receives; re-deriving the root also catches a local block corrupted on disk.
+      const actual = await checkpointCid(bytes);
+      if (!actual.equals(cid.toV1())) {
+        throw new DsainError(
+          ErrorCode.IPFS_INTEGRITY,
+          `the bytes of ${cid} hash to ${actual} with the protocol's UnixFS parameters: a corrupt local block or a file not imported as docs/protocol.md §7 says`,
+        );
+      }
+      if (!(await node.pins.isPinned(cid))) {
+        for await (const pinned of node.pins.add(cid, { signal: fetchOptions.signal })) void pinned;
+      }
+      return bytes;
+    },
+
+    async dial(address, callOptions = {}) {
+      ensureRunning();
+      if (net === undefined)
+        throw new DsainError(ErrorCode.INPUT_INVALID, `the IPFS node in ${directory} is offline: open it with network to dial peers`);
+      const peer = parsePeerAddress(net, address);
+      await dialPeer(peer.address, peer.target, callOptions.signal);
+    },
+
+    peers() {
+      return [...dialState.values()].map((p) => ({
+        address: p.address,
+        peerId: p.peer.toString(),
+        connected: !stopped && node.libp2p.getConnections(p.peer).length > 0,
+        ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
+      }));
+    },
+
+    topics,
+
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (redialTimer !== undefined) clearInterval(redialTimer);
       await node.stop();
       await blockstore.close();
       await datastore.close();
