@@ -20,7 +20,8 @@ export const LAYERS = {
   proof: { dir: "aggregator/adapters/proof", may: ["protocol"] },
   roles: { dir: "aggregator/roles", may: ["protocol", "maths", "chain", "storage", "proof"] },
   lab: { dir: "aggregator/lab", may: ["protocol", "maths"] },
-  demo: { dir: "aggregator/demo", may: ["protocol", "maths", "chain", "storage", "proof", "roles", "lab"] },
+  nodes: { dir: "aggregator/nodes", may: ["protocol", "maths", "chain", "storage", "proof", "roles", "lab"] },
+  demo: { dir: "aggregator/demo", may: ["protocol", "maths", "chain", "storage", "proof", "roles", "lab", "nodes"] },
 };
 
 const OUTSIDE = ["scripts", "test", "bin"];

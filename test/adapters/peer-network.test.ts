@@ -136,6 +136,7 @@ describe("networked checkpoint store (bitswap + gossipsub between processes)", f
   });
 
   it("should refuse a peer address without a peer id, a malformed one and a bad listen address, naming each", async function () {
+    const taken = local!.multiaddrs[0].replace(/\/p2p\/.*$/, ""); // this process's own node listens there
     const cases: [Parameters<typeof openCheckpointStore>[0], string][] = [
       [{ directory: path.join(dir, "bad1"), network: { peers: ["/ip4/127.0.0.1/tcp/4001"] } }, "has no /p2p/<peer id>"],
       [{ directory: path.join(dir, "bad2"), network: { peers: ["not-an-address"] } }, '"not-an-address" is not a multiaddr'],
@@ -144,9 +145,12 @@ describe("networked checkpoint store (bitswap + gossipsub between processes)", f
         'names "xyz", which is not a libp2p peer id',
       ],
       [{ directory: path.join(dir, "bad4"), listen: "127.0.0.1:4001", network: {} }, 'listen address "127.0.0.1:4001"'],
+      [{ directory: path.join(dir, "bad5"), listen: taken, network: {} }, `the listen address ${taken} is already in use`],
     ];
     for (const [options, message] of cases) {
-      const e = await rejection(openCheckpointStore(options));
+      const opened = openCheckpointStore(options);
+      opened.then((store) => store.stop()).catch(() => undefined); // never leave a node running if one opens
+      const e = await rejection(opened);
       expect(e.code).to.equal(ErrorCode.CONFIG_INVALID);
       expect(e.message).to.include(message);
     }

@@ -60,37 +60,52 @@ export interface ReadyProcess<T> {
   process: ChildProcess;
   /** The first stdout line, parsed as JSON: the process's own report that it is ready. */
   ready: T;
+  /** Everything the process wrote on stdout so far, the ready line included. */
+  stdout(): string;
   /** Everything the process wrote on stderr so far (for failure messages). */
   stderr(): string;
 }
 
 /** Spawns `node --import tsx <script> args…` and waits for its first stdout line (JSON). */
 export async function startNodeScript<T>(script: string, args: string[], cwd: string, timeoutMs = 60_000): Promise<ReadyProcess<T>> {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  return startReady<T>(process.execPath, ["--import", "tsx", script, ...args], { cwd }, timeoutMs);
+}
+
+/** Spawns `command args…` and waits for its first stdout line (JSON); stdout after it is kept in `lines()`. */
+export async function startReady<T>(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  timeoutMs = 60_000,
+): Promise<ReadyProcess<T>> {
+  const script = args.find((a) => !a.startsWith("-")) ?? command;
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
+  let out = "";
   child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const ready = await new Promise<T>((resolve, reject) => {
-    let out = "";
     const timer = setTimeout(() => reject(new Error(`${script} printed no ready line within ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString();
+    const onData = (): void => {
       const nl = out.indexOf("\n");
       if (nl < 0) return;
       clearTimeout(timer);
       child.stdout!.off("data", onData);
+      child.off("exit", onExit);
       try {
         resolve(JSON.parse(out.slice(0, nl)) as T);
       } catch {
         reject(new Error(`${script} printed a ready line that is not JSON: ${out.slice(0, nl)}`));
       }
     };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       clearTimeout(timer);
       reject(new Error(`${script} exited (${code ?? signal}) before it was ready; stderr: ${err}`));
-    });
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", onExit);
   });
-  return { process: child, ready, stderr: () => err };
+  return { process: child, ready, stdout: () => out, stderr: () => err };
 }
 
 /** Sends `signal` to this one PID (never by name) and waits for it to exit; resolves with its exit code or signal. */

@@ -29,6 +29,9 @@ describe("architecture: layer boundaries and cycles", function () {
       ["a role importing the demo", "aggregator/roles/auditor/fixture.ts", "../../demo/demo.js"],
       ["a layer importing the CLI", "aggregator/maths/fixture.ts", "../../scripts/commands/args.js"],
       ["the auditor importing the aggregator's steps", "aggregator/roles/auditor/fixture.ts", "../aggregator.js"],
+      ["a role importing a daemon", "aggregator/roles/fixture.ts", "../nodes/config.js"],
+      ["a daemon importing the demo", "aggregator/nodes/fixture.ts", "../demo/demo.js"],
+      ["a daemon importing the CLI", "aggregator/nodes/fixture.ts", "../../scripts/commands/args.js"],
     ];
     for (const [what, file, spec] of refused) {
       it(`should refuse ${what}`, async function () {
@@ -45,6 +48,9 @@ describe("architecture: layer boundaries and cycles", function () {
       ["any layer importing the base errors", "aggregator/protocol/fixture.ts", "../errors.js"],
       ["the demo importing a role", "aggregator/demo/fixture.ts", "../roles/auditor/run.js"],
       ["the committee member importing the auditor's checks", "aggregator/roles/fixture.ts", "./auditor/audit.js"],
+      ["a daemon importing a role", "aggregator/nodes/fixture.ts", "../roles/committee.js"],
+      ["a daemon importing the lab's data loaders", "aggregator/nodes/fixture.ts", "../lab/data/idx.js"],
+      ["the demo importing a daemon", "aggregator/demo/fixture.ts", "../nodes/config.js"],
     ];
     for (const [what, file, spec] of allowed) {
       it(`should allow ${what}`, async function () {

@@ -252,6 +252,21 @@ export class LedgerClient {
     return state;
   }
 
+  /** A federation's configuration; CONFIG_INVALID when the ledger has no such federation (an empty committee). */
+  async federationConfig(federationId: bigint): Promise<FederationConfig> {
+    let config;
+    try {
+      [config] = await this.contract.federation(federationId);
+    } catch (e) {
+      if (decodeRevert(e, this.contract.interface)?.name === "ProvenanceUnknownFederation") config = { committee: [] };
+      else throw chainError(`federation(${federationId})`, e, this.contract.interface);
+    }
+    if (config.committee.length === 0) {
+      throw new DsainError(ErrorCode.CONFIG_INVALID, `the ledger at ${this.address} has no federation ${federationId}`);
+    }
+    return toFederationConfig(config);
+  }
+
   /** A participant's state word (zero for one never enrolled). */
   async participantState(
     federationId: bigint,

@@ -85,6 +85,8 @@ export interface CheckpointStore {
   dial(address: string, options?: CallOptions): Promise<void>;
   /** The configured peers and whether each is connected now. */
   peers(): PeerStatus[];
+  /** How many distinct peers are connected now, configured or not (those that dialled this node included). */
+  connectedPeerCount(): number;
   /** Topic messages (gossipsub); undefined for an offline store. */
   readonly topics: TopicChannel | undefined;
   stop(): Promise<void>;
@@ -256,6 +258,13 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
   } catch (error) {
     await helia?.stop().catch(() => undefined);
     await datastore.close();
+    if (/EADDRINUSE/.test(ensureError(error).message)) {
+      throw new DsainError(
+        ErrorCode.CONFIG_INVALID,
+        `the listen address ${listen.join(", ")} is already in use (another node on that port?); pick another one, or /tcp/0 for a free port`,
+        { cause: error },
+      );
+    }
     throw new DsainError(ErrorCode.IPFS_FAILURE, `could not start the IPFS node in ${directory}: ${ensureError(error).message}`, {
       cause: error,
     });
@@ -509,6 +518,10 @@ export async function openCheckpointStore(options: OpenCheckpointStoreOptions): 
         connected: !stopped && node.libp2p.getConnections(p.peer).length > 0,
         ...(p.lastError === undefined ? {} : { lastError: p.lastError }),
       }));
+    },
+
+    connectedPeerCount() {
+      return stopped ? 0 : new Set(node.libp2p.getConnections().map((c) => c.remotePeer.toString())).size;
     },
 
     topics,

@@ -1,0 +1,239 @@
+// A daemon's life: open its state, unlock its keys, reach the chain and the federation, start its
+// IPFS node on the network of its configured peers, serve metrics, report ready, watch the chain,
+// and stop cleanly when asked (SIGTERM, SIGINT) or when a step fails in a way retrying cannot fix.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { JsonRpcProvider } from "ethers";
+import { DsainError, ErrorCode, ensureError, isRetryable } from "../errors.js";
+import { LedgerClient } from "../adapters/chain/ledger.js";
+import { connectChain } from "../adapters/chain/rpc.js";
+import { openCheckpointStore, type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
+import type { FederationConfig } from "../protocol/evidence.js";
+import type { BabyJubKeyPair } from "../protocol/eddsa.js";
+import { loadNodeConfig, type ConfigOverrides, type NodeConfig, type NodeRole } from "./config.js";
+import { loadBabyJubKey, loadWallet } from "./keys.js";
+import { createLogger, type Logger } from "./log.js";
+import { NodeMetrics, serveMetrics, type MetricsServer } from "./metrics.js";
+import { NodeState } from "./state.js";
+
+/** What a daemon reports once it is ready: the first line tests and `dsain devnet` wait for. */
+export interface ReadyReport {
+  role: NodeRole;
+  account: string;
+  chainId: string;
+  ledger: string;
+  federationId: string;
+  peerId: string;
+  multiaddrs: string[];
+  metricsPort?: number;
+}
+
+export interface NodeHandle {
+  readonly ready: ReadyReport;
+  /** Resolves with the exit code once the node has stopped: 0 when asked to stop, 1 after a fatal error. */
+  readonly done: Promise<number>;
+  stop(reason: string): Promise<void>;
+}
+
+/** What a role's loop gets: everything the daemon opened, and a signal that fires when it must stop. */
+export interface NodeContext<R extends NodeRole> {
+  role: R;
+  config: NodeConfig<R>;
+  log: Logger;
+  state: NodeState;
+  store: CheckpointStore;
+  provider: JsonRpcProvider;
+  ledger: LedgerClient;
+  chainId: bigint;
+  federation: FederationConfig;
+  account: string;
+  babyJub?: BabyJubKeyPair;
+  metrics: NodeMetrics;
+  signal: AbortSignal;
+}
+
+/** Starts a daemon from its validated config; throws (nothing left running) if any part cannot start. */
+export async function startNode<R extends NodeRole>(role: R, config: NodeConfig<R>): Promise<NodeHandle> {
+  const log = createLogger({
+    name: `dsain-${role}`,
+    level: config.log.level,
+    pretty: config.log.pretty,
+    base: { role, federation: String(config.federationId) },
+  });
+  const opened: (() => Promise<void> | void)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    opened.length = 0;
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const state = await NodeState.open(path.join(config.dataDir, "state.sqlite"));
+    opened.push(() => state.close());
+    const wallet = await loadWallet(config.key);
+    const babyJub =
+      role === "participant" && (config as NodeConfig<"participant">).babyJubKeyFile !== undefined
+        ? await loadBabyJubKey((config as NodeConfig<"participant">).babyJubKeyFile!)
+        : undefined;
+    const { provider, chainId } = await connectChain(config.rpc, config.ledger, { pollingMs: config.pollMs });
+    opened.push(() => provider.destroy());
+    const signer = wallet.connect(provider);
+    const ledger = LedgerClient.at(config.ledger, signer);
+    const federation = await ledger.federationConfig(config.federationId);
+    if (role === "aggregator" && !federation.committee.some((m) => m.toLowerCase() === wallet.address.toLowerCase())) {
+      throw new DsainError(
+        ErrorCode.CONFIG_INVALID,
+        `the account ${wallet.address} of this aggregator is not on federation ${config.federationId}'s committee (${federation.committee.join(", ")})`,
+      );
+    }
+    const store = await openCheckpointStore({
+      directory: path.join(config.dataDir, "ipfs"),
+      listen: config.listen,
+      network: { peers: config.peers, onRefused: (reason) => log.warn({ reason }, "refused a peer's message") },
+    });
+    opened.push(() => store.stop());
+    const metrics = new NodeMetrics({ role, federation: String(config.federationId) });
+    let server: MetricsServer | undefined;
+    let lastChainError: string | undefined;
+    if (config.metrics !== undefined) {
+      server = await serveMetrics(
+        metrics,
+        () => {
+          const peers = store.peers();
+          return {
+            ok: lastChainError === undefined,
+            chain: lastChainError ?? "ok",
+            peers: store.connectedPeerCount(),
+            configuredPeersConnected: peers.filter((p) => p.connected).length,
+            configuredPeers: peers.length,
+          };
+        },
+        config.metrics,
+      );
+      opened.push(() => server!.close());
+    }
+
+    const abort = new AbortController();
+    const ctx: NodeContext<R> = {
+      role,
+      config,
+      log,
+      state,
+      store,
+      provider,
+      ledger,
+      chainId,
+      federation,
+      account: wallet.address,
+      babyJub,
+      metrics,
+      signal: abort.signal,
+    };
+    const ready: ReadyReport = {
+      role,
+      account: wallet.address,
+      chainId: String(chainId),
+      ledger: config.ledger,
+      federationId: String(config.federationId),
+      peerId: store.peerId,
+      multiaddrs: store.multiaddrs,
+      ...(server === undefined ? {} : { metricsPort: server.port }),
+    };
+    log.info({ event: "ready", ...ready }, "ready");
+
+    let exitCode = 0;
+    const watch = watchChain(ctx, (error) => (lastChainError = error)).catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      exitCode = 1;
+      log.error(
+        { reason: ensureError(error).message, code: (error as DsainError).code },
+        "stopping: a step failed and retrying cannot help",
+      );
+    });
+    let stopping: Promise<void> | undefined;
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info({ reason }, "stopping");
+        abort.abort(new DsainError(ErrorCode.INPUT_INVALID, `stopped: ${reason}`));
+        await watch;
+        await closeAll();
+        log.info({ exitCode }, "stopped");
+        log.flush();
+      })();
+      return stopping;
+    };
+    const done = watch.then(async () => {
+      await stop(exitCode === 0 ? "done" : "fatal error");
+      return exitCode;
+    });
+    return { ready, done, stop };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/**
+ * Follows the chain: the head block and the federation's open round, logged once per new round.
+ * A transient fault (an RPC that did not answer) is logged and tried again at the next poll; any
+ * other error ends the watch (and the daemon) with its reason.
+ */
+async function watchChain<R extends NodeRole>(ctx: NodeContext<R>, chainStatus: (error: string | undefined) => void): Promise<void> {
+  const { log, ledger, provider, metrics, config, signal } = ctx;
+  let seenRound = -1n;
+  while (!signal.aborted) {
+    try {
+      const block = await provider.getBlockNumber();
+      const state = await ledger.federationState(config.federationId);
+      chainStatus(undefined);
+      metrics.chainHead.set(block);
+      metrics.peersConnected.set(ctx.store.connectedPeerCount());
+      const open = state.lastRound + 1n;
+      metrics.currentRound.set(Number(open));
+      if (open !== seenRound) {
+        seenRound = open;
+        metrics.roundsSeen.inc();
+        log.info({ round: Number(open), openedAt: Number(state.openedAt), block, head: Number(state.head) }, "round open");
+      }
+    } catch (error) {
+      const e = ensureError(error);
+      if (!isRetryable(error) && !isTransientProviderError(e)) throw error;
+      chainStatus(e.message);
+      log.warn({ reason: e.message }, "the chain did not answer; trying again");
+    }
+    await sleep(config.pollMs, signal);
+  }
+}
+
+/** ethers' own transport failures when it is not wrapped by the ledger client (getBlockNumber). */
+function isTransientProviderError(e: Error): boolean {
+  const code = (e as { code?: string }).code;
+  return (
+    code === "NETWORK_ERROR" ||
+    code === "TIMEOUT" ||
+    code === "SERVER_ERROR" ||
+    code === "ECONNREFUSED" ||
+    /ECONNREFUSED|ECONNRESET|fetch failed/.test(e.message)
+  );
+}
+
+/** `dsain participant|aggregator`: load the config, start, stop on SIGTERM/SIGINT; resolves with the exit code. */
+export async function runNodeCommand(role: NodeRole, file: string, overrides: ConfigOverrides): Promise<number> {
+  const config = loadNodeConfig(role, file, overrides);
+  const node = await startNode(role, config);
+  const onSignal = (signal: NodeJS.Signals): void => void node.stop(`received ${signal}`);
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    return await node.done;
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}
