@@ -64,10 +64,19 @@ const dataSource = z.discriminatedUnion("kind", [
     kind: z.literal("mnist"),
     shard: z.number().int().min(0),
     shards: z.number().int().min(1),
+    /** Seed of the split into shards (the same for every participant of a federation). Default 1. */
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
     images: filePath.optional(),
     labels: filePath.optional(),
   }),
   z.strictObject({ kind: z.literal("idx"), images: filePath, labels: filePath }),
+  z.strictObject({
+    /** The demo's synthetic data (Gaussian blobs, 8 features, 4 classes), split as `dsain demo` splits it. */
+    kind: z.literal("synthetic"),
+    seed: z.number().int().min(0).max(0xffffffff),
+    shard: z.number().int().min(0),
+    shards: z.number().int().min(1),
+  }),
 ]);
 
 export const participantConfigSchema = z
@@ -84,7 +93,7 @@ export const participantConfigSchema = z
       })
       .default({ epochs: 1, batchSize: 32, learningRate: 0.05 }),
   })
-  .refine((c) => c.data.kind !== "mnist" || c.data.shard < c.data.shards, { path: ["data", "shard"], message: "below data.shards" });
+  .refine((c) => c.data.kind === "idx" || c.data.shard < c.data.shards, { path: ["data", "shard"], message: "below data.shards" });
 
 export const aggregatorConfigSchema = z.strictObject({
   ...common,

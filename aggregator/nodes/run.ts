@@ -3,18 +3,17 @@
 // and stop cleanly when asked (SIGTERM, SIGINT) or when a step fails in a way retrying cannot fix.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { JsonRpcProvider } from "ethers";
 import { DsainError, ErrorCode, ensureError, isRetryable } from "../errors.js";
 import { LedgerClient } from "../adapters/chain/ledger.js";
 import { connectChain } from "../adapters/chain/rpc.js";
-import { openCheckpointStore, type CheckpointStore } from "../adapters/storage/checkpoint-store.js";
-import type { FederationConfig } from "../protocol/evidence.js";
-import type { BabyJubKeyPair } from "../protocol/eddsa.js";
+import { openCheckpointStore } from "../adapters/storage/checkpoint-store.js";
 import { loadNodeConfig, type ConfigOverrides, type NodeConfig, type NodeRole } from "./config.js";
 import { loadBabyJubKey, loadWallet } from "./keys.js";
-import { createLogger, type Logger } from "./log.js";
+import { createLogger } from "./log.js";
 import { NodeMetrics, serveMetrics, type MetricsServer } from "./metrics.js";
 import { NodeState } from "./state.js";
+import type { NodeContext } from "./context.js";
+import { participantLoop } from "./participant.js";
 
 /** What a daemon reports once it is ready: the first line tests and `dsain devnet` wait for. */
 export interface ReadyReport {
@@ -33,23 +32,6 @@ export interface NodeHandle {
   /** Resolves with the exit code once the node has stopped: 0 when asked to stop, 1 after a fatal error. */
   readonly done: Promise<number>;
   stop(reason: string): Promise<void>;
-}
-
-/** What a role's loop gets: everything the daemon opened, and a signal that fires when it must stop. */
-export interface NodeContext<R extends NodeRole> {
-  role: R;
-  config: NodeConfig<R>;
-  log: Logger;
-  state: NodeState;
-  store: CheckpointStore;
-  provider: JsonRpcProvider;
-  ledger: LedgerClient;
-  chainId: bigint;
-  federation: FederationConfig;
-  account: string;
-  babyJub?: BabyJubKeyPair;
-  metrics: NodeMetrics;
-  signal: AbortSignal;
 }
 
 /** Starts a daemon from its validated config; throws (nothing left running) if any part cannot start. */
@@ -141,7 +123,10 @@ export async function startNode<R extends NodeRole>(role: R, config: NodeConfig<
     log.info({ event: "ready", ...ready }, "ready");
 
     let exitCode = 0;
-    const watch = watchChain(ctx, (error) => (lastChainError = error)).catch((error: unknown) => {
+    const chainStatus = (error: string | undefined): void => void (lastChainError = error);
+    const loop =
+      role === "participant" ? participantLoop(ctx as NodeContext<"participant">, wallet, chainStatus) : watchChain(ctx, chainStatus);
+    const watch = loop.catch((error: unknown) => {
       if (abort.signal.aborted) return;
       exitCode = 1;
       log.error(

@@ -7,6 +7,17 @@ import type { DatabaseSync } from "node:sqlite";
 import { DsainError, ErrorCode, ensureError } from "../errors.js";
 import type { EndorsementLog } from "../roles/committee.js";
 
+/** A participant's own update for a round, kept so that a restart announces and attests the same one. */
+export interface OwnUpdate {
+  cid: string;
+  updateRoot: string;
+  sampleCount: bigint;
+  /** The EIP-712 attestation (§6). */
+  signature: string;
+  /** The in-circuit attestation of a batched federation, decimal strings (§14). */
+  eddsa?: { meta: string; R8x: string; R8y: string; S: string };
+}
+
 export interface PendingTransaction {
   hash: string;
   /** What it does: "attest", "postRound", "proveRound", … */
@@ -22,6 +33,9 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS endorsement (
     federation TEXT NOT NULL, round TEXT NOT NULL, commitment TEXT NOT NULL, signed_at INTEGER NOT NULL,
     PRIMARY KEY (federation, round)) STRICT;
+  CREATE TABLE IF NOT EXISTS own_update (
+    federation TEXT NOT NULL, round TEXT NOT NULL, cid TEXT NOT NULL, update_root TEXT NOT NULL,
+    sample_count TEXT NOT NULL, signature TEXT NOT NULL, eddsa TEXT, PRIMARY KEY (federation, round)) STRICT;
   CREATE TABLE IF NOT EXISTS pending_tx (
     hash TEXT PRIMARY KEY, method TEXT NOT NULL, federation TEXT NOT NULL, round TEXT NOT NULL,
     nonce INTEGER NOT NULL, sent_at INTEGER NOT NULL) STRICT;
@@ -108,6 +122,44 @@ export class NodeState {
       signed: async (round) => this.endorsed(federationId, round),
       record: async (round, commitment) => this.recordEndorsement(federationId, round, commitment),
     };
+  }
+
+  ownUpdate(federationId: bigint, round: bigint): OwnUpdate | undefined {
+    const row = this.db
+      .prepare("SELECT cid, update_root, sample_count, signature, eddsa FROM own_update WHERE federation = ? AND round = ?")
+      .get(String(federationId), String(round)) as
+      { cid: string; update_root: string; sample_count: string; signature: string; eddsa: string | null } | undefined;
+    if (row === undefined) return undefined;
+    return {
+      cid: row.cid,
+      updateRoot: row.update_root,
+      sampleCount: BigInt(row.sample_count),
+      signature: row.signature,
+      ...(row.eddsa === null ? {} : { eddsa: JSON.parse(row.eddsa) as OwnUpdate["eddsa"] }),
+    };
+  }
+
+  /** Keeps the participant's update for the round; a second, different one is refused (INPUT_INVALID). */
+  recordOwnUpdate(federationId: bigint, round: bigint, u: OwnUpdate): void {
+    const earlier = this.ownUpdate(federationId, round);
+    if (earlier !== undefined) {
+      if (earlier.cid === u.cid) return;
+      throw new DsainError(
+        ErrorCode.INPUT_INVALID,
+        `this participant already produced update ${earlier.cid} for round ${round}; it sends one per round`,
+      );
+    }
+    this.db
+      .prepare("INSERT INTO own_update (federation, round, cid, update_root, sample_count, signature, eddsa) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(
+        String(federationId),
+        String(round),
+        u.cid,
+        u.updateRoot,
+        String(u.sampleCount),
+        u.signature,
+        u.eddsa === undefined ? null : JSON.stringify(u.eddsa),
+      );
   }
 
   addPending(tx: PendingTransaction): void {

@@ -12,6 +12,13 @@ import { promisify } from "node:util";
 import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../../aggregator/demo/demo.js";
 import { committeeWallet, participantWallet } from "../../aggregator/demo/common.js";
 import { writeKeystore, writePrivateFile } from "../../aggregator/nodes/keys.js";
+import { JsonRpcProvider, getAddress } from "ethers";
+import { LedgerClient } from "../../aggregator/adapters/chain/ledger.js";
+import { openCheckpointStore, type CheckpointStore } from "../../aggregator/adapters/storage/checkpoint-store.js";
+import { readSelection } from "../../aggregator/roles/aggregator.js";
+import { decodeUpdateFile } from "../../aggregator/protocol/checkpoint.js";
+import { fieldToBytes32, vectorRoot } from "../../aggregator/protocol/vector-root.js";
+import { decodeWireMessage, topicName, type UpdateAnnouncement } from "../../aggregator/protocol/wire.js";
 import type { ReadyReport } from "../../aggregator/nodes/run.js";
 import { PROJECT_ROOT } from "../../aggregator/paths.js";
 import { freePort, startChain, startReady, stopChain, stopProcess, type LocalChain, type ReadyProcess } from "../helpers/processes.js";
@@ -167,6 +174,70 @@ describe("daemons as processes (dsain aggregator / participant on anvil)", funct
     const second = await start("aggregator", file);
     expect(second.ready.peerId).to.equal(first.ready.peerId);
     expect(await stopProcess(second.process)).to.equal(0);
+  });
+
+  it("should, as a selected participant, train from the chain's model, store, attest on-chain and announce its update; after SIGKILL, announce the same one", async function () {
+    const provider = new JsonRpcProvider(chain!.url, undefined, { staticNetwork: true });
+    let peerStore: CheckpointStore | undefined;
+    try {
+      const ledger = LedgerClient.at(demo.ledger, provider);
+      const evidence = await ledger.readEvidence(demo.federationId, provider);
+      const selection = await readSelection(ledger, demo.federationId, evidence.participants, evidence.config.participantsPerRound);
+      expect(selection.round).to.equal(2n);
+      const slot = evidence.participants.findIndex((p) => getAddress(p) === getAddress(selection.addresses[0]));
+      const wallet = participantWallet(DEMO_DEFAULTS.seed, slot);
+      expect(wallet.address).to.equal(getAddress(selection.addresses[0]));
+      await writeKeystore(path.join(dir, `participant-${slot}.json`), wallet, PASSWORD, { light: true });
+      // The demo's IPFS folder, now served on the network: it holds the checkpoints the participant needs.
+      peerStore = await openCheckpointStore({ directory: demo.ipfsDir, network: {} });
+      const announcements: UpdateAnnouncement[] = [];
+      peerStore.topics!.subscribe(topicName(demo.chainId, demo.ledger, demo.federationId, "updates"), (m) => {
+        const message = decodeWireMessage(m.data);
+        if (message.kind === "update") announcements.push(message);
+      });
+      const file = await writeConfig("selected.json", {
+        ...participantConfig,
+        key: { keystore: `participant-${slot}.json` },
+        dataDir: `participant-${slot}`,
+        peers: peerStore.multiaddrs,
+        data: { kind: "synthetic", seed: DEMO_DEFAULTS.seed, shard: slot, shards: evidence.participants.length },
+      });
+      let participant = await start("participant", file);
+      await until(() => announcements.length > 0, 120_000, "the participant's announcement");
+      const announced = announcements[0];
+      expect(announced).to.include({ round: 2n, participant: wallet.address, signature: "0x" });
+      const attested = await ledger.attestationOf(demo.federationId, 2n, wallet.address);
+      expect(attested).to.equal(announced.updateRoot);
+      const bytes = await peerStore.fetch(announced.cid, { maxBytes: 1 << 20 });
+      const update = decodeUpdateFile(bytes);
+      expect(update).to.include({ round: 2, participant: wallet.address, modelId: evidence.config.modelId });
+      expect(fieldToBytes32(await vectorRoot(update.values))).to.equal(announced.updateRoot);
+      const steps = logLines(participant).map((l) => l.msg);
+      expect(steps).to.include.members([
+        "local data loaded",
+        "round open, selected",
+        "base model rebuilt from the chain",
+        "trained",
+        "update stored on this node",
+        "attested on-chain",
+      ]);
+
+      expect(await stopProcess(participant.process, "SIGKILL")).to.equal("SIGKILL");
+      const before = announcements.length;
+      participant = await start("participant", file);
+      await until(() => announcements.length > before, 60_000, "the announcement after the restart");
+      expect(announcements.at(-1)!.cid).to.equal(announced.cid);
+      await until(
+        () => logLines(participant).some((l) => l.msg === "already attested on-chain"),
+        30_000,
+        "the restart's attestation check",
+      );
+      expect(logLines(participant).map((l) => l.msg)).to.not.include("trained");
+      expect(await stopProcess(participant.process)).to.equal(0);
+    } finally {
+      await peerStore?.stop();
+      provider.destroy();
+    }
   });
 
   it("should refuse to start, with exit code 2 and a message naming the problem", async function () {
