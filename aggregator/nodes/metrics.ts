@@ -32,10 +32,13 @@ export class NodeMetrics {
     buckets: STEP_BUCKETS,
     registers: [this.registry],
   });
-  readonly peersConnected = new Gauge({
+  private peerCount: () => number = () => 0;
+  readonly peersConnected: Gauge = new Gauge({
     name: "dsain_peers_connected",
     help: "Peers connected now (libp2p)",
     registers: [this.registry],
+    // Read at scrape time, so it is current even while a round step is busy.
+    collect: () => this.peersConnected.set(this.peerCount()),
   });
   readonly chainHead = new Gauge({ name: "dsain_chain_head_block", help: "Latest block number seen", registers: [this.registry] });
   readonly currentRound = new Gauge({ name: "dsain_open_round", help: "The federation's open round", registers: [this.registry] });
@@ -43,6 +46,11 @@ export class NodeMetrics {
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where dsain_peers_connected is read from at each scrape. */
+  countPeersWith(count: () => number): void {
+    this.peerCount = count;
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {

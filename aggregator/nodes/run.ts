@@ -3,7 +3,7 @@
 // and stop cleanly when asked (SIGTERM, SIGINT) or when a step fails in a way retrying cannot fix.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { DsainError, ErrorCode, ensureError, isRetryable } from "../errors.js";
+import { DsainError, ErrorCode, ensureError } from "../errors.js";
 import { LedgerClient } from "../adapters/chain/ledger.js";
 import { connectChain } from "../adapters/chain/rpc.js";
 import { openCheckpointStore } from "../adapters/storage/checkpoint-store.js";
@@ -14,6 +14,7 @@ import { NodeMetrics, serveMetrics, type MetricsServer } from "./metrics.js";
 import { NodeState } from "./state.js";
 import type { NodeContext } from "./context.js";
 import { participantLoop } from "./participant.js";
+import { aggregatorLoop } from "./aggregator.js";
 
 /** What a daemon reports once it is ready: the first line tests and `dsain devnet` wait for. */
 export interface ReadyReport {
@@ -74,6 +75,7 @@ export async function startNode<R extends NodeRole>(role: R, config: NodeConfig<
     });
     opened.push(() => store.stop());
     const metrics = new NodeMetrics({ role, federation: String(config.federationId) });
+    metrics.countPeersWith(() => store.connectedPeerCount());
     let server: MetricsServer | undefined;
     let lastChainError: string | undefined;
     if (config.metrics !== undefined) {
@@ -125,7 +127,9 @@ export async function startNode<R extends NodeRole>(role: R, config: NodeConfig<
     let exitCode = 0;
     const chainStatus = (error: string | undefined): void => void (lastChainError = error);
     const loop =
-      role === "participant" ? participantLoop(ctx as NodeContext<"participant">, wallet, chainStatus) : watchChain(ctx, chainStatus);
+      role === "participant"
+        ? participantLoop(ctx as NodeContext<"participant">, wallet, chainStatus)
+        : aggregatorLoop(ctx as NodeContext<"aggregator">, wallet, chainStatus);
     const watch = loop.catch((error: unknown) => {
       if (abort.signal.aborted) return;
       exitCode = 1;
@@ -157,65 +161,21 @@ export async function startNode<R extends NodeRole>(role: R, config: NodeConfig<
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
-
-/**
- * Follows the chain: the head block and the federation's open round, logged once per new round.
- * A transient fault (an RPC that did not answer) is logged and tried again at the next poll; any
- * other error ends the watch (and the daemon) with its reason.
- */
-async function watchChain<R extends NodeRole>(ctx: NodeContext<R>, chainStatus: (error: string | undefined) => void): Promise<void> {
-  const { log, ledger, provider, metrics, config, signal } = ctx;
-  let seenRound = -1n;
-  while (!signal.aborted) {
-    try {
-      const block = await provider.getBlockNumber();
-      const state = await ledger.federationState(config.federationId);
-      chainStatus(undefined);
-      metrics.chainHead.set(block);
-      metrics.peersConnected.set(ctx.store.connectedPeerCount());
-      const open = state.lastRound + 1n;
-      metrics.currentRound.set(Number(open));
-      if (open !== seenRound) {
-        seenRound = open;
-        metrics.roundsSeen.inc();
-        log.info({ round: Number(open), openedAt: Number(state.openedAt), block, head: Number(state.head) }, "round open");
-      }
-    } catch (error) {
-      const e = ensureError(error);
-      if (!isRetryable(error) && !isTransientProviderError(e)) throw error;
-      chainStatus(e.message);
-      log.warn({ reason: e.message }, "the chain did not answer; trying again");
-    }
-    await sleep(config.pollMs, signal);
-  }
-}
-
-/** ethers' own transport failures when it is not wrapped by the ledger client (getBlockNumber). */
-function isTransientProviderError(e: Error): boolean {
-  const code = (e as { code?: string }).code;
-  return (
-    code === "NETWORK_ERROR" ||
-    code === "TIMEOUT" ||
-    code === "SERVER_ERROR" ||
-    code === "ECONNREFUSED" ||
-    /ECONNREFUSED|ECONNRESET|fetch failed/.test(e.message)
-  );
-}
-
 /** `dsain participant|aggregator`: load the config, start, stop on SIGTERM/SIGINT; resolves with the exit code. */
 export async function runNodeCommand(role: NodeRole, file: string, overrides: ConfigOverrides): Promise<number> {
   const config = loadNodeConfig(role, file, overrides);
-  const node = await startNode(role, config);
-  const onSignal = (signal: NodeJS.Signals): void => void node.stop(`received ${signal}`);
+  // Handlers first: without one, a SIGTERM arriving while the node starts would kill it outright.
+  let node: NodeHandle | undefined;
+  let early: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (node === undefined) early ??= signal;
+    else void node.stop(`received ${signal}`);
+  };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
   try {
+    node = await startNode(role, config);
+    if (early !== undefined) void node.stop(`received ${early}`);
     return await node.done;
   } finally {
     process.off("SIGTERM", onSignal);
