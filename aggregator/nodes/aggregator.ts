@@ -12,7 +12,7 @@ import { attestationDomain } from "../protocol/attestation.js";
 import { decodeCheckpoint, decodeUpdateFile, type PublishedUpdate, type TensorSpec } from "../protocol/checkpoint.js";
 import { cidFromOnchain } from "../protocol/cid.js";
 import { RoundStatus, type FederationEvidence } from "../protocol/evidence.js";
-import { recoverRoundRecordSigner, roundRecordDigest } from "../protocol/quorum.js";
+import { recoverRoundRecordSigner, roundRecordDigest, signRoundRecord } from "../protocol/quorum.js";
 import type { UpdateEntry } from "../protocol/record.js";
 import {
   WIRE_VERSION,
@@ -70,6 +70,9 @@ interface OpenRound {
   tensors: TensorSpec[];
   received: Map<string, CheckedUpdate>;
   refusedCids: Set<string>;
+  refusedDigests: Set<string>;
+  /** The record this member endorsed for another proposer (if any), with its signature and that proposal. */
+  endorsed?: { built: BuiltRound; signature: string; proposal: RecordProposal };
   /** The record this member proposed (if any), the proposal message and the signatures collected. */
   mine?: { built: BuiltRound; proposal: RecordProposal; signatures: Map<string, string>; lastSent: number };
   posted: boolean;
@@ -204,7 +207,18 @@ export async function aggregatorLoop(
       { round: Number(round), parent: Number(base.parentRound), selected: selection.addresses.length, ms: since(t0) },
       "base model rebuilt from the chain",
     );
-    return { round, openedAt, evidence, selection, base, tensors, received: new Map(), refusedCids: new Set(), posted: false };
+    return {
+      round,
+      openedAt,
+      evidence,
+      selection,
+      base,
+      tensors,
+      received: new Map(),
+      refusedCids: new Set(),
+      refusedDigests: new Set(),
+      posted: false,
+    };
   }
 
   async function handle(r: OpenRound, m: WireMessage): Promise<void> {
@@ -285,10 +299,11 @@ export async function aggregatorLoop(
   }
 
   /** Re-executes the round from exactly these updates (record order) and builds its record and checkpoint. */
-  async function build(r: OpenRound, updates: readonly CheckedUpdate[]): Promise<BuiltRound> {
+  async function build(r: OpenRound, updates: readonly CheckedUpdate[], lie = false): Promise<BuiltRound> {
     const t0 = performance.now();
     const ordered = [...updates].sort((a, b) => (BigInt(a.participant) < BigInt(b.participant) ? -1 : 1));
     const { decision, next } = aggregateRound(rule, r.base, ordered);
+    if (lie) next[next.length - 1] += 1 << 16; // fault injection: one weight off by 1.0
     const published: PublishedUpdate[] = ordered.map((u) => ({ participant: u.participant, cid: u.cid }));
     const checkpoint = await storeCheckpoint(store, {
       round: Number(r.round),
@@ -350,16 +365,37 @@ export async function aggregatorLoop(
     const enough = r.received.size >= federation.minUpdates && waited >= BigInt(config.collectSeconds);
     // Every update attested on-chain must be in the record (§11): wait until each one is fetched.
     if (!(all || enough) || BigInt(r.received.size) < openAttestations) return;
+    if (r.endorsed !== undefined) {
+      // This member already signed another member's record for the round: it proposes that same
+      // record (§15), with the original proposer's signature and its own, rather than a second one.
+      const { built, signature, proposal: theirs } = r.endorsed;
+      const proposal: RecordProposal = { ...theirs, slot, proposer: me, signature };
+      r.mine = {
+        built,
+        proposal,
+        signatures: new Map([
+          [me, signature],
+          [getAddress(theirs.proposer), theirs.signature],
+        ]),
+        lastSent: Date.now(),
+      };
+      metrics.roundsProposed.inc();
+      log.info({ round: Number(r.round), slot, adopted: theirs.proposer, digest: built.digest }, "proposed a record (the one it endorsed)");
+      await topics.publish(topic("proposals"), encodeWireMessage(proposal));
+      await maybePost(r);
+      return;
+    }
     const earlier = await endorsementLog.signed(r.round);
-    const built = await build(r, [...r.received.values()]);
-    if (earlier !== undefined && earlier.toLowerCase() !== built.record.post.commitment.toLowerCase()) {
+    const lie = config.misbehave === "lie";
+    const built = await build(r, [...r.received.values()], lie);
+    if (!lie && earlier !== undefined && earlier.toLowerCase() !== built.record.post.commitment.toLowerCase()) {
       log.warn(
         { round: Number(r.round), slot },
         "this member already signed another record for the round; it endorses that one rather than proposing",
       );
       return;
     }
-    const own = await review(r, built);
+    const own = lie ? { signature: await signRoundRecord(wallet, domain, built.record.message) } : await review(r, built);
     if (own.signature === undefined) {
       log.error({ round: Number(r.round), reason: own.refusal }, "this member's own record fails the auditor's checks; not proposing");
       return;
@@ -430,7 +466,9 @@ export async function aggregatorLoop(
     if (getAddress(m.proposer) === me) return;
     const now = BigInt((await provider.getBlock("latest"))!.timestamp);
     const currentSlot = proposerSlot(r.openedAt, now, config.slotSeconds);
-    const refuse = async (reason: string): Promise<void> => {
+    if (r.refusedDigests.has(m.recordDigest)) return; // refused once, with its reason; not re-executed at every resend
+    const refuse = async (reason: string, final = true): Promise<void> => {
+      if (final) r.refusedDigests.add(m.recordDigest);
       metrics.roundsRefused.inc({ reason: "proposal" });
       log.warn({ round: Number(r.round), proposer: m.proposer, reason }, "refused a proposal");
       await topics.publish(
@@ -446,8 +484,31 @@ export async function aggregatorLoop(
         }),
       );
     };
+    if (config.misbehave === "lie") {
+      // Fault injection: sign whatever digest is proposed, without re-executing anything.
+      const signature = wallet.signingKey.sign(m.recordDigest).serialized;
+      log.warn({ round: Number(r.round), proposer: m.proposer }, "misbehaving: endorsed a proposal without re-executing it");
+      await topics.publish(
+        topic("endorsements"),
+        encodeWireMessage({
+          v: WIRE_VERSION,
+          kind: "endorsement",
+          federationId: fid,
+          round: r.round,
+          recordDigest: m.recordDigest,
+          signer: me,
+          signature,
+        }),
+      );
+      return;
+    }
+    if (r.endorsed !== undefined) {
+      if (r.endorsed.built.digest !== m.recordDigest)
+        return refuse(`this member already endorsed record ${r.endorsed.built.digest} for the round`);
+      return publishEndorsement(r, r.endorsed.built.digest, r.endorsed.signature); // the same record again: the same signature
+    }
     if (m.parentRound !== r.base.parentRound) return refuse(`parent round ${m.parentRound} is not the head ${r.base.parentRound}`);
-    if (m.slot > currentSlot) return refuse(`slot ${m.slot} has not begun (the chain is in slot ${currentSlot})`);
+    if (m.slot > currentSlot) return refuse(`slot ${m.slot} has not begun (the chain is in slot ${currentSlot})`, false);
     if (proposerOf(r.round, committee, m.slot) !== getAddress(m.proposer))
       return refuse(`${m.proposer} is not the proposer of slot ${m.slot}`);
     const t0 = performance.now();
@@ -472,6 +533,14 @@ export async function aggregatorLoop(
     }
     if (built.digest !== m.recordDigest)
       return refuse(`re-executing the round gives record ${built.digest}, not ${m.recordDigest} (weights, reputations or debits differ)`);
+    let proposerSigner = "";
+    try {
+      proposerSigner = getAddress(recoverRoundRecordSigner(domain, built.record.message, m.signature));
+    } catch {
+      // left empty: refused below
+    }
+    if (proposerSigner !== getAddress(m.proposer))
+      return refuse(`the proposal's signature does not recover its proposer ${m.proposer} over the record`);
     const answer = await review(r, built);
     if (answer.signature === undefined) return refuse(`the auditor's checks fail: ${answer.refusal}`);
     metrics.roundsEndorsed.inc();
@@ -480,17 +549,14 @@ export async function aggregatorLoop(
       "re-executed the proposal: same record; endorsed",
     );
     provable.set(r.round, { built, base: r.base.model });
+    r.endorsed = { built, signature: answer.signature, proposal: m };
+    await publishEndorsement(r, built.digest, answer.signature);
+  }
+
+  async function publishEndorsement(r: OpenRound, recordDigest: string, signature: string): Promise<void> {
     await topics.publish(
       topic("endorsements"),
-      encodeWireMessage({
-        v: WIRE_VERSION,
-        kind: "endorsement",
-        federationId: fid,
-        round: r.round,
-        recordDigest: built.digest,
-        signer: me,
-        signature: answer.signature,
-      }),
+      encodeWireMessage({ v: WIRE_VERSION, kind: "endorsement", federationId: fid, round: r.round, recordDigest, signer: me, signature }),
     );
   }
 

@@ -103,6 +103,11 @@ export const aggregatorConfigSchema = z.strictObject({
   collectSeconds: z.number().int().min(0).max(86_400).default(20),
   /** Whether this member proves the rounds it posts (the prover queue). */
   prove: z.boolean().default(true),
+  /**
+   * Fault injection for tests and demonstrations of the committee's checks, never for production:
+   * "lie" proposes records with a wrong aggregate and endorses any proposal without re-executing it.
+   */
+  misbehave: z.enum(["lie"]).optional(),
   /** The RoundChunk instance (circuits/circuits.json) whose key the federation's verifier pins. */
   circuit: z.string().min(1).default("RoundChunk_4-1_test"),
 });

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, getAddress } from "ethers";
 import { runDemo, DEMO_DEFAULTS, type DemoResult } from "../../aggregator/demo/demo.js";
 import { committeeWallet, participantWallet } from "../../aggregator/demo/common.js";
 import { LEDGER_ABI } from "../../aggregator/adapters/chain/abi.js";
@@ -19,6 +19,7 @@ import { openCheckpointStore, type CheckpointStore } from "../../aggregator/adap
 import { decodeCheckpoint } from "../../aggregator/protocol/checkpoint.js";
 import { cidFromOnchain } from "../../aggregator/protocol/cid.js";
 import { RoundStatus } from "../../aggregator/protocol/evidence.js";
+import { proposerOf } from "../../aggregator/protocol/wire.js";
 import { writeKeystore } from "../../aggregator/nodes/keys.js";
 import type { ReadyReport } from "../../aggregator/nodes/run.js";
 import { PROJECT_ROOT } from "../../aggregator/paths.js";
@@ -29,7 +30,7 @@ const DSAIN = path.join(PROJECT_ROOT, "bin", "dsain.js");
 const PASSWORD = "federation test password";
 /** anvil's first development account: the demo's deployer, admin and first committee member. */
 const ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const ROUNDS_BY_DAEMONS = 2;
+const SLOT_SECONDS = 12;
 
 function logLines(p: ReadyProcess<unknown>): Record<string, unknown>[] {
   return p
@@ -46,6 +47,8 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
   let seed: CheckpointStore | undefined;
   let provider: JsonRpcProvider | undefined;
   const aggregators: ReadyProcess<ReadyReport>[] = [];
+  const aggregatorConfigs: Record<string, unknown>[] = [];
+  const stopped: ReadyProcess<ReadyReport>[] = [];
   const participants: ReadyProcess<ReadyReport>[] = [];
   const env = { ...process.env, DSAIN_KEYSTORE_PASSWORD: PASSWORD };
 
@@ -94,16 +97,17 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
     const peers = [...seed.multiaddrs];
     for (const [i, w] of members.entries()) {
       await writeKeystore(path.join(dir, `aggregator-${i}.json`), w, PASSWORD, { light: true });
-      const a = await spawnNode("aggregator", `aggregator-${i}`, {
+      aggregatorConfigs.push({
         ...common,
         key: { keystore: `aggregator-${i}.json` },
         dataDir: `aggregator-${i}`,
         listen: `/ip4/127.0.0.1/tcp/${await freePort()}`,
         peers: [...peers],
-        slotSeconds: 20,
-        collectSeconds: 10,
+        slotSeconds: SLOT_SECONDS,
+        collectSeconds: 6,
         metrics: { port: 0 },
       });
+      const a = await spawnNode("aggregator", `aggregator-${i}`, aggregatorConfigs[i]);
       aggregators.push(a);
       peers.push(...a.ready.multiaddrs);
     }
@@ -124,7 +128,7 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
   });
 
   after(async function () {
-    for (const p of [...participants, ...aggregators]) await stopProcess(p.process);
+    for (const p of [...participants, ...aggregators, ...stopped]) await stopProcess(p.process);
     await seed?.stop();
     provider?.destroy();
     await stopChain(chain);
@@ -133,24 +137,110 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
       await rm(path.join(PROJECT_ROOT, "ignition", "deployments", demo.deploymentId), { recursive: true, force: true });
   });
 
-  it(`should run ${ROUNDS_BY_DAEMONS} rounds end to end (posted with f+1 re-executed signatures, proven, finalized) and pass dsain audit`, async function () {
+  /** Waits until round `round` is finalized; fails if a running daemon exits, naming it with its last log lines. */
+  async function finalized(round: bigint, timeoutMs: number, what: string): Promise<void> {
     const ledger = LedgerClient.at(demo.ledger, provider!);
-    const target = BigInt(demo.rounds.length + ROUNDS_BY_DAEMONS);
     const started = Date.now();
     for (;;) {
       const state = await ledger.federationState(demo.federationId);
-      if (state.lastFinalized >= target) break;
-      const dead = [...aggregators, ...participants].find((p) => p.process.exitCode !== null);
-      if (dead !== undefined) expect.fail(`a daemon exited (${dead.process.exitCode}): ${dead.stderr()}\n${dead.stdout().slice(-3000)}`);
-      if (Date.now() - started > 300_000) {
+      if (state.lastFinalized >= round) return;
+      const dead = [...aggregators, ...participants].find((p) => p.process.exitCode !== null || p.process.signalCode !== null);
+      if (dead !== undefined)
         expect.fail(
-          `rounds not finalized within 300 s (last finalized ${state.lastFinalized}, last round ${state.lastRound}); aggregator 0's log:\n${aggregators[0].stdout().slice(-6000)}`,
+          `a daemon exited (${dead.process.exitCode ?? dead.process.signalCode}): ${dead.stderr()}\n${dead.stdout().slice(-3000)}`,
+        );
+      if (Date.now() - started > timeoutMs) {
+        const tails = aggregators.map((a, i) => `aggregator ${i}:\n${a.stdout().slice(-2500)}`).join("\n");
+        expect.fail(
+          `${what}: round ${round} not finalized within ${timeoutMs / 1000} s (last finalized ${state.lastFinalized}, open ${state.lastRound + 1n})\n${tails}`,
         );
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 500));
     }
-    console.log(`      ${ROUNDS_BY_DAEMONS} rounds by the daemons in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
 
+  function said(p: ReadyProcess<ReadyReport>, msg: string, round?: number): Record<string, unknown>[] {
+    return logLines(p).filter((l) => l.msg === msg && (round === undefined || l.round === round));
+  }
+
+  async function openRound(): Promise<bigint> {
+    return (await LedgerClient.at(demo.ledger, provider!).federationState(demo.federationId)).lastRound + 1n;
+  }
+
+  it("should run rounds end to end: proposed in its slot, re-executed and endorsed by another member, posted with f+1 signatures, proven, finalized", async function () {
+    const started = Date.now();
+    await finalized(3n, 180_000, "two rounds by the daemons");
+    console.log(`      rounds 2 and 3 by the daemons in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    for (const t of [2, 3]) {
+      expect(aggregators.filter((a) => said(a, "proposed a record", t).length > 0).length, `round ${t}: one proposer`).to.equal(1);
+      expect(
+        aggregators.filter((a) => said(a, "re-executed the proposal: same record; endorsed", t).length > 0).length,
+        `round ${t}: endorsers`,
+      ).to.be.at.least(1);
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${aggregators[0].ready.metricsPort}/metrics`)).text();
+    expect(metrics).to.match(/dsain_updates_fetched_total\{[^}]*\} [1-9]/);
+  });
+
+  it("should complete a round whose slot-0 proposer was SIGKILLed, through the next member's slot", async function () {
+    const committee = demo.rounds.length > 0 ? await committeeOf() : [];
+    const victimRound = (await openRound()) + 1n;
+    const victim = committee.indexOf(proposerOf(victimRound, committee, 0));
+    stopped.push(aggregators[victim]);
+    expect(await stopProcess(aggregators[victim].process, "SIGKILL")).to.equal("SIGKILL");
+    const others = aggregators.filter((_, i) => i !== victim);
+    aggregators.splice(victim, 1, ...[]); // watched no more while down
+    try {
+      await finalized(victimRound, 150_000, "a round without its slot-0 proposer");
+    } finally {
+      aggregators.splice(victim, 0, stopped.at(-1)!);
+    }
+    const proposals = others.flatMap((a) =>
+      said(a, "proposed a record", Number(victimRound)).concat(said(a, "proposed a record (the one it endorsed)", Number(victimRound))),
+    );
+    expect(proposals.length, "proposals of the victim's round").to.be.at.least(1);
+    expect(
+      proposals.every((p) => Number(p.slot) >= 1),
+      "made in a later slot",
+    ).to.equal(true);
+    victimIndex = victim;
+  });
+
+  let victimIndex = -1;
+
+  it("should refuse a lying member's record (wrong aggregate) with the mismatch named, keep it off the chain, and complete the round", async function () {
+    // The member killed above comes back on the same folder and address, lying this time.
+    const liar = await spawnNode("aggregator", `aggregator-${victimIndex}-liar`, { ...aggregatorConfigs[victimIndex], misbehave: "lie" });
+    aggregators[victimIndex] = liar;
+    const committee = await committeeOf();
+    let lieRound = (await openRound()) + 1n;
+    while (proposerOf(lieRound, committee, 0) !== committee[victimIndex]) lieRound += 1n;
+    await finalized(lieRound, 200_000, "a round whose slot-0 proposer lies");
+    expect(said(liar, "proposed a record", Number(lieRound)).length, "the liar proposed").to.be.at.least(1);
+    const refusals = aggregators
+      .filter((_, i) => i !== victimIndex)
+      .flatMap((a) => said(a, "refused a proposal", Number(lieRound)))
+      .map((l) => String(l.reason));
+    expect(refusals.length, "honest refusals").to.be.at.least(1);
+    expect(
+      refusals.some((r) => /gives checkpoint .* \(the aggregate differs\)/.test(r)),
+      refusals.join("\n"),
+    ).to.equal(true);
+    const ledger = LedgerClient.at(demo.ledger, provider!);
+    const posted = await ledger.roundRecord(demo.federationId, lieRound);
+    const lie = said(liar, "proposed a record", Number(lieRound))[0];
+    const evidence = await ledger.readEvidence(demo.federationId, provider!);
+    expect(
+      cidFromOnchain(
+        evidence.rounds.find((r) => r.round === Number(lieRound))!.cidCodec,
+        evidence.rounds.find((r) => r.round === Number(lieRound))!.cidDigest,
+      ).toString(),
+    ).to.not.equal(lie.checkpoint);
+    expect(posted.status).to.equal(BigInt(RoundStatus.Finalized));
+  });
+
+  it("should leave a history that dsain audit, in its own process, passes in full", async function () {
+    const ledger = LedgerClient.at(demo.ledger, provider!);
     // No participant, no new round: stop them, and let the committee finish what it posted.
     for (const p of participants) expect(await stopProcess(p.process)).to.equal(0);
     for (let waited = 0; ; waited += 1000) {
@@ -161,27 +251,16 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
     }
     const evidence = await ledger.readEvidence(demo.federationId, provider!);
     const last = Math.max(...evidence.rounds.map((r) => r.round));
-    expect(last).to.be.at.least(Number(target));
-
-    // Each round: posted by its proposer, endorsed after re-execution by another member.
-    const logs = aggregators.map(logLines);
     for (let t = demo.rounds.length + 1; t <= last; t++) {
-      const record = await ledger.roundRecord(demo.federationId, BigInt(t));
-      expect(record.status).to.equal(BigInt(RoundStatus.Finalized));
-      const proposers = logs.filter((l) => l.some((x) => x.msg === "proposed a record" && x.round === t));
-      const endorsers = logs.filter((l) => l.some((x) => x.msg === "re-executed the proposal: same record; endorsed" && x.round === t));
-      expect(proposers.length, `round ${t} proposers`).to.equal(1);
-      expect(endorsers.length, `round ${t} endorsers`).to.be.at.least(1);
-      expect(evidence.rounds.find((r) => r.round === t)!.quorumSignatures.length).to.equal(2);
-      // The seed peer fetches the round's checkpoint and every update it lists, for the audit below.
       const posted = evidence.rounds.find((r) => r.round === t)!;
+      expect(posted.quorumSignatures.length, `round ${t} quorum`).to.equal(2);
+      // The seed peer fetches the round's checkpoint and every update it lists, for the audit below.
       const bytes = await seed!.fetch(cidFromOnchain(posted.cidCodec, posted.cidDigest), { maxBytes: 1 << 20 });
       for (const u of decodeCheckpoint(bytes).updates ?? []) await seed!.fetch(u.cid, { maxBytes: 1 << 20 });
     }
     for (const p of aggregators) expect(await stopProcess(p.process)).to.equal(0);
     await seed!.stop();
     seed = undefined;
-
     const audit = await run(
       process.execPath,
       [DSAIN, "audit", "--rpc", chain!.url, "--ledger", demo.ledger, "--federation", String(demo.federationId), "--ipfs", demo.ipfsDir],
@@ -189,8 +268,11 @@ describe("a federation of separate processes (3 aggregators, 6 participants, anv
     ).catch((e: { code?: number; stdout?: string; stderr?: string }) =>
       expect.fail(`dsain audit exited ${e.code}:\n${e.stdout}\n${e.stderr}`),
     );
-    const stdout = audit.stdout;
-    expect(stdout).to.match(/verdict: PASS — /);
-    expect(stdout).to.include(`round ${last}: ok (selection, signatures, quorum`);
+    expect(audit.stdout).to.match(/verdict: PASS — /);
+    expect(audit.stdout).to.include(`round ${last}: ok (selection, signatures, quorum`);
   });
+
+  async function committeeOf(): Promise<string[]> {
+    return (await LedgerClient.at(demo.ledger, provider!).federationConfig(demo.federationId)).committee.map((a) => getAddress(a));
+  }
 });
