@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from "../aggregator/paths.js";
 import { register as audit } from "./commands/audit.js";
 import { register as conformance } from "./commands/conformance.js";
 import { register as demo } from "./commands/demo.js";
+import { register as devnet } from "./commands/devnet.js";
 import { register as nodes } from "./commands/node.js";
 import { register as privacy } from "./commands/privacy.js";
 import { register as simulate } from "./commands/simulate.js";
@@ -21,7 +22,7 @@ const program = new Command()
   .exitOverride();
 
 // One line per subcommand module, in the order `dsain --help` lists them.
-for (const register of [demo, nodes, audit, conformance, simulate, privacy, zk]) register(program);
+for (const register of [demo, devnet, nodes, audit, conformance, simulate, privacy, zk]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -72,6 +72,8 @@ export interface DemoOptions {
   zkAttestations?: boolean;
   /** Skip the audit at the end (tests run it themselves). */
   skipAudit?: boolean;
+  /** Deploy, fund, enrol and create the federation, then stop before round 1 (`dsain devnet` hands the rounds to daemons). */
+  setupOnly?: boolean;
   /** Keep the chain and IPFS node open and return them (tests tamper with them). */
   keepOpen?: boolean;
   log?: (line: string) => void;

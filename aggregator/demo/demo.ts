@@ -120,6 +120,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log(`  Byzantine: roster ${byzantine === 1 ? "index 0 sends" : `indices 0…${byzantine - 1} send`} -5 × its update whenever selected`);
     }
 
+    if (options.setupOnly === true) {
+      // `dsain devnet`: the federation exists, funded and enrolled; its rounds belong to the daemons.
+      const result: DemoResult = {
+        chainId,
+        ledger: ledgerAddress,
+        verifier: s.chunkVerifierAddress,
+        federationId,
+        rule,
+        genesisCid: genesis.checkpoint.cid,
+        initialAccuracy: genesis.accuracy,
+        rounds: [],
+        constraints: keys.constraints,
+        vkeyHash: keys.vkeyHash,
+        ipfsDir: s.ipfsDir,
+        deploymentId: s.deploymentId,
+      };
+      return { result, auditKeys: { vkey: keys.vkey, vkeyHash: keys.vkeyHash } };
+    }
+
     const domain = attestationDomain(chainId, ledgerAddress);
     const rosterAddresses = wallets.map((w) => w.address);
     const rounds: RoundSummary[] = [];

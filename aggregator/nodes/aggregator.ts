@@ -169,6 +169,13 @@ export async function aggregatorLoop(
     metrics.currentRound.set(Number(round));
     // Rounds this member posted (or anyone did) and that still need a proof or finalization.
     await proveAndFinalize(fs.head);
+    if (config.lastRound !== undefined && round > BigInt(config.lastRound)) {
+      if (announcedOpen !== round) {
+        announcedOpen = round;
+        log.info({ round: Number(round), lastRound: config.lastRound }, "round open after lastRound: not taking part");
+      }
+      return;
+    }
     if (open === undefined || open.round !== round) {
       open = await openRound(round, fs.openedAt);
       if (open === undefined) return;
@@ -291,7 +298,7 @@ export async function aggregatorLoop(
       r.received.set(who, u);
       log.info({ round: Number(r.round), participant: who, cid: m.cid, received: r.received.size }, "update fetched and checked");
     } catch (error) {
-      if (isRetryable(error)) return; // asked again at its next announcement
+      if (isRetryable(error) || signal.aborted) return; // asked again at its next announcement
       r.refusedCids.add(m.cid);
       metrics.roundsRefused.inc({ reason: "update" });
       log.warn({ round: Number(r.round), participant: who, cid: m.cid, reason: ensureError(error).message }, "update refused");

@@ -101,6 +101,8 @@ export const aggregatorConfigSchema = z.strictObject({
   slotSeconds: z.number().int().min(1).max(86_400).default(30),
   /** How long the proposer waits for every selected update before it proposes with minUpdates. */
   collectSeconds: z.number().int().min(0).max(86_400).default(20),
+  /** Take part in rounds up to this one and then only prove and finalize what is posted (Flower's num_rounds). Default: no end. */
+  lastRound: z.number().int().min(1).optional(),
   /** Whether this member proves the rounds it posts (the prover queue). */
   prove: z.boolean().default(true),
   /**

@@ -26,7 +26,9 @@ const ROLE_FIELDS: Record<NodeRole, string> = {
   aggregator: `
   slotSeconds    proposer slot length, the same for the whole committee (default 30)
   collectSeconds how long the proposer waits for every selected update (default 20)
-  prove          whether this member proves the rounds it posts (default true)`,
+  prove          whether this member proves the rounds it posts (default true)
+  lastRound      take part in rounds up to this one, then only prove and finalize (default: no end)
+  circuit        the RoundChunk instance whose key the federation pins (default RoundChunk_4-1_test)`,
 };
 
 const DESCRIPTIONS: Record<NodeRole, string> = {
