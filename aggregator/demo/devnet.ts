@@ -58,6 +58,8 @@ export class Devnet {
   readonly participants: Daemon[] = [];
   /** Every daemon process ever started (restarts included), so that stop() reaches them all. */
   private readonly started: Daemon[] = [];
+  /** Daemons stopped on purpose (a fault test): waitFinalized does not count them as failures. */
+  private readonly down = new Set<Daemon>();
   readonly aggregatorConfigs: Record<string, unknown>[] = [];
 
   private constructor(
@@ -178,6 +180,12 @@ export class Devnet {
     }
   }
 
+  /** Stops one daemon with `signal`, on purpose: it stays in its list, no longer counted as a failure. */
+  async kill(daemon: Daemon, signal: NodeJS.Signals): Promise<number | string | null> {
+    this.down.add(daemon);
+    return stopProcess(daemon.process, signal);
+  }
+
   ledger(): LedgerClient {
     return LedgerClient.at(this.setup.ledger, this.provider);
   }
@@ -197,7 +205,9 @@ export class Devnet {
         progress?.(seen);
       }
       if (state.lastFinalized >= round) return;
-      const dead = [...this.aggregators, ...this.participants].find((p) => p.process.exitCode !== null || p.process.signalCode !== null);
+      const dead = [...this.aggregators, ...this.participants].find(
+        (p) => !this.down.has(p) && (p.process.exitCode !== null || p.process.signalCode !== null),
+      );
       if (dead !== undefined) {
         throw new DsainError(
           ErrorCode.INPUT_INVALID,
@@ -223,11 +233,21 @@ export class Devnet {
   async finish(): Promise<number> {
     const ledger = this.ledger();
     await Promise.all(this.participants.map((p) => stopProcess(p.process)));
-    for (let waited = 0; ; waited += 1000) {
+    // Settled when everything posted is final and the open round cannot be posted any more: past
+    // the committee's lastRound, or with fewer on-chain attestations than minUpdates (the direct
+    // path's updates are all attested; a round needing more is refused by the ledger).
+    const { minUpdates } = await ledger.federationConfig(this.setup.federationId);
+    for (const deadline = Date.now() + 90_000; ;) {
       const state = await ledger.federationState(this.setup.federationId);
-      if (state.lastFinalized === state.head) break;
-      if (waited > 60_000)
-        throw new DsainError(ErrorCode.INPUT_INVALID, `round ${state.head} not finalized 60 s after the participants stopped`);
+      const final = state.lastFinalized === state.head;
+      const closed =
+        (this.options.lastRound !== undefined && state.lastRound >= BigInt(this.options.lastRound)) ||
+        state.openAttestations < BigInt(minUpdates);
+      if (final && closed) break;
+      if (Date.now() > deadline) {
+        if (final) break; // the open round stays open: an attested update was never announced
+        throw new DsainError(ErrorCode.INPUT_INVALID, `round ${state.head} not finalized 90 s after the participants stopped`);
+      }
       await new Promise((r) => setTimeout(r, 1000));
     }
     const evidence = await ledger.readEvidence(this.setup.federationId, this.provider);

@@ -13,7 +13,6 @@ import { DEVNET_DEFAULTS, Devnet, type Daemon } from "../../aggregator/demo/devn
 import { cidFromOnchain } from "../../aggregator/protocol/cid.js";
 import { RoundStatus } from "../../aggregator/protocol/evidence.js";
 import { proposerOf } from "../../aggregator/protocol/wire.js";
-import { stopProcess } from "../helpers/processes.js";
 
 function logLines(p: Daemon): Record<string, unknown>[] {
   return p
@@ -61,7 +60,10 @@ describe("a federation of separate processes (dsain devnet: 3 aggregators, 6 par
     await devnet!.waitFinalized(2n, 180_000, "the first two rounds");
     console.log(`      rounds 1 and 2 by the daemons in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const t of [1, 2]) {
-      expect(devnet!.aggregators.filter((a) => said(a, "proposed a record", t).length > 0).length, `round ${t}: one proposer`).to.equal(1);
+      // Slots count from the round's opening: a round that waited long for its updates (the first,
+      // opened before the daemons started) may see proposals in more than one slot.
+      const proposers = devnet!.aggregators.filter((a) => said(a, "proposed a record", t).length > 0);
+      expect(proposers.length, `round ${t}: proposers`).to.be.at.least(1);
       const endorsers = devnet!.aggregators.filter((a) => said(a, "re-executed the proposal: same record; endorsed", t).length > 0);
       expect(endorsers.length, `round ${t}: endorsers`).to.be.at.least(1);
     }
@@ -74,15 +76,9 @@ describe("a federation of separate processes (dsain devnet: 3 aggregators, 6 par
     const members = await committee();
     const round = (await openRound()) + 1n;
     victim = members.indexOf(proposerOf(round, members, 0));
-    const killed = devnet!.aggregators[victim];
-    expect(await stopProcess(killed.process, "SIGKILL")).to.equal("SIGKILL");
+    expect(await devnet!.kill(devnet!.aggregators[victim], "SIGKILL")).to.equal("SIGKILL");
     const others = devnet!.aggregators.filter((_, i) => i !== victim);
-    devnet!.aggregators.splice(victim, 1); // not watched while down
-    try {
-      await devnet!.waitFinalized(round, 150_000, "a round without its slot-0 proposer");
-    } finally {
-      devnet!.aggregators.splice(victim, 0, killed);
-    }
+    await devnet!.waitFinalized(round, 150_000, "a round without its slot-0 proposer");
     const proposals = others.flatMap((a) => [
       ...said(a, "proposed a record", Number(round)),
       ...said(a, "proposed a record (the one it endorsed)", Number(round)),
@@ -92,6 +88,28 @@ describe("a federation of separate processes (dsain devnet: 3 aggregators, 6 par
       proposals.every((p) => Number(p.slot) >= 1),
       "made in a later slot",
     ).to.equal(true);
+  });
+
+  it("should resume a proposer SIGKILLed right after proposing, from the chain and its state file: the round posted once, no second record signed", async function () {
+    const members = await committee();
+    let round = (await openRound()) + 1n;
+    while (members.indexOf(proposerOf(round, members, 0)) === victim) round += 1n; // a live member's round
+    const index = members.indexOf(proposerOf(round, members, 0));
+    const first = devnet!.aggregators[index];
+    for (const deadline = Date.now() + 120_000; said(first, "proposed a record", Number(round)).length === 0;) {
+      if (Date.now() > deadline) expect.fail(`aggregator ${index} did not propose round ${round}:\n${first.stdout().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await devnet!.kill(first, "SIGKILL")).to.equal("SIGKILL");
+    const again = await devnet!.spawn("aggregator", `aggregator-${index}-restarted`, devnet!.aggregatorConfigs[index]);
+    devnet!.aggregators[index] = again;
+    await devnet!.waitFinalized(round, 150_000, "a round whose proposer was killed and restarted");
+    const digests = [first, again].flatMap((a) => said(a, "proposed a record", Number(round)).map((l) => l.digest));
+    expect(new Set(digests).size, "the records it proposed for the round").to.equal(1);
+    const postedBy = devnet!.aggregators
+      .flatMap((a) => said(a, "posted the record", Number(round)))
+      .concat(said(first, "posted the record", Number(round)));
+    expect(postedBy.length, "transactions that posted the round").to.be.at.most(1);
   });
 
   it("should refuse a lying member's record (wrong aggregate) with the mismatch named, keep it off the chain, and complete the round", async function () {
