@@ -120,24 +120,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log(`  Byzantine: roster ${byzantine === 1 ? "index 0 sends" : `indices 0…${byzantine - 1} send`} -5 × its update whenever selected`);
     }
 
-    if (options.setupOnly === true) {
-      // `dsain devnet`: the federation exists, funded and enrolled; its rounds belong to the daemons.
-      const result: DemoResult = {
-        chainId,
-        ledger: ledgerAddress,
-        verifier: s.chunkVerifierAddress,
-        federationId,
-        rule,
-        genesisCid: genesis.checkpoint.cid,
-        initialAccuracy: genesis.accuracy,
-        rounds: [],
-        constraints: keys.constraints,
-        vkeyHash: keys.vkeyHash,
-        ipfsDir: s.ipfsDir,
-        deploymentId: s.deploymentId,
-      };
-      return { result, auditKeys: { vkey: keys.vkey, vkeyHash: keys.vkeyHash } };
-    }
+    const resultWith = (rounds: RoundSummary[]): DemoResult => ({
+      chainId,
+      ledger: ledgerAddress,
+      verifier: s.chunkVerifierAddress,
+      federationId,
+      rule,
+      genesisCid: genesis.checkpoint.cid,
+      initialAccuracy: genesis.accuracy,
+      rounds,
+      constraints: keys.constraints,
+      vkeyHash: keys.vkeyHash,
+      ipfsDir: s.ipfsDir,
+      deploymentId: s.deploymentId,
+    });
+    const auditKeys = { vkey: keys.vkey, vkeyHash: keys.vkeyHash };
+    // `dsain devnet`: the federation exists, funded and enrolled; its rounds belong to the daemons.
+    if (options.setupOnly === true) return { result: resultWith([]), auditKeys };
 
     const domain = attestationDomain(chainId, ledgerAddress);
     const rosterAddresses = wallets.map((w) => w.address);
@@ -268,21 +267,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       state = advanceState(state, { model: cheat.next, modelRoot: checkpoint.modelRoot, entries });
     }
 
-    const result: DemoResult = {
-      chainId,
-      ledger: ledgerAddress,
-      verifier: s.chunkVerifierAddress,
-      federationId,
-      rule,
-      genesisCid: genesis.checkpoint.cid,
-      initialAccuracy: genesis.accuracy,
-      rounds,
-      constraints: keys.constraints,
-      vkeyHash: keys.vkeyHash,
-      ipfsDir: s.ipfsDir,
-      deploymentId: s.deploymentId,
-    };
-    return { result, auditKeys: { vkey: keys.vkey, vkeyHash: keys.vkeyHash } };
+    return { result: resultWith(rounds), auditKeys };
   });
 }
 

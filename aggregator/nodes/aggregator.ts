@@ -38,6 +38,7 @@ import { stateFromChain, type RoundState } from "../roles/round-state.js";
 import { formatFinding, type AuditState } from "../roles/auditor/audit.js";
 import type { NodeContext } from "./context.js";
 import { since } from "./log.js";
+import { sleep } from "./retry.js";
 import { checkpointByteCap } from "./participant.js";
 
 /** An update this member fetched and checked against the chain. */
@@ -79,13 +80,6 @@ interface OpenRound {
 }
 
 const REPUBLISH_MS = 2000;
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 export async function aggregatorLoop(
   ctx: NodeContext<"aggregator">,

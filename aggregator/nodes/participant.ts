@@ -20,6 +20,7 @@ import { attestOnce, commitUpdate, signUpdate, signUpdateEdDSA, trainUpdate } fr
 import { stateFromChain } from "../roles/round-state.js";
 import { loadParticipantData } from "./data.js";
 import { since } from "./log.js";
+import { sleep } from "./retry.js";
 import { withRetry } from "./retry.js";
 import type { NodeContext } from "./context.js";
 import type { OwnUpdate } from "./state.js";
@@ -38,13 +39,6 @@ export function trainingSeed(account: string, round: bigint): number {
   for (const c of getAddress(account).slice(2)) h = (Math.imul(h ^ c.charCodeAt(0), 16_777_619) >>> 0) % 0x7fffffff;
   return h >>> 0;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 export async function participantLoop(
   ctx: NodeContext<"participant">,

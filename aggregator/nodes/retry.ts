@@ -36,3 +36,12 @@ export async function withRetry<T>(step: () => Promise<T>, options: RetryOptions
     },
   });
 }
+
+/** Waits `ms`, or less if `signal` aborts first (never rejects): a daemon loop's pause between polls. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
